@@ -1,0 +1,44 @@
+# The documented way to do everything. Tools run from .venv/bin (nbgrader needs alembic on PATH).
+VENV    := .venv
+BIN     := $(CURDIR)/$(VENV)/bin
+PY      := $(BIN)/python
+STAMP   := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup demo test test-quick source release solutions benchmark calibrate clean
+
+setup: $(STAMP)
+
+# Re-install only when the declared dependencies change (pyproject.toml is newer than the stamp).
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m autograder demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-quick: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+# Source notebooks are built from solutions/ and authoring/; release/ from source/ by nbgrader.
+source: $(STAMP)
+	$(PY) -m autograder build-source
+
+release: $(STAMP)
+	$(PY) -m autograder release
+
+solutions: $(STAMP)
+	$(PY) -m autograder build-solutions
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/grading_time.py
+
+calibrate: $(STAMP)
+	$(PY) benchmarks/calibrate_accuracy.py
+
+clean:
+	rm -rf build gradebook.db submitted autograded feedback grades.csv .cache

@@ -1,0 +1,1 @@
+"""Instructor tooling: build the source notebooks from solutions/ and the lecture text, then release."""

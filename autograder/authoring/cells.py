@@ -1,0 +1,128 @@
+"""Cell constructors for nbgrader source notebooks, and the solution-region wrapper.
+
+Roles (kept in cell metadata under "tensorgrade"):
+  setup     locked code run before the student's cells at grading time (imports only);
+  solution  the student's code: the reference between nbgrader's solution markers;
+  check     a visible, locked test a student can run;
+  graded    nbgrader autograder test cell: the hidden suite reports its score here;
+  demo      locked code for people only (data loading, training demos, plots): never graded;
+  answer    a free-response markdown cell graded by hand in formgrader.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from types import ModuleType
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def _code(source: str, grade_id: str, role: str, **flags) -> NotebookNode:
+    cell = nbformat.v4.new_code_cell(textwrap.dedent(source).strip("\n"))
+    cell.metadata = {"nbgrader": _nbgrader(grade_id, **flags), "tensorgrade": {"role": role}}
+    return cell
+
+
+def markdown(text: str) -> NotebookNode:
+    """Locked-in-spirit lecture text (nbgrader leaves unmarked markdown cells alone)."""
+    return nbformat.v4.new_markdown_cell(inspect.cleandoc(text))
+
+
+def setup(grade_id: str, source: str) -> NotebookNode:
+    """Imports the student's functions need; the grader runs the release's copy, not the student's."""
+    return _code(source, grade_id, "setup", grade=False, solution=False, locked=True)
+
+
+def demo(grade_id: str, source: str) -> NotebookNode:
+    """Code for people (data, training demos, plots); never executed while grading."""
+    return _code(source, grade_id, "demo", grade=False, solution=False, locked=True)
+
+
+def check(grade_id: str, source: str) -> NotebookNode:
+    """A visible test: shapes and types, fast, with messages a student understands."""
+    return _code(source, grade_id, "check", grade=False, solution=False, locked=True)
+
+
+def graded(grade_id: str, checks: dict[str, float], graded_name: str) -> NotebookNode:
+    """nbgrader's autograder test cell; its score comes from the hidden suite at grading time."""
+    total = sum(checks.values())
+    listing = "\n".join(f"# {name}: {pts:g}" for name, pts in checks.items())
+    source = (f'"""Auto-graded when you submit: {graded_name}, {total:g} points."""\n'
+              f"{BEGIN_HIDDEN}\n# tensorgrade hidden checks (points):\n{listing}\n{END_HIDDEN}")
+    return _code(source, grade_id, "graded", grade=True, solution=False, locked=True, points=total)
+
+
+def answer(grade_id: str, points: float, model_answer: str) -> NotebookNode:
+    """A free-response cell for formgrader; the source holds the model answer for TAs."""
+    cell = nbformat.v4.new_markdown_cell(inspect.cleandoc(model_answer))
+    cell.metadata = {"nbgrader": _nbgrader(grade_id, grade=True, solution=True, locked=False, points=points),
+                     "tensorgrade": {"role": "answer"}}
+    return cell
+
+
+def _definition(module: ModuleType, name: str) -> tuple[list[str], ast.AST]:
+    source = inspect.getsource(module)
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            return source.splitlines(), node
+    raise KeyError(f"{module.__name__} defines no {name}")
+
+
+def _body_span(fn: ast.FunctionDef) -> tuple[int, int]:
+    body = fn.body
+    has_docstring = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+        and isinstance(body[0].value.value, str)
+    first = body[1] if has_docstring else body[0]
+    return first.lineno - 1, fn.end_lineno
+
+
+def reference_source(module: ModuleType, name: str, *, marked: bool) -> str:
+    """The reference definition of `name`; with `marked`, each body wrapped in solution markers.
+
+    Signatures and docstrings stay outside the markers, so the release keeps them.
+    """
+    lines, node = _definition(module, name)
+    start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+    segment = lines[start:node.end_lineno]
+    if not marked:
+        return "\n".join(segment)
+    functions = [node] if isinstance(node, ast.FunctionDef) else [
+        n for n in node.body if isinstance(n, ast.FunctionDef)]
+    for fn in sorted(functions, key=lambda f: f.lineno, reverse=True):
+        first, last = (i - start for i in _body_span(fn))
+        indent = segment[first][: len(segment[first]) - len(segment[first].lstrip())]
+        segment[last:last] = [indent + END]
+        segment[first:first] = [indent + BEGIN]
+    return "\n".join(segment)
+
+
+def solution(module: ModuleType, name: str) -> NotebookNode:
+    """The student's cell for `name`: the reference between solution markers."""
+    return _code(reference_source(module, name, marked=True), name, "solution",
+                 grade=False, solution=True, locked=False)
+
+
+def notebook(cells: list[NotebookNode]) -> NotebookNode:
+    """A Python 3 notebook with these cells."""
+    nb = nbformat.v4.new_notebook(cells=cells)
+    for index, cell in enumerate(nb.cells):
+        # Stable ids keep regenerated notebooks byte-identical.
+        cell.id = f"cell-{index:02d}"
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    return nb

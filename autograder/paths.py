@@ -1,0 +1,69 @@
+"""The one module that knows where things live: caches, the course layout, results."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+
+SOURCE_DIR = PROJECT_ROOT / "source"
+RELEASE_DIR = PROJECT_ROOT / "release"
+SOLUTIONS_DIR = PROJECT_ROOT / "solutions"
+SUITES_DIR = PROJECT_ROOT / "autograder" / "suites"
+TESTS_DIR = PROJECT_ROOT / "tests"
+
+
+def cache_dir() -> Path:
+    """The kit's cache ($TENSORGRADE_CACHE, else .cache/ in the project)."""
+    return Path(os.environ.get("TENSORGRADE_CACHE") or PROJECT_ROOT / ".cache")
+
+
+def data_cache() -> Path:
+    """Where datasets are prepared for torchvision."""
+    return cache_dir() / "data"
+
+
+def source_notebook(assignment: str, notebook: str) -> Path:
+    """The instructor's source notebook of an assignment."""
+    return SOURCE_DIR / assignment / notebook
+
+
+def release_notebook(assignment: str, notebook: str) -> Path:
+    """The student's release notebook of an assignment."""
+    return RELEASE_DIR / assignment / notebook
+
+
+def solution_notebook(assignment: str, notebook: str) -> Path:
+    """The complete notebook a perfect student would submit."""
+    return SOLUTIONS_DIR / "notebooks" / assignment / notebook
+
+
+class CourseLayout:
+    """nbgrader's course directory layout: submitted/, autograded/, feedback/, gradebook.db."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root).resolve()
+
+    @property
+    def gradebook(self) -> Path:
+        """nbgrader's SQLite gradebook."""
+        return self.root / "gradebook.db"
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        """A student's submitted assignment folder."""
+        return self.root / "submitted" / student / assignment
+
+    def autograded(self, student: str, assignment: str) -> Path:
+        """Where nbgrader autograde writes a student's graded notebooks."""
+        return self.root / "autograded" / student / assignment
+
+    def feedback(self, student: str, assignment: str) -> Path:
+        """Where nbgrader generate_feedback writes a student's feedback HTML."""
+        return self.root / "feedback" / student / assignment
+
+    def students(self, assignment: str) -> list[str]:
+        """Students with a submission of `assignment`, sorted."""
+        base = self.root / "submitted"
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())

