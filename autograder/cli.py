@@ -32,6 +32,22 @@ def _build_solutions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    import json
+
+    from .grading import grade_notebook
+    from .results import check_message
+
+    report = grade_notebook(Path(args.notebook), args.assignment, load_config(args.config))
+    Path(args.out).write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
+    for check in report.checks:
+        print(check_message(check))
+    for note in report.notes:
+        print(f"note: {note}")
+    print(f"score {report.score:g}/{report.max_score:g} ({report.execution_time:.1f} s); wrote {args.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m autograder`."""
     p = argparse.ArgumentParser(prog="tensorgrade", description=__doc__)
@@ -41,6 +57,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("build-source", help="regenerate source/ from solutions/ and course_config.py").set_defaults(
         run=_build_source)
     sub.add_parser("release", help="regenerate release/ with nbgrader generate_assignment").set_defaults(run=_release)
+    g = sub.add_parser("grade", help="grade one notebook file into Gradescope-style results.json")
+    g.add_argument("notebook", help="the notebook to grade")
+    g.add_argument("--assignment", required=True, help="assignment id, e.g. part1_regression")
+    g.add_argument("--out", default="results.json", help="where to write the results (default results.json)")
+    g.set_defaults(run=_grade)
     s = sub.add_parser("build-solutions", help="write the complete solution notebooks")
     s.add_argument("--out", default="build/solutions", help="folder to write them to")
     s.set_defaults(run=_build_solutions)

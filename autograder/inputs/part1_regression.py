@@ -1,0 +1,72 @@
+"""Inputs for part1_regression's probes: scores, lines, a small module and network weights."""
+from __future__ import annotations
+
+import torch
+
+from ..config import CourseConfig
+
+# Epoch counts at which training trajectories are compared with the reference.
+TRAJECTORY_EPOCHS = (1, 2, 3, 20)
+ADAM_TRAJECTORY_EPOCHS = (1, 2, 40)
+# Budgets of the loss-decrease checks.
+DECREASE_EPOCHS = 200
+MODULE_DECREASE_EPOCHS = 300
+# make_dnn / NeuralNetwork parameter shapes in order: fc1, fc2, out (weight, bias each).
+DNN_SHAPES = ((10, 1), (10,), (10, 10), (10,), (1, 10), (1,))
+
+
+def make_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
+    """Every tensor the part1 probes need, from the grading seed alone."""
+    g = torch.Generator().manual_seed(config.grading_seed)
+
+    def randn(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return torch.randn(shape, generator=g, dtype=dtype)
+
+    def uniform(low: float, high: float, *shape: int) -> torch.Tensor:
+        return low + (high - low) * torch.rand(shape, generator=g)
+
+    line_x = torch.rand(40, generator=g)
+    slope, intercept = uniform(1.0, 3.0), uniform(-1.0, 1.0)
+    module_x = uniform(-1.0, 1.0, 32, 1)
+    inputs = {
+        "scores": randn(7, 5),
+        "scores_one": randn(1, 5),
+        "scores_wide": randn(3, 11),
+        "model_x": randn(9),
+        "model_x2d": randn(3, 4),
+        "model_w": randn(),
+        "model_b": randn(),
+        "loss_pred": randn(20),
+        "loss_true": randn(20),
+        "loss_pred64": randn(6, dtype=torch.float64),
+        "loss_true64": randn(6, dtype=torch.float64),
+        "line_x": line_x,
+        "line_y": slope * line_x + intercept + 0.1 * randn(40),
+        "line_init": randn(2),
+        # Plain gradient descent: a step size that converges on x in [0, 1].
+        "gd_lr": uniform(0.05, 0.2),
+        # Adam with a step large enough to oscillate, so ReduceLROnPlateau fires in the budget.
+        "adam_lr": uniform(0.8, 1.2),
+        "module_x": module_x,
+        "module_y": torch.sin(3 * module_x),
+        "module_w1": randn(8, 1),
+        "module_b1": randn(8),
+        "module_w2": randn(1, 8) / 3,
+        "module_b2": randn(1),
+        "module_lr": uniform(0.02, 0.05),
+        "dnn_x": uniform(-2.0, 2.0, 16, 1),
+    }
+    for i, shape in enumerate(DNN_SHAPES):
+        inputs[f"dnn_p{i}"] = randn(*shape)
+    return inputs
+
+
+def probe_module(inputs: dict[str, torch.Tensor]) -> torch.nn.Module:
+    """The grader's module for training_loop_module: Linear(1, 8), Tanh, Linear(8, 1), seeded weights."""
+    net = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(inputs["module_w1"])
+        net[0].bias.copy_(inputs["module_b1"])
+        net[2].weight.copy_(inputs["module_w2"])
+        net[2].bias.copy_(inputs["module_b2"])
+    return net

@@ -1,0 +1,110 @@
+"""Inputs for part2_mnist's probes: images, weights, index datasets, and the MNIST data.
+
+Keys starting with "secret_" (the test labels) never enter the child.
+"""
+from __future__ import annotations
+
+import torch
+
+from ..config import CourseConfig
+from ..data import load_datasets
+from ..paths import data_cache
+
+# train_epoch / validate: a small MLP, 150 samples in batches of 32 (the last batch has 22).
+PROBE_BATCH = 32
+PROBE_SAMPLES = 150
+PROBE_HIDDEN = 32
+PROBE_LR = 0.1
+# make_loaders: index datasets of these sizes, so the order of samples is visible.
+LOADER_TRAIN, LOADER_TEST, LOADER_SMALL_BATCH = 100, 70, 16
+# training_loop: epochs run with the grader's stand-in train_epoch and validate.
+LOOP_EPOCHS = 3
+
+
+def make_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
+    """Every tensor the part2 probes need, from the grading seed and the course's dataset."""
+    g = torch.Generator().manual_seed(config.grading_seed)
+
+    def randn(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return torch.randn(shape, generator=g, dtype=dtype)
+
+    def uniform(low: float, high: float, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return low + (high - low) * torch.rand(shape, generator=g, dtype=dtype)
+
+    inputs = {
+        # Images in [0, 1] whose brightness differs per image, so per-image statistics are wrong.
+        "mean_std_images": torch.rand((12, 1, 28, 28), generator=g) * uniform(0.2, 1.0, 12, 1, 1, 1),
+        "norm_image": torch.rand((3, 5, 6), generator=g),
+        "norm_batch": torch.rand((4, 3, 5, 6), generator=g),
+        "norm_mean": uniform(0.2, 0.8, 3),
+        "norm_std": uniform(0.1, 0.5, 3),
+        "unit_image": torch.rand((1, 28, 28), generator=g),
+        "transform_images": torch.randint(0, 256, (5, 28, 28), generator=g, dtype=torch.uint8),
+        "transform_mean": uniform(0.1, 0.2, 1),
+        "transform_std": uniform(0.25, 0.35, 1),
+        "bce_p": uniform(0.02, 0.98, 50),
+        "bce_y": torch.randint(0, 2, (50,), generator=g).float(),
+        "bce_extreme_p": torch.tensor([0.0, 1.0]),
+        "bce_extreme_y": torch.tensor([1.0, 0.0]),
+        "bce_perfect_p": torch.tensor([0.0, 1.0]),
+        "bce_perfect_y": torch.tensor([0.0, 1.0]),
+        "bce_p64": uniform(0.05, 0.95, 8, dtype=torch.float64),
+        "bce_y64": torch.randint(0, 2, (8,), generator=g).double(),
+        "mm_w1": randn(512, 784) * 0.05,
+        "mm_b1": randn(512) * 0.05,
+        "mm_w2": randn(10, 512) * 0.05,
+        "mm_b2": randn(10) * 0.05,
+        "mm_x": torch.rand((5, 1, 28, 28), generator=g),
+        "mm_x_one": torch.rand((1, 1, 28, 28), generator=g),
+        "te_x": randn(PROBE_SAMPLES, 1, 28, 28),
+        "te_y": torch.randint(0, 10, (PROBE_SAMPLES,), generator=g),
+        "te_w1": randn(PROBE_HIDDEN, 784) * 0.05,
+        "te_b1": randn(PROBE_HIDDEN) * 0.05,
+        "te_w2": randn(10, PROBE_HIDDEN) * 0.2,
+        "te_b2": randn(10) * 0.2,
+        "loop_train_losses": uniform(0.1, 2.0, LOOP_EPOCHS, dtype=torch.float64),
+        "loop_val_losses": uniform(0.1, 2.0, LOOP_EPOCHS, dtype=torch.float64),
+        "loop_accuracies": uniform(0.5, 1.0, LOOP_EPOCHS, dtype=torch.float64),
+        "shift_image": randn(1, 28, 28),
+        "shift_batch": randn(2, 1, 28, 28),
+    }
+    inputs.update(mnist_inputs(config))
+    return inputs
+
+
+def mnist_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
+    """The accuracy check's data as uint8 images, its normalization and training budget."""
+    train, test = load_datasets(config.data_source, config.data_root, config.dataset, cache=data_cache())
+    pixels = train.data.to(torch.float64) / 255
+    return {
+        "acc_train_images": train.data.clone(),
+        "acc_train_labels": train.targets.clone(),
+        "acc_test_images": test.data.clone(),
+        "secret_test_labels": test.targets.clone(),
+        "acc_mean": pixels.mean().reshape(1).float(),
+        "acc_std": pixels.std().reshape(1).float(),
+        "acc_epochs": torch.tensor(config.mnist_epochs),
+        "acc_batch": torch.tensor(config.mnist_batch_size),
+        "acc_lr": torch.tensor(config.mnist_learning_rate),
+    }
+
+
+def probe_mlp(inputs: dict[str, torch.Tensor], dropout: float = 0.0) -> torch.nn.Module:
+    """The grader's model for train_epoch and validate: Flatten, Linear(784, 32), ReLU, [Dropout], Linear(32, 10)."""
+    layers = [torch.nn.Flatten(), torch.nn.Linear(784, PROBE_HIDDEN), torch.nn.ReLU()]
+    if dropout:
+        layers.append(torch.nn.Dropout(dropout))
+    layers.append(torch.nn.Linear(PROBE_HIDDEN, 10))
+    net = torch.nn.Sequential(*layers)
+    with torch.no_grad():
+        net[1].weight.copy_(inputs["te_w1"])
+        net[1].bias.copy_(inputs["te_b1"])
+        net[-1].weight.copy_(inputs["te_w2"])
+        net[-1].bias.copy_(inputs["te_b2"])
+    return net
+
+
+def probe_batches(inputs: dict[str, torch.Tensor]) -> torch.utils.data.DataLoader:
+    """The grader's loader for train_epoch and validate: 150 samples in order, batches of 32."""
+    dataset = torch.utils.data.TensorDataset(inputs["te_x"], inputs["te_y"])
+    return torch.utils.data.DataLoader(dataset, batch_size=PROBE_BATCH, shuffle=False)

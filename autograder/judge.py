@@ -1,0 +1,68 @@
+"""Run an assignment's hidden pytest suite on a submission's evidence, in the trusted process."""
+from __future__ import annotations
+
+import contextlib
+import io
+import traceback
+from dataclasses import dataclass
+
+import pytest
+
+from .config import CourseConfig
+from .judging import CheckFailed, Evidence
+from .paths import SUITES_DIR
+from .suites.conftest import PLUGIN_NAME
+
+INTERNAL_ERROR = "the grader could not finish this check (an error in the grader, reported to the instructor)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's outcome: passed, and the message for the student when not."""
+
+    passed: bool
+    message: str
+    internal_error: str = ""
+
+
+class _Judge:
+    """pytest plugin: hands the evidence to the suite's fixtures and collects every verdict."""
+
+    def __init__(self, evidence: Evidence, inputs: dict, config: CourseConfig) -> None:
+        self.evidence, self.inputs, self.config = evidence, inputs, config
+        self.verdicts: dict[str, Verdict] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        name = item.name.removeprefix("test_")
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            if call.excinfo is None:
+                self.verdicts[name] = Verdict(True, "")
+            elif isinstance(call.excinfo.value, CheckFailed):
+                self.verdicts[name] = Verdict(False, str(call.excinfo.value))
+            else:
+                detail = "".join(traceback.format_exception(call.excinfo.value))
+                self.verdicts[name] = Verdict(False, INTERNAL_ERROR, detail)
+
+
+def run_suite(assignment: str, evidence: Evidence, inputs: dict, config: CourseConfig) -> dict[str, Verdict]:
+    """Verdicts of every check in the assignment's hidden suite, by check name."""
+    judge = _Judge(evidence, inputs, config)
+    args = [str(SUITES_DIR / f"test_{assignment}.py"), "-q", "-p", "no:cacheprovider", "-c",
+            str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--import-mode=importlib",
+            "-W", "ignore::UserWarning"]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(args, plugins=[_Named(judge)])
+    return judge.verdicts
+
+
+class _Named:
+    """Registers the judge under PLUGIN_NAME so fixtures can find it."""
+
+    def __init__(self, judge: _Judge) -> None:
+        self.judge = judge
+
+    def pytest_configure(self, config) -> None:
+        config.pluginmanager.register(self.judge, PLUGIN_NAME)

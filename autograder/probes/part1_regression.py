@@ -1,0 +1,137 @@
+"""Probes of part1_regression: one per nbgrader grade_id, each calling one student function."""
+from __future__ import annotations
+
+import torch
+
+from ..inputs.part1_regression import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
+                                       MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, probe_module)
+from ..sandbox.recorder import Recorder
+from .common import lent, student
+
+
+def _linear(x, w, b):
+    return w * x + b
+
+
+def _mse(y_pred, y_true):
+    return ((y_pred - y_true) ** 2).mean()
+
+
+def probe_predict_classes(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "predict_classes", rec)
+    for key in ("scores", "scores_one", "scores_wide"):
+        rec.call(key, f, inputs[key].clone())
+
+
+def probe_model(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "model", rec)
+    w, b = inputs["model_w"], inputs["model_b"]
+    rec.call("vector", f, inputs["model_x"].clone(), w.clone(), b.clone())
+    rec.call("matrix", f, inputs["model_x2d"].clone(), w.clone(), b.clone())
+
+
+def probe_loss_fn(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "loss_fn", rec)
+    rec.call("value", f, inputs["loss_pred"].clone(), inputs["loss_true"].clone())
+    pred = inputs["loss_pred64"].clone().requires_grad_()
+    loss = rec.call("loss64", f, pred, inputs["loss_true64"].clone())
+    if isinstance(loss, torch.Tensor) and loss.requires_grad:
+        rec.call("grad64", lambda: torch.autograd.grad(loss.sum(), pred)[0])
+        rec.call("gradcheck", lambda: bool(torch.autograd.gradcheck(
+            lambda p: f(p, inputs["loss_true64"]), (inputs["loss_pred64"].clone().requires_grad_(),),
+            raise_exception=False)))
+
+
+def _trajectories(rec: Recorder, f, epochs, lr_key: str, inputs: dict) -> None:
+    lr = float(inputs[lr_key])
+    for n in epochs:
+        params = inputs["line_init"].clone().requires_grad_()
+        returned = rec.call(f"epochs{n}/returned", f, n, lr, params, inputs["line_x"], inputs["line_y"])
+        rec.output(f"epochs{n}/params", params)
+        rec.note(f"epochs{n}/returned_is_params", returned is params)
+
+
+def _decrease(rec: Recorder, f, epochs: int, lr_key: str, inputs: dict) -> None:
+    params = inputs["line_init"].clone().requires_grad_()
+    rec.call("decrease/returned", f, epochs, float(inputs[lr_key]), params, inputs["line_x"], inputs["line_y"])
+    rec.output("decrease/params", params)
+
+
+def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "training_loop", rec)
+    with lent(ns, model=_linear, loss_fn=_mse):
+        _trajectories(rec, f, TRAJECTORY_EPOCHS, "gd_lr", inputs)
+        _decrease(rec, f, DECREASE_EPOCHS, "gd_lr", inputs)
+
+
+def probe_training_loop_adam(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "training_loop_adam", rec)
+    with lent(ns, model=_linear, loss_fn=_mse):
+        _trajectories(rec, f, ADAM_TRAJECTORY_EPOCHS, "adam_lr", inputs)
+        _decrease(rec, f, DECREASE_EPOCHS, "adam_lr", inputs)
+
+
+def probe_training_loop_module(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "training_loop_module", rec)
+    lr = float(inputs["module_lr"])
+    for n in (*TRAJECTORY_EPOCHS, MODULE_DECREASE_EPOCHS):
+        net = probe_module(inputs)
+        returned = rec.call(f"epochs{n}/returned", f, n, lr, net, inputs["module_x"], inputs["module_y"])
+        rec.note(f"epochs{n}/returned_is_model", returned is net)
+        rec.output(f"epochs{n}/params", torch.cat([p.detach().flatten() for p in net.parameters()]))
+
+
+def _load_in_order(net: torch.nn.Module, inputs: dict, rec: Recorder) -> bool:
+    params = list(net.parameters())
+    shapes = [tuple(p.shape) for p in params]
+    rec.note("param_shapes", [list(s) for s in shapes])
+    if shapes != list(DNN_SHAPES):
+        return False
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            p.copy_(inputs[f"dnn_p{i}"])
+    return True
+
+
+def _layers(net: torch.nn.Module) -> list[str]:
+    return [type(m).__name__ for m in net.children()]
+
+
+def probe_make_dnn(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "make_dnn", rec)
+    net = rec.call("net", f)
+    if isinstance(net, torch.nn.Module):
+        rec.note("layers", _layers(net))
+        if _load_in_order(net, inputs, rec):
+            rec.call("forward", net, inputs["dnn_x"].clone())
+
+
+def probe_neural_network(ns: dict, inputs: dict, rec: Recorder) -> None:
+    cls = student(ns, "NeuralNetwork", rec)
+    net = rec.call("net", cls)
+    if not isinstance(net, torch.nn.Module):
+        return
+    attributes = {}
+    for name in ("fc1", "fc2", "out", "relu"):
+        layer = getattr(net, name, None)
+        weight = getattr(layer, "weight", None)
+        attributes[name] = [type(layer).__name__, list(weight.shape) if isinstance(weight, torch.Tensor) else None]
+    rec.note("attributes", attributes)
+    ordered = [getattr(getattr(net, n, None), a, None) for n in ("fc1", "fc2", "out") for a in ("weight", "bias")]
+    if all(isinstance(p, torch.Tensor) for p in ordered) and [tuple(p.shape) for p in ordered] == list(DNN_SHAPES):
+        with torch.no_grad():
+            for i, p in enumerate(ordered):
+                p.copy_(inputs[f"dnn_p{i}"])
+        rec.call("forward", net, inputs["dnn_x"].clone())
+
+
+PROBES = {
+    "test_predict_classes": probe_predict_classes,
+    "test_model": probe_model,
+    "test_loss_fn": probe_loss_fn,
+    "test_training_loop": probe_training_loop,
+    "test_training_loop_adam": probe_training_loop_adam,
+    "test_training_loop_module": probe_training_loop_module,
+    "test_make_dnn": probe_make_dnn,
+    "test_neural_network": probe_neural_network,
+}

@@ -1,0 +1,209 @@
+"""Probes of part2_mnist: one per nbgrader grade_id, each calling one student function."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from ..inputs.part2_mnist import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, probe_batches,
+                                  probe_mlp)
+from ..sandbox.recorder import Recorder
+from .common import lent, student
+
+
+def _params(net: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in net.parameters()])
+
+
+def probe_compute_mean_std(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "compute_mean_std", rec)
+    dataset = [(img.clone(), i % 10) for i, img in enumerate(inputs["mean_std_images"])]
+    rec.call("returned", f, dataset)
+
+
+def probe_normalize(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "normalize", rec)
+    mean, std = inputs["norm_mean"], inputs["norm_std"]
+    rec.call("image", f, inputs["norm_image"].clone(), mean.clone(), std.clone())
+    rec.call("batch", f, inputs["norm_batch"].clone(), mean.clone(), std.clone())
+    rec.call("half", f, inputs["unit_image"].clone(), 0.5, 0.5)
+
+
+def probe_make_transform(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "make_transform", rec)
+    mean = tuple(inputs["transform_mean"].tolist())
+    std = tuple(inputs["transform_std"].tolist())
+    images = [Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L")
+              for img in inputs["transform_images"]]
+    transform = rec.call("transform", f, mean, std)
+    if transform is not None:
+        rec.call("outputs", lambda: torch.stack([transform(img) for img in images]))
+
+
+def probe_binary_cross_entropy(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "binary_cross_entropy", rec)
+    rec.call("values", f, inputs["bce_p"].clone(), inputs["bce_y"].clone())
+    rec.call("extremes", f, inputs["bce_extreme_p"].clone(), inputs["bce_extreme_y"].clone())
+    rec.call("perfect", f, inputs["bce_perfect_p"].clone(), inputs["bce_perfect_y"].clone())
+    p = inputs["bce_p64"].clone().requires_grad_()
+    loss = rec.call("loss64", f, p, inputs["bce_y64"].clone())
+    if isinstance(loss, torch.Tensor) and loss.requires_grad:
+        rec.call("grad64", lambda: torch.autograd.grad(loss.sum(), p)[0])
+        rec.call("gradcheck", lambda: bool(torch.autograd.gradcheck(
+            lambda q: f(q, inputs["bce_y64"]), (inputs["bce_p64"].clone().requires_grad_(),),
+            raise_exception=False)))
+
+
+def probe_mnist_model(ns: dict, inputs: dict, rec: Recorder) -> None:
+    cls = student(ns, "MNISTModel", rec)
+    net = rec.call("net", cls)
+    if not isinstance(net, nn.Module):
+        return
+    layers = {}
+    for name in ("fc1", "fc2"):
+        layer = getattr(net, name, None)
+        weight = getattr(layer, "weight", None)
+        layers[name] = [type(layer).__name__, list(weight.shape) if isinstance(weight, torch.Tensor) else None]
+    rec.note("layers", layers)
+    rec.note("parameters", sum(p.numel() for p in net.parameters()))
+    if layers == {"fc1": ["Linear", [512, 784]], "fc2": ["Linear", [10, 512]]}:
+        with torch.no_grad():
+            net.fc1.weight.copy_(inputs["mm_w1"])
+            net.fc1.bias.copy_(inputs["mm_b1"])
+            net.fc2.weight.copy_(inputs["mm_w2"])
+            net.fc2.bias.copy_(inputs["mm_b2"])
+        rec.note("loaded", True)
+    net.eval()
+    with torch.no_grad():
+        rec.call("images", net, inputs["mm_x"].clone())
+        rec.call("flat", net, inputs["mm_x"].reshape(5, 784).clone())
+        rec.call("one_image", net, inputs["mm_x_one"].clone())
+        rec.call("one_flat", net, inputs["mm_x_one"].reshape(1, 784).clone())
+
+
+def _order(loader) -> tuple[torch.Tensor, list[int]]:
+    batches = [torch.as_tensor(b).flatten() for b in loader]
+    return torch.cat(batches) if batches else torch.empty(0), [len(b) for b in batches]
+
+
+def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "make_loaders", rec)
+    loaders = rec.call("default", f, list(range(LOADER_TRAIN)), list(range(LOADER_TEST)))
+    if isinstance(loaders, (tuple, list)) and len(loaders) == 2:
+        train_loader, test_loader = loaders
+        for epoch in (1, 2):
+            order, sizes = rec.call(f"train_epoch{epoch}", _order, train_loader) or (None, None)
+            rec.note(f"train_epoch{epoch}_sizes", sizes)
+        order, sizes = rec.call("test_order", _order, test_loader) or (None, None)
+        rec.note("test_sizes", sizes)
+    small = rec.call("small", f, list(range(LOADER_TRAIN)), list(range(LOADER_TEST)), batch_size=LOADER_SMALL_BATCH)
+    if isinstance(small, (tuple, list)) and len(small) == 2:
+        rec.note("small_test_sizes", _order(small[1])[1])
+
+
+def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "train_epoch", rec)
+    net = probe_mlp(inputs)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    rec.call("returned", f, net, probe_batches(inputs), optimizer, nn.CrossEntropyLoss())
+    rec.output("params", _params(net))
+
+
+class _ModeSpy(nn.Module):
+    """Wraps the probe model; remembers train/eval mode and grad mode at every forward."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+        self.modes: list[bool] = []
+        self.grad_enabled: list[bool] = []
+
+    def forward(self, x):
+        self.modes.append(self.training)
+        self.grad_enabled.append(torch.is_grad_enabled())
+        return self.inner(x)
+
+
+def probe_validate(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "validate", rec)
+    net = probe_mlp(inputs)
+    before = _params(net)
+    rec.call("returned", f, net, probe_batches(inputs), nn.CrossEntropyLoss())
+    rec.note("params_unchanged", bool(torch.equal(before, _params(net))))
+    spy = _ModeSpy(probe_mlp(inputs, dropout=0.5))
+    spy.train()
+    rec.call("spy_returned", f, spy, probe_batches(inputs), nn.CrossEntropyLoss())
+    rec.note("modes", spy.modes[:100])
+    rec.note("grad_enabled", spy.grad_enabled[:100])
+
+
+def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "training_loop", rec)
+    train_losses = iter(inputs["loop_train_losses"].tolist())
+    val_losses = iter(inputs["loop_val_losses"].tolist())
+    accuracies = iter(inputs["loop_accuracies"].tolist())
+    calls: list[str] = []
+
+    def train_epoch(model, loader, optimizer, loss_fn):
+        calls.append("train_epoch")
+        return next(train_losses)
+
+    def validate(model, loader, loss_fn):
+        calls.append("validate")
+        return next(val_losses), next(accuracies)
+
+    net = probe_mlp(inputs)
+    with lent(ns, train_epoch=train_epoch, validate=validate):
+        rec.call("returned", f, net, probe_batches(inputs), probe_batches(inputs),
+                 torch.optim.SGD(net.parameters(), lr=0.1), nn.CrossEntropyLoss(), LOOP_EPOCHS)
+    rec.note("calls", calls[:50])
+
+
+def probe_shift_pixels(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "shift_pixels", rec)
+    rec.call("image", f, inputs["shift_image"].clone(), 3)
+    rec.call("batch", f, inputs["shift_batch"].clone(), 5)
+    rec.call("default", f, inputs["shift_image"].clone())
+
+
+def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
+    cls = student(ns, "MNISTModel", rec)
+    train_epoch = student(ns, "train_epoch", rec)
+    mean, std = inputs["acc_mean"], inputs["acc_std"]
+
+    def prepare(images: torch.Tensor) -> torch.Tensor:
+        # Normalized once, as whole tensors: no per-sample PIL conversion on the hot path.
+        return ((images.float() / 255 - mean) / std).unsqueeze(1)
+
+    generator = torch.Generator().manual_seed(int(torch.initial_seed()))
+    loader = DataLoader(TensorDataset(prepare(inputs["acc_train_images"]), inputs["acc_train_labels"]),
+                        batch_size=int(inputs["acc_batch"]), shuffle=True, generator=generator)
+    model = rec.call("net", cls)
+    if not isinstance(model, nn.Module):
+        return
+    optimizer = torch.optim.SGD(model.parameters(), lr=float(inputs["acc_lr"]))
+    for epoch in range(int(inputs["acc_epochs"])):
+        if rec.call(f"epoch{epoch}", train_epoch, model, loader, optimizer, nn.CrossEntropyLoss()) is None \
+                and rec.meta[f"epoch{epoch}"].get("kind") == "raised":
+            return
+    model.eval()
+    test = prepare(inputs["acc_test_images"])
+    with torch.no_grad():
+        rec.call("test_logits", lambda: torch.cat([model(chunk) for chunk in test.split(1000)]))
+
+
+PROBES = {
+    "test_compute_mean_std": probe_compute_mean_std,
+    "test_normalize": probe_normalize,
+    "test_make_transform": probe_make_transform,
+    "test_binary_cross_entropy": probe_binary_cross_entropy,
+    "test_mnist_model": probe_mnist_model,
+    "test_make_loaders": probe_make_loaders,
+    "test_train_epoch": probe_train_epoch,
+    "test_validate": probe_validate,
+    "test_training_loop": probe_training_loop,
+    "test_shift_pixels": probe_shift_pixels,
+    "test_mnist_accuracy": probe_mnist_accuracy,
+}

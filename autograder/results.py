@@ -1,0 +1,68 @@
+"""Check results and grade reports, and their Gradescope-style JSON form."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One graded check: its points earned and possible, and the student-facing message."""
+
+    name: str
+    grade_id: str
+    score: float
+    max_score: float
+    output: str
+
+    @property
+    def passed(self) -> bool:
+        """Full marks on this check."""
+        return self.score >= self.max_score
+
+
+@dataclass
+class GradeReport:
+    """The grade of one notebook: every auto-graded check and every manual cell."""
+
+    assignment: str
+    checks: list[CheckResult]
+    manual: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    execution_time: float = 0.0
+    isolation: str = ""
+
+    @property
+    def score(self) -> float:
+        """Points earned on the auto-graded checks."""
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        """Points possible, manual cells included."""
+        return sum(c.max_score for c in self.checks) + sum(self.manual.values())
+
+    def by_grade_id(self) -> dict[str, list[CheckResult]]:
+        """Checks grouped by the nbgrader cell that reports them."""
+        groups: dict[str, list[CheckResult]] = {}
+        for check in self.checks:
+            groups.setdefault(check.grade_id, []).append(check)
+        return groups
+
+    def to_gradescope(self) -> dict:
+        """Gradescope's results.json: score, max_score, execution_time, tests."""
+        tests = [{"name": c.name, "score": c.score, "max_score": c.max_score, "output": c.output,
+                  "visibility": "visible"} for c in self.checks]
+        tests += [{"name": name, "score": 0, "max_score": pts, "output": "Graded by hand in formgrader.",
+                   "visibility": "visible", "status": "needs_manual_grade"} for name, pts in self.manual.items()]
+        result = {"score": self.score, "max_score": self.max_score,
+                  "execution_time": round(self.execution_time, 3), "tests": tests}
+        if self.notes:
+            result["output"] = "\n".join(self.notes)
+        return result
+
+
+def check_message(check: CheckResult) -> str:
+    """One line of feedback for a check."""
+    mark = "PASS" if check.passed else "FAIL"
+    return f"[{mark}] {check.name} ({check.score:g}/{check.max_score:g})" + (
+        "" if check.passed else f": {check.output}")

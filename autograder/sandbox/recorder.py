@@ -1,0 +1,109 @@
+"""Evidence of what student code returned, written by probes inside the child.
+
+Values are reduced to plain tensors (saved with safetensors) and JSON numbers and
+strings: formats that cannot run code when the trusted side reads them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import traceback
+from typing import Any, Callable
+
+import torch
+from safetensors.torch import save as save_tensors
+
+MAX_ELEMENTS = 20_000_000
+MAX_ITEMS = 1000
+MAX_TEXT = 300
+
+
+def _text(value: object) -> str:
+    try:
+        text = str(value)
+    except BaseException:  # noqa: BLE001 - a hostile __str__ must not break the probe
+        text = "<unprintable>"
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "..."
+
+
+def _number(value: float) -> float | str:
+    return value if math.isfinite(value) else repr(value)
+
+
+def student_error(err: BaseException) -> dict:
+    """An exception from student code as a message: type, text, and the student's line."""
+    where = ""
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename.startswith("<cell"):
+            where = f"{frame.filename.strip('<>')}, line {frame.lineno}"
+    if isinstance(err, SystemExit):
+        return {"error": "SystemExit", "message": f"called sys.exit({_text(err.code)})", "where": where}
+    return {"error": type(err).__name__, "message": _text(err), "where": where}
+
+
+class Recorder:
+    """Collects one probe's evidence: tensors, numbers and notes under string keys."""
+
+    def __init__(self, probe: str) -> None:
+        self.probe = probe
+        self.tensors: dict[str, torch.Tensor] = {}
+        self.meta: dict[str, Any] = {}
+
+    def note(self, key: str, value: Any) -> None:
+        """Record a JSON-able note (bool, number, short string, list of those) made by probe code."""
+        self.meta[key] = value
+
+    def output(self, key: str, value: Any, depth: int = 0) -> None:
+        """Record what student code returned, reduced to plain data."""
+        kind = type(value)
+        if issubclass(kind, torch.Tensor):
+            # Subclasses may override anything: look through them at the plain tensor.
+            plain = value if kind in (torch.Tensor, torch.nn.Parameter) else torch.Tensor.as_subclass(
+                value, torch.Tensor)
+            info = {"kind": "tensor", "dtype": str(plain.dtype).removeprefix("torch."),
+                    "shape": list(plain.shape), "requires_grad": bool(plain.requires_grad),
+                    "has_grad_fn": plain.grad_fn is not None}
+            if plain.layout != torch.strided or plain.is_complex() or plain.numel() > MAX_ELEMENTS:
+                info["kind"] = "unsupported tensor"
+            else:
+                self.tensors[key] = plain.detach().to("cpu", copy=True).contiguous()
+            self.meta[key] = info
+        elif kind is bool:
+            self.meta[key] = {"kind": "bool", "value": bool(value)}
+        elif kind is int:
+            self.meta[key] = {"kind": "number", "value": int(value) if abs(value) < 2**53 else float(value)}
+        elif kind is float:
+            self.meta[key] = {"kind": "number", "value": _number(float(value))}
+        elif kind in (list, tuple) and depth < 3:
+            items = list(value)[:MAX_ITEMS]
+            self.meta[key] = {"kind": kind.__name__, "length": len(value)}
+            for i, item in enumerate(items):
+                self.output(f"{key}/{i}", item, depth + 1)
+        else:
+            self.meta[key] = {"kind": "other", "type": _text(getattr(kind, "__name__", "?"))}
+
+    def failure(self, key: str, err: BaseException) -> None:
+        """Record that student code raised instead of returning."""
+        self.meta[key] = {"kind": "raised", **student_error(err)}
+
+    def call(self, key: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        """Call student code; record its result (or exception) under `key`; return the result or None."""
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as err:  # noqa: BLE001 - SystemExit too: it is the student's
+            self.failure(key, err)
+            return None
+        self.output(key, result)
+        return result
+
+    def save(self, dir_fd: int) -> None:
+        """Write <probe>.safetensors and <probe>.json into the evidence folder, atomically."""
+        blobs = {f"{self.probe}.safetensors": save_tensors(self.tensors),
+                 f"{self.probe}.json": json.dumps(self.meta).encode()}
+        for name, blob in blobs.items():
+            tmp = name + ".tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=dir_fd)
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)

@@ -1,0 +1,116 @@
+"""Read a submitted notebook defensively and turn it into the program the sandbox runs.
+
+The program is: the setup cells of the trusted release notebook, then the student's own
+code cells (solution cells and cells the student added) in notebook order. Locked cells
+(demos, visible checks, graded cells) are never taken from the student, and never run.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+MAX_NOTEBOOK_MB = 100
+
+
+class SubmissionError(Exception):
+    """The file cannot be graded as a notebook; the message says why, for the student."""
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """Parse a notebook file (nbformat 3 or 4, any bytes) or raise SubmissionError."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise SubmissionError(f"the notebook file cannot be read ({err.strerror})") from err
+    if size == 0:
+        raise SubmissionError("the notebook file is empty")
+    if size > MAX_NOTEBOOK_MB * 1024 * 1024:
+        raise SubmissionError(f"the notebook file is {size / 2**20:.0f} MB, over the {MAX_NOTEBOOK_MB} MB limit: "
+                              "clear its outputs and submit again")
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise SubmissionError(f"the file is not valid JSON (line {getattr(err, 'lineno', '?')}), so it cannot be "
+                              "opened as a notebook: was it saved by Jupyter?") from None
+    if not isinstance(data, dict) or "nbformat" not in data or not ({"cells", "worksheets"} & set(data)):
+        raise SubmissionError("the file is JSON but not a Jupyter notebook")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # noqa: BLE001 - nbformat raises many kinds; all mean "unreadable"
+        raise SubmissionError(f"the notebook cannot be read by nbformat ({type(err).__name__})") from None
+    if not isinstance(nb.get("cells"), list):
+        raise SubmissionError("the notebook has no list of cells")
+    return nb
+
+
+def _role(cell: NotebookNode) -> str | None:
+    return (cell.get("metadata") or {}).get("tensorgrade", {}).get("role")
+
+
+def _nbgrader(cell: NotebookNode) -> dict:
+    meta = (cell.get("metadata") or {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
+
+
+def defined_names(source: str) -> list[str]:
+    """Top-level functions and classes a cell defines (by regex where it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return re.findall(r"^(?:def|class)\s+([A-Za-z_]\w*)", source, flags=re.M)
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+@dataclass
+class Program:
+    """What the sandbox runs, and how to name each phase in messages."""
+
+    cells: list[dict] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    cell_defines: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def build_program(student: NotebookNode, release: NotebookNode) -> Program:
+    """Setup cells from the release, then the student's unlocked code cells in order."""
+    program = Program()
+    locked_sources = {c.source for c in release.cells if _nbgrader(c).get("locked")}
+    graded_functions = [_nbgrader(c)["grade_id"] for c in release.cells if _role(c) == "solution"]
+    for i, cell in enumerate(release.cells):
+        if _role(cell) == "setup":
+            index = -(i + 1)  # negative: not a cell of the student's notebook
+            program.cells.append({"index": index, "source": cell.source})
+            program.labels[f"cell:{index}"] = "the notebook's given setup cell"
+    seen_solution_ids = set()
+    for number, cell in enumerate(student.cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = _nbgrader(cell)
+        source = cell.get("source") or ""
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if meta.get("locked") or meta.get("grade") and not meta.get("solution"):
+            continue
+        if not meta and source in locked_sources:
+            continue
+        if meta.get("solution"):
+            seen_solution_ids.add(meta.get("grade_id"))
+        names = defined_names(source)
+        program.cells.append({"index": number, "source": source})
+        for name in names:
+            program.cell_defines.setdefault(number, name)
+        label = f"cell {number}" + (f" ({', '.join(names)})" if names else "")
+        program.labels[f"cell:{number}"] = label
+    if not seen_solution_ids & set(graded_functions) and not any(
+        name in graded_functions for name in program.cell_defines.values()
+    ):
+        program.notes.append("this notebook has none of this assignment's solution cells: "
+                             "is it the notebook of another assignment?")
+    return program

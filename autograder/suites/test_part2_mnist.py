@@ -1,0 +1,330 @@
+"""Hidden checks of part2_mnist. Each test is one check of course_config.py."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from autograder.inputs.part2_mnist import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS,
+                                           probe_batches, probe_mlp)
+from autograder.judging import CheckFailed, expect, expect_close, expect_equal, expect_shape
+from solutions import part2_mnist as ref
+
+# Elementwise float32 arithmetic written another way ((x - m) / s, x.sub(m).div(s)): a few ulps.
+ELEMENTWISE = dict(rtol=1e-5, atol=1e-6)
+# Means over 9,408 pixels in another summation order: relative error well below 1e-5. The std
+# may be the unbiased (n - 1) or biased (n) one: they differ by sqrt(n / (n - 1)) - 1 = 5.3e-5
+# here, so 1e-4 admits both while a per-image statistic is off by more than 1e-2.
+MEAN = dict(rtol=1e-5, atol=1e-6)
+STD = dict(rtol=1e-4, atol=1e-6)
+# Logs of probabilities in [0.02, 0.98]: clamping or adding eps <= 1e-7 changes each term by at
+# most 5e-6, far below a sign slip (order 1).
+BCE = dict(rtol=1e-4, atol=1e-5)
+# The 784-wide dot products of the MLP in float32: differences from summation order ~1e-6.
+LOGITS = dict(rtol=1e-4, atol=1e-5)
+# One epoch of SGD over 5 batches: rounding differences stay ~1e-6; a missing zero_grad or step
+# changes parameters by ~1e-2.
+EPOCH = dict(rtol=1e-4, atol=1e-5)
+# Accuracy is a count over 150 samples; as a float it must match to rounding.
+FRACTION = dict(rtol=0.0, atol=1e-9)
+# A confident wrong prediction costs -log(p) with p clamped to at least e^-100 (PyTorch) or an
+# eps up to 1e-3 (-log(1e-3) = 6.9); the mean over two such samples must be at least 5,
+# and perfect predictions must cost at most 1e-3.
+EXTREME_MIN_LOSS = 5.0
+PERFECT_MAX_LOSS = 1e-3
+
+
+def _pair(probe, key: str, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    info = probe.info(key, what)
+    expect(info.get("kind") in ("tuple", "list") and info.get("length") == 2,
+           f"{what}: expected two values (mean, std), got {info.get('type') or info.get('kind')}")
+    return probe.tensor(f"{key}/0", f"{what}: the mean"), probe.tensor(f"{key}/1", f"{what}: the std")
+
+
+# compute_mean_std
+
+def test_mean_std_values(evidence, inputs):
+    what = "compute_mean_std on 12 images of different brightness"
+    mean, std = _pair(evidence.probe("test_compute_mean_std"), "returned", what)
+    dataset = [(img, 0) for img in inputs["mean_std_images"]]
+    ref_mean, ref_std = ref.compute_mean_std(dataset)
+    expect(mean.numel() == 1 and std.numel() == 1,
+           f"{what}: expected one mean and one std over all pixels of all images, got shapes "
+           f"{tuple(mean.shape)} and {tuple(std.shape)}")
+    expect_close(mean.reshape(1), ref_mean, f"{what}: the mean", **MEAN)
+    expect_close(std.reshape(1), ref_std, f"{what}: the std", **STD)
+
+
+def test_mean_std_shape(evidence):
+    what = "compute_mean_std"
+    mean, std = _pair(evidence.probe("test_compute_mean_std"), "returned", what)
+    expect_shape(mean, (1,), f"{what}: the mean")
+    expect_shape(std, (1,), f"{what}: the std")
+
+
+# normalize
+
+def test_normalize_single_image(evidence, inputs):
+    what = "normalize on one image [3, 5, 6] with per-channel mean and std"
+    out = evidence.probe("test_normalize").tensor("image", what)
+    expect_close(out, ref.normalize(inputs["norm_image"], inputs["norm_mean"], inputs["norm_std"]), what,
+                 **ELEMENTWISE)
+
+
+def test_normalize_batch(evidence, inputs):
+    what = "normalize on a batch [4, 3, 5, 6] with per-channel mean and std"
+    out = evidence.probe("test_normalize").tensor("batch", what)
+    expect_close(out, ref.normalize(inputs["norm_batch"], inputs["norm_mean"], inputs["norm_std"]), what,
+                 **ELEMENTWISE)
+
+
+def test_normalize_half_maps_to_unit_range(evidence, inputs):
+    what = "normalize(image, 0.5, 0.5) on an image in [0, 1]"
+    out = evidence.probe("test_normalize").tensor("half", what)
+    expect_close(out, inputs["unit_image"] * 2 - 1, what, **ELEMENTWISE)
+
+
+# make_transform
+
+def test_make_transform_output(evidence, inputs):
+    what = "make_transform(mean, std) applied to 5 PIL images"
+    out = evidence.probe("test_make_transform").tensor("outputs", what)
+    transform = ref.make_transform(tuple(inputs["transform_mean"].tolist()), tuple(inputs["transform_std"].tolist()))
+    expected = torch.stack([transform(Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L"))
+                            for img in inputs["transform_images"]])
+    expect_close(out, expected, what, **ELEMENTWISE)
+
+
+# binary_cross_entropy
+
+def test_bce_values(evidence, inputs):
+    what = "binary_cross_entropy on 50 probabilities in [0.02, 0.98]"
+    out = evidence.probe("test_binary_cross_entropy").tensor("values", what)
+    expect(out.numel() == 1, f"{what}: expected one mean loss, got shape {tuple(out.shape)}")
+    expect_close(out.reshape(()), ref.binary_cross_entropy(inputs["bce_p"], inputs["bce_y"]), what, **BCE)
+
+
+def test_bce_finite_at_extremes(evidence):
+    probe = evidence.probe("test_binary_cross_entropy")
+    what = "binary_cross_entropy(p=[0, 1], y=[1, 0]) (confidently wrong)"
+    wrong = probe.tensor("extremes", what)
+    expect(wrong.numel() == 1 and torch.isfinite(wrong).all(),
+           f"{what}: expected a finite loss, got {wrong.flatten()[:2].tolist()}")
+    expect(wrong.item() >= EXTREME_MIN_LOSS, f"{what}: expected a large loss (at least {EXTREME_MIN_LOSS}), "
+           f"got {wrong.item():.4g}")
+    what = "binary_cross_entropy(p=[0, 1], y=[0, 1]) (perfect)"
+    perfect = probe.tensor("perfect", what)
+    expect(perfect.numel() == 1 and torch.isfinite(perfect).all() and abs(perfect.item()) <= PERFECT_MAX_LOSS,
+           f"{what}: expected a loss of about 0, got {perfect.flatten()[:2].tolist()}")
+
+
+def test_bce_gradient(evidence, inputs):
+    probe = evidence.probe("test_binary_cross_entropy")
+    what = "gradient of binary_cross_entropy with respect to p (float64)"
+    grad = probe.tensor("grad64", what)
+    p = inputs["bce_p64"].clone().requires_grad_()
+    expected = torch.autograd.grad(ref.binary_cross_entropy(p, inputs["bce_y64"]), p)[0]
+    expect_close(grad, expected, what, rtol=1e-6, atol=1e-7)
+    info = probe.info("gradcheck", "torch.autograd.gradcheck of binary_cross_entropy in float64")
+    expect(info.get("value") is True, "torch.autograd.gradcheck of binary_cross_entropy in float64 failed")
+
+
+# MNISTModel
+
+def _reference_mlp(inputs: dict) -> nn.Module:
+    net = ref.MNISTModel()
+    with torch.no_grad():
+        net.fc1.weight.copy_(inputs["mm_w1"])
+        net.fc1.bias.copy_(inputs["mm_b1"])
+        net.fc2.weight.copy_(inputs["mm_w2"])
+        net.fc2.bias.copy_(inputs["mm_b2"])
+    return net.eval()
+
+
+def test_mnist_model_architecture(evidence):
+    probe = evidence.probe("test_mnist_model")
+    probe.info("net", "MNISTModel()")
+    layers = probe.note("layers") or {}
+    for name, shape in (("fc1", [512, 784]), ("fc2", [10, 512])):
+        expect(layers.get(name) == ["Linear", shape],
+               f"MNISTModel().{name}: expected nn.Linear with weight shape {tuple(shape)}, got {layers.get(name)}")
+    count = probe.note("parameters")
+    expect(count == 784 * 512 + 512 + 512 * 10 + 10,
+           f"MNISTModel(): expected {784 * 512 + 512 + 512 * 10 + 10} parameters (784-512-10), got {count}")
+
+
+def test_mnist_model_logits(evidence, inputs):
+    probe = evidence.probe("test_mnist_model")
+    what = "MNISTModel with the grader's weights on 5 images [5, 1, 28, 28]"
+    if not probe.note("loaded"):
+        raise CheckFailed(f"{what}: fc1 and fc2 must be Linear(784, 512) and Linear(512, 10) "
+                          "for the grader to load its weights")
+    with torch.no_grad():
+        expected = _reference_mlp(inputs)(inputs["mm_x"])
+    expect_close(probe.tensor("images", what), expected, f"{what}: the raw logits", **LOGITS)
+
+
+def test_mnist_model_flattens_any_batch(evidence):
+    probe = evidence.probe("test_mnist_model")
+    for key, shape in (("images", (5, 1, 28, 28)), ("flat", (5, 784)), ("one_image", (1, 1, 28, 28)),
+                       ("one_flat", (1, 784))):
+        what = f"MNISTModel on input of shape {shape}"
+        expect_shape(probe.tensor(key, what), (shape[0], 10), what)
+
+
+# make_loaders
+
+def _indices(probe, key: str, what: str) -> list[int]:
+    return probe.tensor(key, what).flatten().tolist()
+
+
+def test_make_loaders_shuffles_training(evidence):
+    probe = evidence.probe("test_make_loaders")
+    orders = []
+    for epoch in (1, 2):
+        what = f"the training loader of make_loaders(range({LOADER_TRAIN}), ...), epoch {epoch}"
+        order = _indices(probe, f"train_epoch{epoch}/0", what)
+        expect(sorted(order) == list(range(LOADER_TRAIN)), f"{what}: expected every sample exactly once")
+        expect(probe.note(f"train_epoch{epoch}_sizes") == [64, LOADER_TRAIN - 64],
+               f"{what}: expected batches of 64 (the default) and {LOADER_TRAIN - 64}, "
+               f"got {probe.note(f'train_epoch{epoch}_sizes')}")
+        orders.append(order)
+    expect(orders[0] != list(range(LOADER_TRAIN)) and orders[0] != orders[1],
+           "the training loader of make_loaders: expected a new random order every epoch (shuffle=True), "
+           f"got {orders[0][:8]}... then {orders[1][:8]}...")
+
+
+def test_make_loaders_keeps_test_order(evidence):
+    probe = evidence.probe("test_make_loaders")
+    what = f"the test loader of make_loaders(..., range({LOADER_TEST}))"
+    order = _indices(probe, "test_order/0", what)
+    expect(order == list(range(LOADER_TEST)), f"{what}: expected the samples in order 0, 1, 2, ... "
+           f"(shuffle=False), got {order[:8]}...")
+    expect(probe.note("test_sizes") == [64, LOADER_TEST - 64],
+           f"{what}: expected batches of 64 and {LOADER_TEST - 64}, got {probe.note('test_sizes')}")
+    small = [LOADER_SMALL_BATCH] * (LOADER_TEST // LOADER_SMALL_BATCH) + [LOADER_TEST % LOADER_SMALL_BATCH]
+    expect(probe.note("small_test_sizes") == small,
+           f"make_loaders(..., batch_size={LOADER_SMALL_BATCH}): expected test batches {small}, "
+           f"got {probe.note('small_test_sizes')}")
+
+
+# train_epoch
+
+def _reference_epoch(inputs: dict) -> tuple[float, torch.Tensor]:
+    net = probe_mlp(inputs)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = ref.train_epoch(net, probe_batches(inputs), optimizer, nn.CrossEntropyLoss())
+    return loss, torch.cat([p.detach().flatten() for p in net.parameters()])
+
+
+def test_train_epoch_updates_like_reference(evidence, inputs):
+    what = "train_epoch on the grader's MLP and 150 samples (SGD, lr 0.1): the parameters after one epoch"
+    params = evidence.probe("test_train_epoch").tensor("params", what)
+    expect_close(params, _reference_epoch(inputs)[1], what, **EPOCH)
+
+
+def test_train_epoch_returns_mean_loss(evidence, inputs):
+    what = "train_epoch's return value (mean training loss over all 150 samples)"
+    loss = evidence.probe("test_train_epoch").number("returned", what)
+    expect_close(torch.tensor(loss), torch.tensor(_reference_epoch(inputs)[0]), what, **EPOCH)
+
+
+# validate
+
+def test_validate_loss_and_accuracy(evidence, inputs):
+    probe = evidence.probe("test_validate")
+    what = "validate on 150 samples in batches of 32 (the last has 22)"
+    info = probe.info("returned", what)
+    expect(info.get("kind") in ("tuple", "list") and info.get("length") == 2,
+           f"{what}: expected (loss, accuracy), got {info.get('type') or info.get('kind')}")
+    loss = probe.number("returned/0", f"{what}: the loss")
+    accuracy = probe.number("returned/1", f"{what}: the accuracy")
+    ref_loss, ref_accuracy = ref.validate(probe_mlp(inputs), probe_batches(inputs), nn.CrossEntropyLoss())
+    expect_close(torch.tensor(loss), torch.tensor(ref_loss), f"{what}: the mean loss over samples", **EPOCH)
+    expect_close(torch.tensor(accuracy), torch.tensor(ref_accuracy), f"{what}: the accuracy (a fraction)",
+                 **FRACTION)
+
+
+def test_validate_uses_eval_mode(evidence):
+    probe = evidence.probe("test_validate")
+    probe.info("spy_returned", "validate on a model with dropout")
+    modes = probe.note("modes") or []
+    expect(modes and not any(modes), f"validate: expected the model in eval mode at every forward, "
+           f"got train mode in {sum(map(bool, modes))} of {len(modes)} calls")
+
+
+def test_validate_builds_no_graph(evidence):
+    probe = evidence.probe("test_validate")
+    probe.info("spy_returned", "validate")
+    grads = probe.note("grad_enabled") or []
+    expect(grads and not any(grads), "validate: expected no autograd graph (torch.no_grad()), "
+           f"but gradients were enabled in {sum(map(bool, grads))} of {len(grads)} forward calls")
+    for key in ("returned/0", "returned/1"):
+        info = probe.meta.get(key, {})
+        expect(not info.get("has_grad_fn"), "validate: returned a tensor that holds an autograd graph")
+
+
+def test_validate_leaves_parameters_unchanged(evidence):
+    probe = evidence.probe("test_validate")
+    probe.info("returned", "validate")
+    expect(probe.note("params_unchanged") is True, "validate: the model's parameters changed; "
+           "validation must not train (no backward, no optimizer step)")
+
+
+# training_loop
+
+def test_training_loop_returns_per_epoch_values(evidence, inputs):
+    probe = evidence.probe("test_training_loop")
+    what = f"training_loop(..., epochs={LOOP_EPOCHS}) with the grader's train_epoch and validate"
+    info = probe.info("returned", what)
+    expect(info.get("kind") in ("tuple", "list") and info.get("length") == 3,
+           f"{what}: expected (train_losses, val_losses, accuracies), got {info.get('type') or info.get('kind')}")
+    calls = probe.note("calls") or []
+    expect(calls == ["train_epoch", "validate"] * LOOP_EPOCHS,
+           f"{what}: expected train_epoch then validate once per epoch, got calls {calls}")
+    for i, key in enumerate(("loop_train_losses", "loop_val_losses", "loop_accuracies")):
+        name = ("train_losses", "val_losses", "accuracies")[i]
+        entry = probe.info(f"returned/{i}", f"{what}: {name}")
+        expect(entry.get("length") == LOOP_EPOCHS, f"{what}: {name} must have one entry per epoch "
+               f"({LOOP_EPOCHS}), got {entry.get('length')}")
+        got = [probe.number(f"returned/{i}/{e}", f"{what}: {name}[{e}]") for e in range(LOOP_EPOCHS)]
+        expect_close(torch.tensor(got, dtype=torch.float64), inputs[key], f"{what}: {name}", rtol=1e-6, atol=1e-6)
+
+
+def test_training_loop_returns_plain_numbers(evidence):
+    probe = evidence.probe("test_training_loop")
+    what = "training_loop's lists"
+    probe.info("returned", what)
+    for i, name in enumerate(("train_losses", "val_losses", "accuracies")):
+        for e in range(LOOP_EPOCHS):
+            entry = probe.meta.get(f"returned/{i}/{e}", {})
+            expect(entry.get("kind") == "number", f"{what}: {name}[{e}] must be a Python float (use .item()), "
+                   f"got {'a tensor holding an autograd graph' if entry.get('has_grad_fn') else entry.get('kind')}")
+
+
+# shift_pixels
+
+def test_shift_pixels_values(evidence, inputs):
+    probe = evidence.probe("test_shift_pixels")
+    for key, image, shift in (("image", "shift_image", 3), ("batch", "shift_batch", 5), ("default", "shift_image", 3)):
+        what = f"shift_pixels on shape {tuple(inputs[image].shape)}" + (f", shift={shift}" if key != "default" else "")
+        expect_equal(probe.tensor(key, what), ref.shift_pixels(inputs[image], shift), what)
+
+
+# the end-to-end accuracy check
+
+def test_mnist_accuracy(evidence, inputs, config):
+    probe = evidence.probe("test_mnist_accuracy")
+    labels = inputs["secret_test_labels"]
+    what = (f"your MNISTModel trained with your train_epoch ({config.mnist_epochs} epochs of SGD, lr "
+            f"{config.mnist_learning_rate}, batch {config.mnist_batch_size}) on {len(inputs['acc_train_labels'])} "
+            f"normalized {config.dataset} images")
+    for epoch in range(config.mnist_epochs):
+        probe.info(f"epoch{epoch}", f"{what}: epoch {epoch + 1}")
+    logits = probe.tensor("test_logits", f"{what}: logits on the test set")
+    expect_shape(logits, (len(labels), 10), f"{what}: logits on the test set")
+    accuracy = (logits.argmax(dim=1) == labels).double().mean().item()
+    expect(accuracy >= config.mnist_min_accuracy,
+           f"{what}: expected at least {config.mnist_min_accuracy:.1%} accuracy on {len(labels)} test images, "
+           f"got {accuracy:.1%}")
