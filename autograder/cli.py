@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -48,6 +49,26 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _autograde(args: argparse.Namespace) -> int:
+    from .course import autograde_course, export_grades, generate_feedback
+
+    config = load_config(args.config)
+    root = Path(args.course).resolve()
+    outcomes = autograde_course(args.assignment, root, config)
+    generate_feedback(args.assignment, root)
+    csv = export_grades(root, config.course_id, root / "grades.csv")
+    for o in outcomes:
+        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.problem[:80]}")
+    print(f"{len(outcomes)} submissions graded; grades in {csv}, feedback under {root / 'feedback'}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(load_config(args.config))
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m autograder`."""
     p = argparse.ArgumentParser(prog="tensorgrade", description=__doc__)
@@ -62,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--assignment", required=True, help="assignment id, e.g. part1_regression")
     g.add_argument("--out", default="results.json", help="where to write the results (default results.json)")
     g.set_defaults(run=_grade)
+    a = sub.add_parser("autograde", help="autograde every submission of an assignment in a course directory")
+    a.add_argument("assignment", help="assignment id")
+    a.add_argument("--course", default=".", help="nbgrader course directory (default: the current one)")
+    a.set_defaults(run=_autograde)
+    sub.add_parser("demo", help="release, submit, autograde, feedback and export on built-in data").set_defaults(
+        run=_demo)
     s = sub.add_parser("build-solutions", help="write the complete solution notebooks")
     s.add_argument("--out", default="build/solutions", help="folder to write them to")
     s.set_defaults(run=_build_solutions)
@@ -71,6 +98,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = parser().parse_args(argv)
+    # nbgrader creates gradebooks with the `alembic` tool installed beside this Python.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     try:
         return args.run(args)
     except ConfigError as err:

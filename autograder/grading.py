@@ -11,6 +11,7 @@ import importlib
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -28,15 +29,20 @@ from .sandbox.limits import Limits
 from .submission import SubmissionError, build_program, read_notebook
 
 _INPUTS_CACHE: dict[tuple, dict[str, torch.Tensor]] = {}
+# pytest keeps process-wide state: one suite runs at a time, while sandboxes of other
+# submissions keep running in parallel (autograder.batch).
+_JUDGE_LOCK = threading.Lock()
+_INPUTS_LOCK = threading.Lock()
 
 
 def grading_inputs(assignment: str, config: CourseConfig) -> dict[str, torch.Tensor]:
     """The grader's inputs for `assignment` (made once per process and seed)."""
     key = (assignment, config.grading_seed, config.dataset, config.data_source, str(config.data_root))
-    if key not in _INPUTS_CACHE:
-        module = importlib.import_module(f"autograder.inputs.{assignment}")
-        _INPUTS_CACHE[key] = module.make_inputs(config)
-    return _INPUTS_CACHE[key]
+    with _INPUTS_LOCK:
+        if key not in _INPUTS_CACHE:
+            module = importlib.import_module(f"autograder.inputs.{assignment}")
+            _INPUTS_CACHE[key] = module.make_inputs(config)
+        return _INPUTS_CACHE[key]
 
 
 def hidden_paths(notebook: Path, course_root: Path | None) -> list[str]:
@@ -89,7 +95,8 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels,
                             hidden_paths(notebook, course_root))
         evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
-        verdicts = run_suite(assignment, evidence, inputs, config)
+        with _JUDGE_LOCK:
+            verdicts = run_suite(assignment, evidence, inputs, config)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     checks = []

@@ -20,6 +20,15 @@ class CheckFailed(AssertionError):
     """A check failed; the message is for the student: what was checked, expected, and found."""
 
 
+def raised_message(entry: dict) -> str:
+    """'your code raised ValueError: ... (cell 7, line 3)', for a recorded exception."""
+    where = f" ({entry['where']})" if entry.get("where") else ""
+    if entry.get("error") == "NotImplementedError":
+        return f"your code is not implemented yet (it raised NotImplementedError{where})"
+    message = f": {entry['message']}" if entry.get("message") else ""
+    return f"your code raised {entry.get('error')}{message}{where}"
+
+
 @dataclass
 class ProbeEvidence:
     """One probe's record: JSON metadata and tensors, by key."""
@@ -32,10 +41,12 @@ class ProbeEvidence:
     def _entry(self, key: str, what: str) -> dict:
         entry = self.meta.get(key)
         if not isinstance(entry, dict):
+            earlier = next((e for e in self.meta.values() if isinstance(e, dict) and e.get("kind") == "raised"), None)
+            if earlier is not None:
+                raise CheckFailed(f"{what}: not reached, because {raised_message(earlier)}")
             raise CheckFailed(f"{what}: no result was recorded")
         if entry.get("kind") == "raised":
-            where = f" ({entry.get('where')})" if entry.get("where") else ""
-            raise CheckFailed(f"{what}: your code raised {entry.get('error')}: {entry.get('message')}{where}")
+            raise CheckFailed(f"{what}: {raised_message(entry)}")
         return entry
 
     def tensor(self, key: str, what: str) -> torch.Tensor:

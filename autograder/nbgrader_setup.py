@@ -1,16 +1,31 @@
 """nbgrader's configuration, derived from course_config.py (nbgrader_config.py calls configure)."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
-from .config import PROJECT_ROOT, load_config
+from .config import load_config
 
 
-def configure(c: Any) -> None:
-    """Fill nbgrader's config object `c` from course_config.py."""
+def configure(c: Any, course_root: str | os.PathLike | None = None) -> None:
+    """Fill nbgrader's config object `c` from course_config.py.
+
+    The course directory is the folder nbgrader runs in (where nbgrader_config.py is).
+    `nbgrader autograde` grades through tensorgrade's sandbox instead of executing the
+    notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step.
+    """
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                        SaveAutoGrades)
+
+    from .nbgrader_plugin import GradeInSandbox
+
     config = load_config()
+    root = Path(course_root or os.getcwd()).resolve()
     c.CourseDirectory.course_id = config.course_id
-    c.CourseDirectory.root = str(PROJECT_ROOT)
-    c.CourseDirectory.db_url = f"sqlite:///{PROJECT_ROOT / 'gradebook.db'}"
+    c.CourseDirectory.root = str(root)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    c.Autograde.autograde_preprocessors = [GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

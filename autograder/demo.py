@@ -1,0 +1,104 @@
+"""`make demo`: the whole job on built-in data, in a fresh course directory under build/.
+
+release -> a handful of generated submissions (the reference, known-wrong implementations,
+a notebook that never finishes, a file that is not JSON) -> autograde -> feedback -> export
+-> a summary table.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+
+from .authoring.build import solution_notebook
+from .config import PROJECT_ROOT, CourseConfig
+from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
+
+WRONG = {
+    "part1_regression": {
+        "sum_not_mean": ("loss_fn", "def loss_fn(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).sum()\n"),
+        "no_zero_grad": ("training_loop", '''def training_loop(n_epochs, learning_rate, params, x, y):
+    for epoch in range(1, n_epochs + 1):
+        w, b = params
+        loss = loss_fn(model(x, w, b), y)
+        loss.backward()
+        with torch.no_grad():
+            params -= learning_rate * params.grad
+    return params
+'''),
+    },
+    "part2_mnist": {
+        "swapped_mean_std": ("normalize", '''def normalize(images, mean, std):
+    mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
+    std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
+    return (images - std) / mean
+'''),
+        "softmax_logits": ("MNISTModel", '''class MNISTModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 512)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(512, 10)
+
+    def forward(self, x):
+        return torch.softmax(self.fc2(self.relu(self.fc1(x.reshape(x.shape[0], -1)))), dim=1)
+'''),
+    },
+}
+NEVER_FINISHES = "while True:\n    pass\n"
+
+
+def _submissions(config: CourseConfig, assignment: str) -> dict[str, str | None]:
+    """Student id -> notebook text (None: a file that is not JSON)."""
+    reference = solution_notebook(config, assignment)
+    result: dict[str, str | None] = {"reference": nbformat.writes(reference)}
+    for student, (function, source) in WRONG[assignment].items():
+        nb = solution_notebook(config, assignment)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == function:
+                cell.source = source
+        result[student] = nbformat.writes(nb)
+    stuck = solution_notebook(config, assignment)
+    stuck.cells.insert(2, nbformat.v4.new_code_cell(NEVER_FINISHES))
+    result["never_finishes"] = nbformat.writes(stuck)
+    result["not_json"] = None
+    return result
+
+
+def make_course(root: Path, config: CourseConfig) -> None:
+    """A fresh nbgrader course directory: source/, nbgrader_config.py, release/, submissions."""
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(PROJECT_ROOT / "source", root / "source")
+    shutil.copyfile(PROJECT_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    api = nbgrader_api(root)
+    for name, spec in config.assignments.items():
+        result = api.generate_assignment(name, force=True, create=True)
+        if not result.get("success"):
+            raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{result.get('error')}")
+        for student, text in _submissions(config, name).items():
+            target = root / "submitted" / student / name / spec.notebook
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text if text is not None else '{"cells": [ this is not JSON')
+
+
+def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-course") -> int:
+    """Release, submit, autograde, feedback, export; print a summary. Returns an exit code."""
+    started = time.monotonic()
+    print(f"course directory: {root}")
+    make_course(root, config)
+    rows = []
+    for name in config.assignments:
+        for outcome in autograde_course(name, root, config):
+            rows.append((name, outcome))
+        generate_feedback(name, root)
+    csv = export_grades(root, config.course_id, root / "grades.csv")
+    print(f"\n{'assignment':<18} {'student':<18} {'auto score':>11} {'seconds':>8}  notes")
+    for name, o in rows:
+        print(f"{name:<18} {o.student:<18} {o.score:>5g}/{o.max_score:<5g} {o.seconds:>8.1f}  {o.problem[:70]}")
+    feedback = sorted((root / "feedback").rglob("*.html"))
+    print(f"\ngradebook: {root / 'gradebook.db'}\ngrades:    {csv}\nfeedback:  {len(feedback)} HTML files under "
+          f"{root / 'feedback'}\ntotal:     {time.monotonic() - started:.0f} s")
+    return 0
