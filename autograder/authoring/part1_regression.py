@@ -187,12 +187,13 @@ def build(assignment: Assignment) -> NotebookNode:
             plt.show()
         """),
         demo("demo_forward_hook", """
+            hooked = NeuralNetwork()
             calls = []
-            handle = net.register_forward_hook(lambda module, inputs, output: calls.append("hook"))
-            net(xs)
+            handle = hooked.register_forward_hook(lambda module, inputs, output: calls.append("hook"))
+            hooked(torch.rand(4, 1))
             print("model(x) ran the hook:", calls)
             calls.clear()
-            net.forward(xs)
+            hooked.forward(torch.rand(4, 1))
             print("model.forward(x) ran the hook:", calls)
             handle.remove()
         """),

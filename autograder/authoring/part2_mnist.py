@@ -71,10 +71,6 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             print("compute_mean_std: shapes and mean look right")
         """),
         grade("test_compute_mean_std", "compute_mean_std"),
-        demo("demo_mean_std", """
-            mean, std = compute_mean_std(train_set)
-            print(f"mean {mean.item():.4f}, std {std.item():.4f}")
-        """),
         solution(ref, "normalize"),
         check("check_normalize", """
             one = torch.ones(1, 28, 28)
@@ -95,6 +91,8 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         """),
         grade("test_make_transform", "make_transform"),
         demo("demo_normalized_sets", """
+            mean, std = compute_mean_std(train_set)
+            print(f"mean {mean.item():.4f}, std {std.item():.4f}")
             transform = make_transform(mean, std)
             train_norm, test_norm = load_datasets(**DATA, transform=transform)
             img, _ = train_norm[0]
@@ -152,7 +150,8 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         grade("test_train_epoch", "train_epoch"),
         solution(ref, "validate"),
         check("check_validate", """
-            loss, acc = validate(net, DataLoader(data, batch_size=4), nn.CrossEntropyLoss())
+            data = [(torch.rand(1, 28, 28), i % 10) for i in range(10)]
+            loss, acc = validate(MNISTModel(), DataLoader(data, batch_size=4), nn.CrossEntropyLoss())
             assert isinstance(loss, float) and isinstance(acc, float), "validate returns two Python floats"
             assert 0 <= acc <= 1, f"accuracy is a fraction in [0, 1], got {acc}"
             print("validate: returns (loss, accuracy) as floats")
@@ -160,6 +159,8 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         grade("test_validate", "validate"),
         solution(ref, "training_loop"),
         check("check_training_loop", """
+            data = [(torch.rand(1, 28, 28), i % 10) for i in range(10)]
+            net = MNISTModel()
             lists = training_loop(net, DataLoader(data, batch_size=4), DataLoader(data, batch_size=4),
                                   torch.optim.SGD(net.parameters(), lr=0.01), nn.CrossEntropyLoss(), 2)
             assert len(lists) == 3 and all(len(v) == 2 for v in lists), "three lists with one entry per epoch"

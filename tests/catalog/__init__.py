@@ -1,0 +1,1 @@
+"""Catalogs of wrong (mutants) and correct-but-different (variants) student code, for grader validity."""

@@ -1,0 +1,133 @@
+"""The MNIST loader: torchvision's own classes, on line and off line, and clear errors."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torchvision import datasets
+
+from autograder.data import (DataError, check_idx, idx_name, load_datasets, prepare_real_root, write_idx)
+
+T10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
+T10K_MD5 = {"t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    return load_datasets("offline", cache=cache), cache
+
+
+def test_offline_subset_is_4000_train_and_1000_test_torchvision_mnist(offline):
+    (train, test), _ = offline
+    assert type(train) is datasets.MNIST and type(test) is datasets.MNIST
+    assert (len(train), len(test)) == (4000, 1000)
+    assert train.data.shape == (4000, 28, 28) and train.data.dtype == torch.uint8
+    assert int(train.data.max()) == 255 and int(train.data.min()) == 0
+
+
+def test_offline_subset_labels_are_balanced(offline):
+    (train, test), _ = offline
+    assert torch.bincount(train.targets, minlength=10).tolist() == [400] * 10
+    assert torch.bincount(test.targets, minlength=10).tolist() == [100] * 10
+
+
+def test_offline_subset_items_are_1x28x28_images_with_transform(offline):
+    _, cache = offline
+    from torchvision import transforms
+
+    train, _ = load_datasets("offline", cache=cache, transform=transforms.ToTensor())
+    image, label = train[0]
+    assert image.shape == (1, 28, 28) and 0.0 <= image.min() and image.max() <= 1.0
+    assert isinstance(label, int)
+
+
+def test_offline_split_is_the_same_every_time(offline, tmp_path):
+    (train, _), _ = offline
+    again, _ = load_datasets("offline", cache=tmp_path)
+    assert torch.equal(train.data, again.data) and torch.equal(train.targets, again.targets)
+
+
+def test_idx_files_are_read_back_byte_for_byte_by_torchvision(tmp_path):
+    rng = np.random.RandomState(1)
+    images = rng.randint(0, 256, size=(7, 28, 28)).astype(np.uint8)
+    labels = rng.randint(0, 10, size=7).astype(np.uint8)
+    raw = tmp_path / "MNIST" / "raw"
+    for split in ("train", "test"):
+        write_idx(raw / idx_name(split, "images"), images)
+        write_idx(raw / idx_name(split, "labels"), labels)
+    train = datasets.MNIST(str(tmp_path), train=True, download=False)
+    assert np.array_equal(train.data.numpy(), images)
+    assert np.array_equal(train.targets.numpy(), labels)
+    assert (raw / idx_name("train", "images")).read_bytes()[16:] == images.tobytes()
+
+
+def test_truncated_idx_file_gives_a_clear_error(offline, tmp_path):
+    _, cache = offline
+    source = cache / "offline" / "MNIST" / "raw" / idx_name("train", "images")
+    broken = tmp_path / "MNIST" / "raw"
+    broken.mkdir(parents=True)
+    for split in ("train", "test"):
+        for kind in ("images", "labels"):
+            (broken / idx_name(split, kind)).write_bytes((source.parent / idx_name(split, kind)).read_bytes())
+    target = broken / idx_name("train", "images")
+    target.write_bytes(target.read_bytes()[:5000])
+    with pytest.raises(DataError, match="truncated"):
+        load_datasets("auto", root=tmp_path, cache=tmp_path / "cache")
+
+
+def test_file_that_is_not_idx_gives_a_clear_error(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(b"PK\x03\x04 not an idx file")
+    with pytest.raises(DataError, match="not an IDX file"):
+        check_idx(path, 3)
+
+
+def test_corrupt_gzip_gives_a_clear_error(tmp_path):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for split in ("train", "test"):
+        for kind in ("images", "labels"):
+            (folder / (idx_name(split, kind) + ".gz")).write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(DataError, match="corrupt or truncated"):
+        prepare_real_root(folder, tmp_path / "cache")
+
+
+def _write_gz_set(folder: Path, n_train: int, n_test: int) -> None:
+    rng = np.random.RandomState(2)
+    for split, n in (("train", n_train), ("test", n_test)):
+        for kind, array in (("images", rng.randint(0, 256, (n, 28, 28))), ("labels", rng.randint(0, 10, n))):
+            path = folder / (idx_name(split, kind) + ".gz")
+            write_idx(tmp := folder / "tmp.idx", array.astype(np.uint8))
+            path.write_bytes(gzip.compress(tmp.read_bytes()))
+            tmp.unlink()
+
+
+def test_fashion_mnist_loads_from_a_flat_folder_of_gz_files(tmp_path):
+    # The layout of Debian's dataset-fashion-mnist: gzip IDX files side by side.
+    folder = tmp_path / "fashion"
+    folder.mkdir()
+    _write_gz_set(folder, 30, 10)
+    train, test = load_datasets("auto", root=folder, dataset="FashionMNIST", cache=tmp_path / "cache")
+    assert type(train) is datasets.FashionMNIST and (len(train), len(test)) == (30, 10)
+
+
+def test_offline_fashion_mnist_is_refused_with_the_setting_to_change(tmp_path):
+    with pytest.raises(DataError, match="DATA_ROOT"):
+        load_datasets("offline", dataset="FashionMNIST", cache=tmp_path)
+
+
+@pytest.mark.skipif(not T10K.is_dir(), reason="../shared/data/mnist-t10k is absent on this machine")
+def test_real_mnist_test_set_loads_through_the_same_loader_and_class(tmp_path):
+    for name, md5 in T10K_MD5.items():
+        assert hashlib.md5((T10K / name).read_bytes()).hexdigest() == md5, name
+    root = prepare_real_root(T10K, tmp_path, "MNIST", test_only=True)
+    test = datasets.MNIST(str(root), train=False, download=False)
+    assert len(test) == 10_000 and test.data.shape == (10_000, 28, 28)
+    assert torch.bincount(test.targets).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert test.targets[:5].tolist() == [7, 2, 1, 0, 4]
