@@ -23,6 +23,9 @@ def test_config() -> CourseConfig:
                                submission_time_limit_s=120)
 
 
+test_config.__test__ = False  # a helper, not a test
+
+
 @functools.lru_cache(maxsize=None)
 def _solution_json(assignment: str) -> str:
     return nbformat.writes(solution_notebook(load_config(), assignment))

@@ -184,7 +184,7 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             The auto-graded check below trains *your* `MNISTModel` with *your* `train_epoch`
             ({config.mnist_epochs} epochs of SGD, learning rate {config.mnist_learning_rate}, batch
             {config.mnist_batch_size}, normalized images) and requires at least
-            {config.mnist_min_accuracy:.0%} accuracy on the test set.
+            {config.mnist_min_accuracy:.1%} accuracy on the test set.
         """),
         grade("test_mnist_accuracy", "MNISTModel and train_epoch together"),
         markdown("""

@@ -1,0 +1,156 @@
+"""End-to-end grading: the CLI, determinism, and nbgrader's gradebook agreeing with the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import paths
+from autograder.batch import grade_many
+from autograder.config import PROJECT_ROOT, load_config
+from autograder.course import is_recorded
+from tests.helpers import ASSIGNMENTS, as_json, solution, test_config, with_functions, write
+
+CONFIG = load_config()
+SUM_NOT_MEAN = "def loss_fn(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).sum()\n"
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def cli_results(tmp_path_factory) -> dict[tuple[str, str], dict]:
+    """results.json of the solution and release notebooks of both assignments, graded by the CLI."""
+    results = {}
+    for assignment in ASSIGNMENTS:
+        nb_dir = tmp_path_factory.mktemp(f"nb-{assignment}")
+        solution_path = write(solution(assignment), nb_dir / "solution.ipynb")
+        release_path = paths.release_notebook(assignment, CONFIG.assignment(assignment).notebook)
+        for kind, path in (("solution", solution_path), ("release", release_path)):
+            cwd = tmp_path_factory.mktemp(f"cwd-{assignment}-{kind}")
+            done = _cli("grade", str(path), "--assignment", assignment, "--out", "results.json", cwd=cwd)
+            assert done.returncode == 0, done.stderr
+            assert sorted(p.name for p in cwd.iterdir()) == ["results.json"], "the CLI wrote other files"
+            results[(assignment, kind)] = json.loads((cwd / "results.json").read_text())
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_notebook_gets_full_marks_on_every_autograded_check(cli_results, assignment):
+    result = cli_results[(assignment, "solution")]
+    auto = [t for t in result["tests"] if t.get("status") != "needs_manual_grade"]
+    assert [t["name"] for t in auto if t["score"] != t["max_score"]] == []
+    assert result["score"] == sum(CONFIG.assignment(assignment).check_points.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_notebook_gets_zero(cli_results, assignment):
+    result = cli_results[(assignment, "release")]
+    assert result["score"] == 0
+    assert all("not implemented yet" in t["output"] for t in result["tests"] if t["max_score"] and
+               t.get("status") != "needs_manual_grade")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_results_json_is_gradescope_shaped_with_manual_cells_marked(cli_results, assignment):
+    result = cli_results[(assignment, "solution")]
+    assert {"score", "max_score", "execution_time", "tests"} <= set(result)
+    assert result["max_score"] == 100
+    manual = [t for t in result["tests"] if t.get("status") == "needs_manual_grade"]
+    assert {t["name"] for t in manual} == set(CONFIG.assignment(assignment).manual)
+    assert all(t["score"] == 0 and t["max_score"] > 0 for t in manual)
+    for test in result["tests"]:
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
+
+
+@pytest.mark.slow
+def test_grading_one_notebook_twice_gives_identical_json(tmp_path):
+    path = write(with_functions("part1_regression", {"loss_fn": SUM_NOT_MEAN}), tmp_path / "a.ipynb")
+    path2 = write(solution("part2_mnist"), tmp_path / "b.ipynb")
+    first = grade_many([(path, "part1_regression"), (path2, "part2_mnist")], test_config())
+    second = grade_many([(path2, "part2_mnist"), (path, "part1_regression")], test_config())
+    assert as_json(first[0]) == as_json(second[1])
+    assert as_json(first[1]) == as_json(second[0])
+
+
+def _course(tmp_path: Path, submissions: dict[str, object]) -> Path:
+    course = tmp_path / "course"
+    shutil.copytree(paths.SOURCE_DIR / "part1_regression", course / "source" / "part1_regression")
+    shutil.copyfile(PROJECT_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "part1_regression", "--force",
+                    "--log-level=ERROR"], cwd=course, env=env, check=True)
+    for student, nb in submissions.items():
+        write(nb, course / "submitted" / student / "part1_regression" / "part1_regression.ipynb")
+    return course
+
+
+def _gradebook_scores(course: Path, student: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", CONFIG.course_id) as gb:
+        nb = gb.find_submission_notebook("part1_regression", "part1_regression", student)
+        return {g.name: g.score for g in nb.grades if g.cell_type == "code"}
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_stores_the_same_scores_as_the_cli(tmp_path):
+    wrong = with_functions("part1_regression", {"loss_fn": SUM_NOT_MEAN})
+    course = _course(tmp_path, {"ada": solution("part1_regression"), "bob": wrong})
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "part1_regression"], cwd=course,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for student in ("ada", "bob"):
+        path = course / "submitted" / student / "part1_regression" / "part1_regression.ipynb"
+        report = grade_many([(path, "part1_regression")], CONFIG)[0]
+        expected = {gid: sum(c.score for c in checks) for gid, checks in report.by_grade_id().items()}
+        assert _gradebook_scores(course, student) == expected, student
+    for cmd in (["generate_feedback", "part1_regression"], ["export", "--to", "grades.csv"]):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *cmd], cwd=course, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert list((course / "feedback" / "bob" / "part1_regression").glob("*.html"))
+    assert "bob" in (course / "grades.csv").read_text()
+
+
+@pytest.mark.slow
+def test_batch_killed_halfway_then_rerun_grades_every_submission_once(tmp_path):
+    students = {f"s{i}": solution("part1_regression") for i in range(4)}
+    course = _course(tmp_path, students)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    cmd = [sys.executable, "-m", "autograder", "autograde", "part1_regression", "--course", str(course)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not any(is_recorded(course, CONFIG.course_id, "part1_regression", s) for s in students):
+        assert time.monotonic() < deadline and proc.poll() is None, "the batch recorded nothing"
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    recorded_before = {s for s in students if is_recorded(course, CONFIG.course_id, "part1_regression", s)}
+    assert recorded_before != set(students), "the batch finished before it could be killed"
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    graded_again = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("s")}
+    assert graded_again == set(students) - recorded_before, "rerun must grade exactly the rest"
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", CONFIG.course_id) as gb:
+        submissions = gb.find_assignment("part1_regression").submissions
+        assert sorted(s.student.id for s in submissions) == sorted(students)
+    for student in students:
+        assert sum(_gradebook_scores(course, student).values()) == 80, student

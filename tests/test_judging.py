@@ -1,0 +1,121 @@
+"""Pure grading logic: comparisons, evidence, messages, reports and programs (no sandbox)."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+import torch
+
+from autograder.judging import CheckFailed, Evidence, ProbeEvidence, expect_close, expect_equal, raised_message
+from autograder.results import CheckResult, GradeReport
+from autograder.submission import SubmissionError, build_program, read_notebook
+
+
+def test_expect_close_reports_expected_and_actual_numbers_with_the_index():
+    with pytest.raises(CheckFailed) as err:
+        expect_close(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]), "f(x)", rtol=1e-5, atol=1e-6)
+    assert "expected 2 at index (1,), got 2.5" in str(err.value)
+
+
+def test_expect_close_reports_shape_mismatch():
+    with pytest.raises(CheckFailed, match=r"expected shape \(3,\), got \(1, 3\)"):
+        expect_close(torch.zeros(1, 3), torch.zeros(3), "f", rtol=0, atol=0)
+
+
+def test_expect_close_rejects_nan():
+    with pytest.raises(CheckFailed, match="non-finite"):
+        expect_close(torch.tensor([float("nan")]), torch.tensor([0.0]), "f", rtol=1, atol=1)
+
+
+def test_expect_close_accepts_within_tolerance():
+    expect_close(torch.tensor([1.0 + 1e-7]), torch.tensor([1.0]), "f", rtol=1e-6, atol=0)
+
+
+def test_expect_equal_names_the_first_difference():
+    with pytest.raises(CheckFailed, match="expected 3 at index"):
+        expect_equal(torch.tensor([1, 2]), torch.tensor([1, 3]), "classes")
+
+
+def test_raised_message_is_student_readable():
+    entry = {"kind": "raised", "error": "ValueError", "message": "bad", "where": "cell 7, line 2"}
+    assert raised_message(entry) == "your code raised ValueError: bad (cell 7, line 2)"
+    stub = {"kind": "raised", "error": "NotImplementedError", "message": "", "where": "cell 3, line 9"}
+    assert "not implemented yet" in raised_message(stub)
+
+
+def test_evidence_of_a_lost_probe_explains_the_limit():
+    evidence = Evidence({}, {"probe:test_x": "ran longer than the 60 s limit"}, {"probe:test_x": "normalize"}, {})
+    with pytest.raises(CheckFailed, match="normalize: ran longer than the 60 s limit"):
+        evidence.probe("test_x")
+
+
+def test_evidence_of_a_missing_function_names_its_failed_cell():
+    probe = ProbeEvidence("test_x", "normalize", {"_missing": "normalize"})
+    cells = {7: {"ok": False, "error": "SyntaxError", "message": "invalid syntax", "where": "cell 7, line 3",
+                 "defines": "normalize"}}
+    evidence = Evidence({"test_x": probe}, {}, {}, cells)
+    with pytest.raises(CheckFailed, match="does not define normalize because its cell failed"):
+        evidence.probe("test_x")
+
+
+def test_a_value_after_an_exception_says_it_was_not_reached():
+    probe = ProbeEvidence("p", "f", {"a": {"kind": "raised", "error": "KeyError", "message": "'w'", "where": ""}})
+    with pytest.raises(CheckFailed, match="not reached, because your code raised KeyError"):
+        probe.tensor("b", "f(x)")
+
+
+def test_report_scores_and_gradescope_json():
+    report = GradeReport("a", [CheckResult("c1", "g", 2, 2, ""), CheckResult("c2", "g", 0, 3, "why")],
+                         {"answer": 5})
+    data = report.to_gradescope()
+    assert (data["score"], data["max_score"]) == (2, 10)
+    assert [t["name"] for t in data["tests"]] == ["c1", "c2", "answer"]
+    assert data["tests"][2]["status"] == "needs_manual_grade"
+    assert report.by_grade_id()["g"][1].output == "why"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"{not json", "not valid JSON"),
+    (b'{"a": 1}', "not a Jupyter notebook"),
+    (b"[1, 2]", "not a Jupyter notebook"),
+])
+def test_unreadable_files_give_a_reason(tmp_path, content, message):
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(SubmissionError, match=message):
+        read_notebook(path)
+
+
+def _cell(source: str, **nbgrader) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        cell.metadata["nbgrader"] = nbgrader
+    return cell
+
+
+def test_program_takes_setup_from_release_and_skips_locked_student_cells():
+    release = nbformat.v4.new_notebook(cells=[_cell("import torch", locked=True, grade_id="setup")])
+    release.cells[0].metadata["tensorgrade"] = {"role": "setup"}
+    release.cells.append(_cell("def f(): raise NotImplementedError()", solution=True, grade_id="f"))
+    release.cells[1].metadata["tensorgrade"] = {"role": "solution"}
+    student = nbformat.v4.new_notebook(cells=[
+        _cell("import os; os.system('evil')", locked=True, grade_id="setup"),
+        _cell("def f():\n    return 1", solution=True, grade_id="f"),
+        _cell("print('check')", locked=True, grade_id="check_f"),
+        _cell("def helper():\n    return 2"),
+    ])
+    program = build_program(student, release)
+    assert [c["source"] for c in program.cells] == ["import torch", "def f():\n    return 1",
+                                                    "def helper():\n    return 2"]
+    assert program.cell_defines == {2: "f", 4: "helper"}
+    assert program.notes == []
+
+
+def test_program_notes_a_notebook_of_another_assignment():
+    release = nbformat.v4.new_notebook(cells=[_cell("def f(): ...", solution=True, grade_id="f")])
+    release.cells[0].metadata["tensorgrade"] = {"role": "solution"}
+    student = nbformat.v4.new_notebook(cells=[_cell("def g():\n    pass", solution=True, grade_id="g")])
+    assert "another assignment" in build_program(student, release).notes[0]
+    json.dumps(build_program(student, release).cells)
