@@ -1,0 +1,78 @@
+"""Grading cost, measured side by side in one run (make benchmark).
+
+Prints: wall time per submission for each assignment's solution notebook (cold first, then
+warm), a batch of submissions graded PARALLEL_SUBMISSIONS at a time, and one epoch of the
+784-512-10 MLP over the training set fed by per-sample ToTensor/Normalize versus
+pre-normalized tensors (why the accuracy check trains on the latter).
+"""
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+from torchvision import transforms
+
+from autograder.authoring.build import solution_notebook
+from autograder.batch import grade_many
+from autograder.config import load_config
+from autograder.data import load_datasets
+from autograder.grading import grade_notebook
+from autograder.paths import data_cache
+from solutions import part2_mnist as ref
+
+REPEATS = 3
+
+
+def time_submissions(config, folder: Path) -> None:
+    for assignment in config.assignments:
+        path = folder / f"{assignment}.ipynb"
+        nbformat.write(solution_notebook(config, assignment), path)
+        times = []
+        for _ in range(REPEATS):
+            started = time.monotonic()
+            report = grade_notebook(path, assignment, config)
+            times.append(time.monotonic() - started)
+        print(f"{assignment:<18} one submission: first {times[0]:5.1f} s, warm median "
+              f"{statistics.median(times[1:]):5.1f} s   (score {report.score:g})")
+    jobs = [(folder / f"{a}.ipynb", a) for a in config.assignments] * 2
+    started = time.monotonic()
+    grade_many(jobs, config)
+    wall = time.monotonic() - started
+    print(f"batch of {len(jobs)} submissions, {config.parallel_submissions} at a time: {wall:5.1f} s "
+          f"({wall / len(jobs):.1f} s per submission)")
+
+
+def time_epochs(config) -> None:
+    torch.set_num_threads(1)
+    raw_train, _ = load_datasets(config.data_source, config.data_root, config.dataset, cache=data_cache())
+    pixels = raw_train.data.double() / 255
+    mean, std = pixels.mean().item(), pixels.std().item()
+    per_sample, _ = load_datasets(config.data_source, config.data_root, config.dataset, cache=data_cache(),
+                                  transform=transforms.Compose([transforms.ToTensor(),
+                                                                transforms.Normalize((mean,), (std,))]))
+    tensors = TensorDataset(((raw_train.data.float() / 255 - mean) / std).unsqueeze(1), raw_train.targets)
+    for name, dataset in (("per-sample ToTensor/Normalize", per_sample), ("pre-normalized tensors", tensors)):
+        torch.manual_seed(0)
+        model = ref.MNISTModel()
+        loader = DataLoader(dataset, batch_size=config.mnist_batch_size, shuffle=True)
+        started = time.monotonic()
+        ref.train_epoch(model, loader, torch.optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss())
+        print(f"one epoch over {len(dataset)} images, {name:<30}: {time.monotonic() - started:5.2f} s (1 thread)")
+
+
+def main() -> None:
+    config = load_config()
+    print(f"{config.dataset} via {config.data_source}; limits: {config.check_time_limit_s:g} s per check")
+    with tempfile.TemporaryDirectory() as tmp:
+        time_submissions(config, Path(tmp))
+    time_epochs(config)
+
+
+if __name__ == "__main__":
+    main()
