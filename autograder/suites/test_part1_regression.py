@@ -119,6 +119,7 @@ def _check_same_params(evidence, inputs, quiet, grade_id, fn, epochs, lr_key, na
     lr = float(inputs[lr_key])
     for n in epochs:
         what = f"{name}({n}, ...)"
+        probe.info(f"epochs{n}/returned", what)
         expect(probe.note(f"epochs{n}/returned_is_params") is True,
                f"{what}: must return the params tensor it was given, not a new tensor")
         info = probe.info(f"epochs{n}/params", what)
@@ -133,6 +134,7 @@ def _check_same_params(evidence, inputs, quiet, grade_id, fn, epochs, lr_key, na
 def _check_decrease(evidence, inputs, grade_id, name, epochs):
     probe = evidence.probe(grade_id)
     what = f"{name} for {epochs} epochs on a noisy line"
+    probe.info("decrease/returned", what)
     out = probe.tensor("decrease/params", what).flatten()
     expect_shape(out, (2,), what)
     start, end = _line_loss(inputs["line_init"], inputs), _line_loss(out, inputs)
@@ -165,6 +167,7 @@ def test_training_loop_adam_trajectory(evidence, inputs, quiet):
 def test_training_loop_adam_returns_params(evidence, inputs, quiet):
     probe = evidence.probe("test_training_loop_adam")
     for n in ADAM_TRAJECTORY_EPOCHS:
+        probe.info(f"epochs{n}/returned", f"training_loop_adam({n}, ...)")
         expect(probe.note(f"epochs{n}/returned_is_params") is True,
                f"training_loop_adam({n}, ...): must return the params tensor it was given, not a new tensor")
         info = probe.info(f"epochs{n}/params", f"training_loop_adam({n}, ...)")
@@ -188,6 +191,7 @@ def test_training_loop_module_trajectory(evidence, inputs, quiet):
     probe = evidence.probe("test_training_loop_module")
     for n in TRAJECTORY_EPOCHS:
         what = f"training_loop_module({n}, ...) on a Linear(1, 8)-Tanh-Linear(8, 1) module: its parameters"
+        probe.info(f"epochs{n}/returned", what)
         expect_close(probe.tensor(f"epochs{n}/params", what), _reference_module(quiet, n, inputs), what,
                      **ADAM_TRAJECTORY)
 
@@ -204,6 +208,7 @@ def test_training_loop_module_lowers_loss(evidence, inputs):
     probe = evidence.probe("test_training_loop_module")
     n = MODULE_DECREASE_EPOCHS
     what = f"training_loop_module for {n} epochs on y = sin(3x)"
+    probe.info(f"epochs{n}/returned", what)
     params = probe.tensor(f"epochs{n}/params", what)
     net = probe_module(inputs)
     expect_shape(params, (sum(p.numel() for p in net.parameters()),), what)
@@ -262,6 +267,7 @@ def test_neural_network_attributes(evidence):
 def test_neural_network_forward(evidence, inputs):
     what = "NeuralNetwork() with the grader's weights, on 16 inputs in [-2, 2]"
     probe = evidence.probe("test_neural_network")
+    probe.info("net", "NeuralNetwork()")
     if probe.note("attributes") is not None and "forward" not in probe.meta:
         raise CheckFailed(f"{what}: fc1, fc2 and out must be Linear(1, 10), Linear(10, 10), Linear(10, 1) "
                           "for the grader to load its weights")

@@ -157,6 +157,7 @@ def test_mnist_model_architecture(evidence):
 def test_mnist_model_logits(evidence, inputs):
     probe = evidence.probe("test_mnist_model")
     what = "MNISTModel with the grader's weights on 5 images [5, 1, 28, 28]"
+    probe.info("net", "MNISTModel()")
     if not probe.note("loaded"):
         raise CheckFailed(f"{what}: fc1 and fc2 must be Linear(784, 512) and Linear(512, 10) "
                           "for the grader to load its weights")
@@ -220,7 +221,9 @@ def _reference_epoch(inputs: dict) -> tuple[float, torch.Tensor]:
 
 def test_train_epoch_updates_like_reference(evidence, inputs):
     what = "train_epoch on the grader's MLP and 150 samples (SGD, lr 0.1): the parameters after one epoch"
-    params = evidence.probe("test_train_epoch").tensor("params", what)
+    probe = evidence.probe("test_train_epoch")
+    probe.info("returned", what)
+    params = probe.tensor("params", what)
     expect_close(params, _reference_epoch(inputs)[1], what, **EPOCH)
 
 
