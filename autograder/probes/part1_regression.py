@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 
 from ..inputs.part1_regression import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
-                                       MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, probe_module)
+                                       MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
+                                       probe_module)
 from ..sandbox.recorder import Recorder
 from .common import lent, student
 
@@ -66,8 +67,9 @@ def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
 
 def probe_training_loop_adam(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop_adam", rec)
-    with lent(ns, model=_linear, loss_fn=_mse):
+    with lent(ns, model=_linear, loss_fn=mse_with_flat_value):
         _trajectories(rec, f, ADAM_TRAJECTORY_EPOCHS, "adam_lr", inputs)
+    with lent(ns, model=_linear, loss_fn=_mse):
         _decrease(rec, f, DECREASE_EPOCHS, "adam_lr", inputs)
 
 
