@@ -101,11 +101,24 @@ class Evidence:
             found.meta.setdefault("_failure", f"{bad.get('error')}: {bad.get('message')}")
         return found
 
+    def _defines(self, index: int, cell: dict | None) -> list[str]:
+        """Names a cell of the student's notebook defines (from its label "cell 7 (f, g)")."""
+        names = [cell["defines"]] if cell and cell.get("defines") else []
+        label = self.labels.get(f"cell:{index}", "")
+        if label.endswith(")") and " (" in label:
+            names += label[label.index(" (") + 2:-1].split(", ")
+        return names
+
     def _why_missing(self, name: str) -> str:
         for index, cell in sorted(self.cells.items()):
-            if cell.get("defines") == name and not cell.get("ok", True):
+            if name in self._defines(index, cell) and not cell.get("ok", True):
                 where = cell.get("where") or f"cell {index}"
-                return f" because its cell failed ({where}: {cell.get('error')}: {cell.get('message')})"
+                message = f": {cell.get('message')}" if cell.get("message") else ""
+                return f" because its cell failed ({where}: {cell.get('error')}{message})"
+        for phase, why in self.lost.items():
+            kind, _, index = phase.partition(":")
+            if kind == "cell" and index.lstrip("-").isdigit() and name in self._defines(int(index), None):
+                return f" because {self.labels.get(phase, phase)} {why}"
         return ""
 
 

@@ -42,22 +42,61 @@ def read_notebook(path: Path) -> NotebookNode:
                               "opened as a notebook: was it saved by Jupyter?") from None
     if not isinstance(data, dict) or "nbformat" not in data or not ({"cells", "worksheets"} & set(data)):
         raise SubmissionError("the file is JSON but not a Jupyter notebook")
+    dropped = _repair(data)
     try:
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as err:  # noqa: BLE001 - nbformat raises many kinds; all mean "unreadable"
         raise SubmissionError(f"the notebook cannot be read by nbformat ({type(err).__name__})") from None
     if not isinstance(nb.get("cells"), list):
         raise SubmissionError("the notebook has no list of cells")
+    if dropped:
+        nb.metadata["tensorgrade_dropped_cells"] = dropped
     return nb
 
 
+def _repair(data: dict) -> int:
+    """Fix what a hand-edited notebook may break in single cells, so one bad cell does not make the
+    whole notebook unreadable: drop entries that are not cells, reset metadata that is not a dict,
+    turn sources into text. Returns how many entries were dropped."""
+    dropped = 0
+    lists = [data.get("cells")] + [w.get("cells") for w in data.get("worksheets") or [] if isinstance(w, dict)]
+    for cells in lists:
+        if not isinstance(cells, list):
+            continue
+        kept = []
+        for cell in cells:
+            if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw", "heading"):
+                dropped += 1
+                continue
+            if not isinstance(cell.get("metadata", {}), dict):
+                cell["metadata"] = {}
+            for key in ("source", "input"):
+                value = cell.get(key)
+                if value is not None and not isinstance(value, str) and not (
+                        isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    cell[key] = str(value)
+            kept.append(cell)
+        cells[:] = kept
+    return dropped
+
+
+def _metadata(cell: NotebookNode) -> dict:
+    meta = cell.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _role(cell: NotebookNode) -> str | None:
-    return (cell.get("metadata") or {}).get("tensorgrade", {}).get("role")
+    tensorgrade = _metadata(cell).get("tensorgrade")
+    return tensorgrade.get("role") if isinstance(tensorgrade, dict) else None
 
 
 def _nbgrader(cell: NotebookNode) -> dict:
-    meta = (cell.get("metadata") or {}).get("nbgrader")
-    return meta if isinstance(meta, dict) else {}
+    meta = _metadata(cell).get("nbgrader")
+    if not isinstance(meta, dict):
+        return {}
+    if not isinstance(meta.get("grade_id", ""), str):  # hand-edited: a list, a number...
+        meta = {**meta, "grade_id": str(meta["grade_id"])}
+    return meta
 
 
 def defined_names(source: str) -> list[str]:
@@ -90,6 +129,7 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
             program.cells.append({"index": index, "source": cell.source})
             program.labels[f"cell:{index}"] = "the notebook's given setup cell"
     seen_solution_ids = set()
+    all_names: set[str] = set()
     for number, cell in enumerate(student.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
@@ -103,14 +143,22 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         if meta.get("solution"):
             seen_solution_ids.add(meta.get("grade_id"))
         names = defined_names(source)
+        all_names.update(names)
         program.cells.append({"index": number, "source": source})
         for name in names:
             program.cell_defines.setdefault(number, name)
         label = f"cell {number}" + (f" ({', '.join(names)})" if names else "")
         program.labels[f"cell:{number}"] = label
-    if not seen_solution_ids & set(graded_functions) and not any(
-        name in graded_functions for name in program.cell_defines.values()
-    ):
-        program.notes.append("this notebook has none of this assignment's solution cells: "
+    ours = seen_solution_ids & set(graded_functions)
+    foreign = {gid for gid in seen_solution_ids - set(graded_functions) if gid}
+    defined = {name for name in all_names if name in graded_functions}
+    dropped = student.metadata.get("tensorgrade_dropped_cells") if isinstance(student.get("metadata"), dict) else 0
+    if dropped:
+        program.notes.append(f"{dropped} entr{'y' if dropped == 1 else 'ies'} of the notebook's cell list "
+                             f"{'was not a cell and was' if dropped == 1 else 'were not cells and were'} skipped")
+    if (not ours and not defined) or len(foreign) > len(ours | defined):
+        # Assignments may share a function name (training_loop): a notebook whose solution
+        # cells are mostly not this assignment's is another assignment's notebook.
+        program.notes.append("this notebook has few or none of this assignment's solution cells: "
                              "is it the notebook of another assignment?")
     return program

@@ -3,11 +3,18 @@
 A phase is one cell or one probe. When the child dies or overruns inside a phase, that
 phase is charged with the reason and a fresh child carries on without it, so a crash
 costs only the checks that had not produced evidence.
+
+The child speaks on one pipe (see child.Channel): BEGIN/END lines and FILE frames that
+carry the evidence. The launcher writes the evidence files itself, and only the files of
+the phase that is running, once each: student code that writes to the pipe (a forged
+frame, a second BEGIN to reset the clock, an END of a phase that is not running) makes the
+running phase lose its points instead of changing what the grader reads.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -16,35 +23,60 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .limits import Limits, ProcessCgroup, make_preexec, nproc_limit, unshare_command
+from .limits import Limits, ProcessCgroup, isolation_mode, make_preexec, nproc_limit, unshare_command
 
 LOG_TAIL = 4000
+MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
+MAX_HEADER = 512
+FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+TAMPERED = ("wrote into the grader's private result channel (the grader cannot trust what it "
+            "recorded there, so this part gets no points)")
+SANDBOX_FAILED = ("this check was not run: the grader's sandbox failed to start (an error in the grader, "
+                  "not in your notebook)")
 
 
 @dataclass
 class SandboxRun:
-    """What happened in the child: phases finished, phases lost and why, how it was isolated."""
+    """What happened in the child: phases finished, phases lost and why, how it was isolated.
+
+    lost: phase -> reason. For a cell the reason completes "cell 7 (normalize) ..."; for a
+    probe it completes "<what was checked>: ...".
+    """
 
     finished: set[str] = field(default_factory=set)
     lost: dict[str, str] = field(default_factory=dict)
     isolation: str = ""
     restarts: int = 0
     log_tail: str = ""
+    sandbox_failed: bool = False
 
 
-def _describe_exit(code: int | None) -> str:
+@dataclass
+class _Outcome:
+    """How one child run ended."""
+
+    current: str | None = None  # the phase it was in when it ended or was stopped
+    reason: str | None = None  # why it was stopped (None: it exited by itself)
+    began: bool = False  # it reached its first phase
+
+
+def _describe_exit(code: int | None, oom: bool, limits: Limits) -> str:
+    """Why the child ended, as a predicate: 'cell 7 (normalize) <this>'."""
+    if oom:
+        return f"used more than the {limits.memory_mb} MB memory limit and was stopped"
     if code is None:
         return "did not finish"
     if code < 0:
         try:
-            return f"was killed by signal {signal.Signals(-code).name}"
+            name = signal.Signals(-code).name
         except ValueError:
-            return f"was killed by signal {-code}"
-    return f"ended the grading process (exit code {code})"
-
-
-def _phase_label(phase: str, labels: dict[str, str]) -> str:
-    return labels.get(phase, phase)
+            name = f"signal {-code}"
+        if -code == signal.SIGSEGV:
+            return "crashed the Python process (segmentation fault, SIGSEGV)"
+        if -code == signal.SIGKILL:
+            return "was killed (SIGKILL)"
+        return f"crashed the Python process (it was killed by {name})"
+    return f"ended the grading process (exit code {code}, e.g. by os._exit or os.kill)"
 
 
 def _kill(proc: subprocess.Popen, cgroup: ProcessCgroup) -> None:
@@ -55,6 +87,117 @@ def _kill(proc: subprocess.Popen, cgroup: ProcessCgroup) -> None:
     cgroup.kill_all()
 
 
+class _Evidence:
+    """The evidence folder, written only by the launcher from the child's FILE frames."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.budget = MAX_EVIDENCE_BYTES
+        self.files: dict[str, list[str]] = {}  # phase -> files written for it
+
+    @staticmethod
+    def allowed(phase: str, name: str) -> bool:
+        kind, _, what = phase.partition(":")
+        if kind == "cell":
+            return name == f"cell-{what}.json"
+        return name in (f"{what}.json", f"{what}.safetensors")
+
+    def write(self, phase: str, name: str, blob: bytes) -> None:
+        self.budget -= len(blob)
+        tmp = self.folder / (name + ".part")
+        tmp.write_bytes(blob)
+        os.replace(tmp, self.folder / name)
+        self.files.setdefault(phase, []).append(name)
+
+    def discard(self, phase: str) -> None:
+        for name in self.files.pop(phase, []):
+            try:
+                (self.folder / name).unlink()
+            except OSError:
+                pass
+
+
+class _Protocol:
+    """Parses the child's pipe and enforces the order of frames of one child run."""
+
+    def __init__(self, expected: set[str], evidence: _Evidence) -> None:
+        self.expected = expected
+        self.evidence = evidence
+        self.buffer = bytearray()
+        self.pending: tuple[str, int] | None = None  # FILE frame waiting for its bytes
+        self.pieces: list[bytes] = []
+        self.have = 0
+        self.current: str | None = None
+        self.last: str | None = None
+        self.started = self.ended = time.monotonic()
+        self.begun: set[str] = set()
+        self.written: set[str] = set()
+        self.finished: list[str] = []
+        self.violation: str | None = None  # why the running phase is charged, once it broke the rules
+
+    def feed(self, chunk: bytes) -> None:
+        """Consume bytes from the pipe; sets `violation` at the first frame out of place."""
+        self.buffer += chunk
+        while self.violation is None:
+            if self.pending is not None:
+                name, size = self.pending
+                take = min(size - self.have, len(self.buffer))
+                if take:
+                    self.pieces.append(bytes(self.buffer[:take]))
+                    del self.buffer[:take]
+                    self.have += take
+                if self.have < size:
+                    return
+                blob = b"".join(self.pieces)
+                self.pending, self.pieces, self.have = None, [], 0
+                self.evidence.write(self.current, name, blob)  # type: ignore[arg-type]
+                continue
+            newline = self.buffer.find(b"\n")
+            if newline < 0:
+                if len(self.buffer) > MAX_HEADER:
+                    self.violation = TAMPERED
+                return
+            line = bytes(self.buffer[:newline]).decode("utf-8", "replace")
+            del self.buffer[:newline + 1]
+            self._line(line)
+
+    @property
+    def charged(self) -> str | None:
+        """The phase that pays for a violation: the running one, else the one that just ended."""
+        return self.current or self.last
+
+    def _line(self, line: str) -> None:
+        word, _, rest = line.partition(" ")
+        if word == "BEGIN":
+            if self.current is not None or rest in self.begun or rest not in self.expected:
+                self.violation = TAMPERED
+                return
+            self.current = self.last = rest
+            self.begun.add(rest)
+            self.started = time.monotonic()
+        elif word == "END":
+            if rest != self.current:
+                self.violation = TAMPERED
+                return
+            self.finished.append(rest)
+            self.current = None
+            self.ended = time.monotonic()
+        elif word == "FILE":
+            name, _, size = rest.rpartition(" ")
+            if (self.current is None or not size.isdigit() or not FILE_NAME.fullmatch(name)
+                    or not self.evidence.allowed(self.current, name) or name in self.written):
+                self.violation = TAMPERED
+                return
+            if int(size) > self.evidence.budget:
+                self.violation = (f"returned more than {MAX_EVIDENCE_BYTES // 2**20} MB of results, "
+                                  "more than the grader keeps")
+                return
+            self.written.add(name)
+            self.pending = (name, int(size))
+        else:
+            self.violation = TAMPERED
+
+
 def run_sandboxed(
     spec: dict, workdir: Path, limits: Limits, labels: dict[str, str], hidden: list[str]
 ) -> SandboxRun:
@@ -63,50 +206,72 @@ def run_sandboxed(
     labels: a human name per phase ("cell 7 (normalize)") for messages.
     """
     workdir = Path(workdir)
-    evidence = workdir / "evidence"
-    evidence.mkdir(exist_ok=True)
+    folder = workdir / "evidence"
+    folder.mkdir(exist_ok=True)
+    evidence = _Evidence(folder)
     prefix = unshare_command()
-    run = SandboxRun(isolation="namespaces (user, pid, net, mount) + rlimits" if prefix else "rlimits only")
+    mode = isolation_mode()
+    run = SandboxRun(isolation=_isolation_text(mode))
     skip_cells: list[int] = []
     probes = list(spec["probes"])
     deadline = time.monotonic() + limits.submission_time_s
     log_path = workdir / "child.log"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "",
            "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONHASHSEED": "0", "TMPDIR": str(workdir)}
     while True:
         read_end, write_end = os.pipe()
         os.set_inheritable(write_end, True)
-        child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": bool(prefix),
-                      "hidden": hidden, "evidence_dir": str(evidence), "workdir": str(workdir),
-                      "status_fd": write_end, "tmp_mb": limits.tmp_mb}
+        child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": mode,
+                      "hidden": hidden, "workdir": str(workdir), "status_fd": write_end, "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(child_spec))
-        cgroup = ProcessCgroup(limits.max_processes)
-        with open(log_path, "ab") as log:
-            proc = subprocess.Popen(
-                [*prefix, sys.executable, "-I", "-m", "autograder.sandbox.child", str(spec_path)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env,
-                pass_fds=(write_end,), preexec_fn=make_preexec(limits, cgroup.procs_file(), nproc_limit(limits, cgroup)),
-            )
-        os.close(write_end)
-        current, started, reason = _watch(proc, read_end, run, limits, deadline, cgroup)
-        os.close(read_end)
-        cgroup.kill_all()
-        cgroup.remove()
+        expected = {f"cell:{c['index']}" for c in spec["cells"] if c["index"] not in skip_cells}
+        expected |= {f"probe:{p}" for p in probes}
+        protocol = _Protocol(expected, evidence)
+        cgroup = ProcessCgroup(limits)
+        try:
+            with open(log_path, "ab") as log:
+                proc = subprocess.Popen(
+                    [*prefix, sys.executable, "-I", "-m", "autograder.sandbox.child", str(spec_path)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env,
+                    pass_fds=(write_end,),
+                    preexec_fn=make_preexec(limits, cgroup.procs_files(), nproc_limit(limits, cgroup)),
+                )
+            os.close(write_end)
+            outcome = _watch(proc, read_end, protocol, limits, deadline, cgroup)
+        finally:
+            os.close(read_end)
+            cgroup.kill_all()
+            oom = cgroup.out_of_memory()
+            cgroup.remove()
+        run.finished.update(protocol.finished)
+        current = outcome.current
         if current is not None:
-            run.lost[current] = reason or f"{_phase_label(current, labels)} {_describe_exit(proc.returncode)}"
+            evidence.discard(current)
+            run.finished.discard(current)
+            if outcome.reason is not None:
+                reason = outcome.reason
+            else:
+                reason = _describe_exit(proc.returncode, oom, limits)
+            run.lost[current] = reason if current.startswith("cell:") else f"your code {reason}"
             if current.startswith("cell:"):
                 skip_cells.append(int(current.split(":", 1)[1]))
-            else:
+            elif current.split(":", 1)[1] in probes:
                 probes.remove(current.split(":", 1)[1])
         probes = [p for p in probes if f"probe:{p}" not in run.finished]
         if not probes:
             break
+        if not outcome.began:
+            run.sandbox_failed = True
+            for p in probes:
+                run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
+            break
         if time.monotonic() >= deadline or current is None:
-            why = (f"grading stopped: the submission used its whole {limits.submission_time_s:g} s budget"
-                   if time.monotonic() >= deadline else
-                   f"the grading process {_describe_exit(proc.returncode)} before this check ran")
+            why = (f"this check was not run: the submission used its whole {limits.submission_time_s:g} s "
+                   "time budget" if time.monotonic() >= deadline else
+                   f"this check was not run: the grading process {_describe_exit(proc.returncode, oom, limits)} "
+                   "before it")
             for p in probes:
                 run.lost.setdefault(f"probe:{p}", why)
             break
@@ -115,42 +280,77 @@ def run_sandboxed(
     return run
 
 
-def _watch(proc, read_end, run, limits, deadline, cgroup) -> tuple[str | None, float, str | None]:
-    """Follow the status pipe until the child exits; kill it when a phase or the budget overruns."""
-    current, started, reason = None, time.monotonic(), None
-    buffer = b""
+def _isolation_text(mode: str) -> str:
+    if mode == "root":
+        return "namespaces (mount, pid, net) + read-only file system + uid nobody + rlimits + cgroups"
+    if mode == "user":
+        return "namespaces (user, mount, pid, net) + read-only file system + rlimits + cgroups"
+    return "rlimits only (no namespaces: hidden files are readable, the file system writable)"
+
+
+def _watch(proc, read_end, protocol: _Protocol, limits: Limits, deadline: float, cgroup) -> _Outcome:
+    """Follow the pipe until the child exits; kill it when a phase, a gap or the budget overruns."""
+    outcome = _Outcome()
+    spawned = time.monotonic()
     while True:
         now = time.monotonic()
+        current = protocol.current
+        if protocol.violation is not None:
+            outcome.current, outcome.reason = protocol.charged, protocol.violation
+            _kill(proc, cgroup)
+            break
         if current is not None:
             limit = limits.cell_time_s if current.startswith("cell:") else limits.check_time_s
-            if now - started > limit:
-                reason = f"ran longer than the {limit:g} s limit"
+            if now - protocol.started > limit:
+                outcome.current, outcome.reason = current, f"ran longer than the {limit:g} s limit"
+                _kill(proc, cgroup)
+                break
+        else:
+            # Between phases the child only sends evidence: a long gap is student code that
+            # kept running after a forged END (or a hang at start-up, charged to no phase).
+            last = protocol.last
+            gap_limit = limits.check_time_s if last is None else limits.cell_time_s
+            since = spawned if last is None else protocol.ended
+            if now - since > gap_limit and (last is not None or now - spawned > limits.check_time_s):
+                if last is not None and protocol.expected - protocol.begun:
+                    outcome.current = last
+                    outcome.reason = f"ran longer than the {gap_limit:g} s limit"
                 _kill(proc, cgroup)
                 break
         if now > deadline:
-            reason = f"stopped: the submission used its whole {limits.submission_time_s:g} s budget"
+            outcome.current = current
+            outcome.reason = (f"was stopped: the submission used its whole {limits.submission_time_s:g} s "
+                              "time budget")
             _kill(proc, cgroup)
             break
         ready, _, _ = select.select([read_end], [], [], 0.1)
         if not ready:
             if proc.poll() is not None:
+                # Drain what the child wrote just before it exited.
+                _drain(read_end, protocol)
+                outcome.current = protocol.current
                 break
             continue
-        chunk = os.read(read_end, 65536)
+        chunk = os.read(read_end, 1 << 20)
         if not chunk:
+            outcome.current = protocol.current
             break
-        buffer = (buffer + chunk)[-65536:]
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            word, _, phase = line.decode("utf-8", "replace").partition(" ")
-            if word == "BEGIN":
-                current, started = phase, time.monotonic()
-            elif word == "END" and phase == current:
-                run.finished.add(phase)
-                current = None
+        protocol.feed(chunk)
+    outcome.began = bool(protocol.begun)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         _kill(proc, cgroup)
         proc.wait()
-    return current, started, reason
+    return outcome
+
+
+def _drain(read_end: int, protocol: _Protocol) -> None:
+    while protocol.violation is None:
+        ready, _, _ = select.select([read_end], [], [], 0)
+        if not ready:
+            return
+        chunk = os.read(read_end, 1 << 20)
+        if not chunk:
+            return
+        protocol.feed(chunk)

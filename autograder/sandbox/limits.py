@@ -1,12 +1,19 @@
 """Resource limits of the child process, and the OS mechanisms that enforce them.
 
-  time     the launcher's clock: per cell, per probe, per submission (SIGKILL of the whole tree);
-  memory   RLIMIT_DATA (heap and anonymous maps; RLIMIT_AS would count torch's huge reservations);
-  disk     RLIMIT_FSIZE per file, a size-limited tmpfs for /tmp inside the mount namespace;
+  time      the launcher's clock: per cell, per probe, between phases, per submission (SIGKILL
+            of the whole tree);
+  memory    RLIMIT_DATA per process (heap and anonymous maps; RLIMIT_AS would count torch's huge
+            reservations), and a memory cgroup for the whole tree where one is writable;
+  disk      RLIMIT_FSIZE per file; size-limited private tmpfs for /tmp and /dev/shm; every other
+            mount read-only inside the mount namespace;
   processes a pids cgroup (v2 or v1) where writable, else RLIMIT_NPROC (not enforced for root);
-  network  a new, empty network namespace (unshare), plus an audit hook refusing IP sockets;
-  lifetime a PID namespace: when the child's first process dies, the kernel kills the rest.
-Where unshare is unavailable, the child runs with rlimits alone and the audit hook.
+  network   a new, empty network namespace, plus an audit hook refusing IP and host Unix sockets;
+  lifetime  a PID namespace: when the child (its init) dies, the kernel kills the rest; an IPC
+            namespace takes its System V shared memory and message queues along;
+  privilege as root: mount, pid, net, uts and ipc namespaces, then the child becomes nobody
+            with no_new_privs; unprivileged: a user namespace too, its mounts locked by a nested one.
+Where unshare is unavailable, the child runs with rlimits, cgroups and the audit hook alone (as
+nobody if the grader is root): it can then read the project's files, suites included.
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +31,15 @@ from pathlib import Path
 from ..config import CourseConfig
 
 MIB = 1024 * 1024
-UNSHARE_FLAGS = ["--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
-CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+BASE_FLAGS = ["--mount", "--net", "--pid", "--uts", "--ipc", "--fork", "--kill-child", "--mount-proc"]
+USER_FLAGS = ["--user", "--map-root-user"]
+CGROUP_V1 = Path("/sys/fs/cgroup")
+CGROUP_V2_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
+# Slack of the memory cgroup over RLIMIT_DATA: the tmpfs files (charged as shared memory),
+# page cache and the interpreter's code.
+MEMORY_SLACK_MB = 512
+NOBODY = 65534  # the uid of the child in mode "root"
+REMOVE_WAIT_S = 60
 
 
 @dataclass(frozen=True)
@@ -47,57 +62,164 @@ class Limits:
 
 
 @functools.lru_cache(maxsize=1)
-def unshare_command() -> list[str]:
-    """The unshare prefix that isolates the child, or [] where namespaces are unavailable."""
+def _isolation() -> tuple[str, tuple[str, ...]]:
     exe = shutil.which("unshare")
     if exe is None or os.environ.get("TENSORGRADE_NO_NAMESPACES"):
-        return []
-    probe = subprocess.run([exe, *UNSHARE_FLAGS, "true"], capture_output=True, timeout=30)
-    return [exe, *UNSHARE_FLAGS, "--"] if probe.returncode == 0 else []
+        return "", ()
+    modes = [("user", USER_FLAGS + BASE_FLAGS)]
+    if os.geteuid() == 0 and not os.environ.get("TENSORGRADE_USER_NAMESPACE"):
+        modes.insert(0, ("root", BASE_FLAGS))
+    for mode, flags in modes:
+        probe = subprocess.run([exe, *flags, "true"], capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return mode, (exe, *flags, "--")
+    return "", ()
+
+
+def isolation_mode() -> str:
+    """"root" (namespaces, then uid nobody), "user" (a user namespace too) or "" (none available)."""
+    return _isolation()[0]
+
+
+def unshare_command() -> list[str]:
+    """The unshare prefix that isolates the child, or [] where namespaces are unavailable."""
+    return list(_isolation()[1])
+
+
+def _own_cgroup(controller: str) -> str:
+    """This process's cgroup path in a v1 hierarchy ("" for v2's "0::" line), from /proc/self/cgroup."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return "/"
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return path
+    return "/"
 
 
 class ProcessCgroup:
-    """A pids cgroup capping the child's process count; a no-op where none is writable."""
+    """Cgroups of one child run: pids (fork bombs) and memory (the whole tree); no-ops where not writable.
 
-    def __init__(self, max_processes: int) -> None:
-        self.path: Path | None = None
-        for root in CGROUP_ROOTS:
-            if (root / "cgroup.procs").exists() and os.access(root, os.W_OK):
-                candidate = root / "tensorgrade" / uuid.uuid4().hex
+    Created under this process's own cgroup of each v1 controller (so a container's limits still
+    apply), or one v2 cgroup with pids.max and memory.max.
+    """
+
+    def __init__(self, limits: Limits | int) -> None:
+        if isinstance(limits, int):  # the old signature: max_processes only
+            max_processes, memory_mb = limits, None
+        else:
+            max_processes, memory_mb = limits.max_processes, limits.memory_mb + 2 * limits.tmp_mb + MEMORY_SLACK_MB
+        self.paths: list[Path] = []
+        self.memory: Path | None = None
+        name = uuid.uuid4().hex
+        v1 = {"pids": ("pids.max", str(max_processes))}
+        if memory_mb:
+            v1["memory"] = ("memory.limit_in_bytes", str(memory_mb * MIB))
+        for controller, (limit_file, value) in v1.items():
+            root = CGROUP_V1 / controller
+            if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
+                continue
+            path = self._make(root / _own_cgroup(controller).lstrip("/") / "tensorgrade" / name, {limit_file: value})
+            if path and controller == "memory":
+                self.memory = path
+        if not self.paths:
+            for root in CGROUP_V2_ROOTS:
+                if (root / "cgroup.controllers").exists() and os.access(root, os.W_OK):
+                    limits_v2 = {"pids.max": str(max_processes)}
+                    if memory_mb:
+                        limits_v2["memory.max"] = str(memory_mb * MIB)
+                    self.memory = self._make(root / "tensorgrade" / name, limits_v2, optional={"memory.max"})
+                    if self.paths:
+                        break
+
+    def _make(self, path: Path, limit_files: dict[str, str], optional: set[str] = frozenset()) -> Path | None:
+        try:
+            path.mkdir(parents=True)
+        except OSError:
+            return None
+        try:
+            for limit_file, value in limit_files.items():
                 try:
-                    candidate.mkdir(parents=True)
-                    (candidate / "pids.max").write_text(str(max_processes))
+                    (path / limit_file).write_text(value)
                 except OSError:
-                    shutil.rmtree(candidate, ignore_errors=True) if candidate.exists() else None
-                    continue
-                self.path = candidate
-                break
+                    if limit_file not in optional:
+                        raise
+        except OSError:
+            self._rmdir(path)
+            return None
+        self.paths.append(path)
+        return path
+
+    @property
+    def path(self) -> Path | None:
+        """The first cgroup made (the pids one on v1), or None."""
+        return self.paths[0] if self.paths else None
+
+    def procs_files(self) -> list[str]:
+        """Paths a new process writes its pid to, to join the cgroups."""
+        return [str(p / "cgroup.procs") for p in self.paths]
 
     def procs_file(self) -> str | None:
-        """Path a new process writes its pid to, to join the cgroup."""
-        return str(self.path / "cgroup.procs") if self.path else None
+        """The first of procs_files(), or None."""
+        files = self.procs_files()
+        return files[0] if files else None
+
+    def _pids(self) -> set[int]:
+        pids: set[int] = set()
+        for path in self.paths:
+            try:
+                pids |= {int(p) for p in (path / "cgroup.procs").read_text().split()}
+            except (OSError, ValueError):
+                pass
+        return pids
 
     def kill_all(self) -> None:
-        """SIGKILL every process still in the cgroup (stragglers that left the pid namespace)."""
-        if not self.path:
-            return
-        try:
-            pids = (self.path / "cgroup.procs").read_text().split()
-        except OSError:
-            return
-        for pid in pids:
+        """SIGKILL every process still in the cgroups (stragglers that left the pid namespace)."""
+        for pid in self._pids():
             try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
                 pass
 
-    def remove(self) -> None:
-        """Remove the cgroup (it must be empty)."""
-        if self.path:
+    def out_of_memory(self) -> bool:
+        """Whether the kernel's OOM killer acted in the memory cgroup."""
+        if self.memory is None:
+            return False
+        for name, key in (("memory.oom_control", "oom_kill"), ("memory.events", "oom_kill")):
             try:
-                self.path.rmdir()
-            except OSError:
-                pass
+                for line in (self.memory / name).read_text().splitlines():
+                    field, _, value = line.partition(" ")
+                    if field == key and int(value) > 0:
+                        return True
+            except (OSError, ValueError):
+                continue
+        return False
+
+    def remove(self) -> None:
+        """Kill what is left and remove the cgroups, waiting for dying processes to go.
+
+        A fork bomb's few hundred processes, killed while they fork, can take seconds to exit.
+        """
+        for path in self.paths:
+            deadline = time.monotonic() + REMOVE_WAIT_S
+            while path.exists():
+                self.kill_all()
+                if self._rmdir(path) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+        self.paths = []
+
+    @staticmethod
+    def _rmdir(path: Path) -> bool:
+        try:
+            path.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
 
 
 def nproc_limit(limits: Limits, cgroup: ProcessCgroup) -> int | None:
@@ -105,9 +227,11 @@ def nproc_limit(limits: Limits, cgroup: ProcessCgroup) -> int | None:
 
     The kernel counts every process of the user (and ignores the limit for root).
     """
-    if cgroup.path or os.getuid() == 0:
+    if cgroup.path:
         return None
-    uid = os.getuid()
+    uid = NOBODY if isolation_mode() == "root" else os.getuid()
+    if uid == 0:
+        return None
     mine = sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid)
     return mine + limits.max_processes
 
@@ -119,13 +243,16 @@ def _owner(path: Path) -> int | None:
         return None
 
 
-def make_preexec(limits: Limits, cgroup_procs: str | None, nproc: int | None):
-    """A function run in the forked child before exec: join the cgroup, set rlimits."""
+def make_preexec(limits: Limits, cgroup_procs: list[str] | str | None, nproc: int | None):
+    """A function run in the forked child before exec: join the cgroups, set rlimits."""
+    if isinstance(cgroup_procs, str):
+        cgroup_procs = [cgroup_procs]
+    procs_files = list(cgroup_procs or [])
 
     def preexec() -> None:
         os.setsid()
-        if cgroup_procs:
-            with open(cgroup_procs, "w") as f:
+        for procs in procs_files:
+            with open(procs, "w") as f:
                 f.write(str(os.getpid()))
         mem = limits.memory_mb * MIB
         resource.setrlimit(resource.RLIMIT_DATA, (mem, mem))

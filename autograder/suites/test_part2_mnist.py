@@ -21,6 +21,11 @@ STD = dict(rtol=1e-4, atol=1e-6)
 # Logs of probabilities in [0.02, 0.98]: clamping or adding eps <= 1e-7 changes each term by at
 # most 5e-6, far below a sign slip (order 1).
 BCE = dict(rtol=1e-4, atol=1e-5)
+# Float64 gradients at p in [0.05, 0.95]: the same formula rounds differently by ~1e-15, but the
+# eps <= 1e-7 that BCE admits, added inside the logs, scales the terms 1/p and 1/(1 - p) by
+# 1 / (1 + eps / p): up to 1e-7 / 0.05 = 2e-6 relative (rtol 1e-6 failed such correct code on
+# some seeds). 1e-5 admits it; a sign slip or a sum instead of a mean is off by order 1.
+BCE_GRADIENT = dict(rtol=1e-5, atol=1e-7)
 # The 784-wide dot products of the MLP in float32: differences from summation order ~1e-6.
 LOGITS = dict(rtol=1e-4, atol=1e-5)
 # One epoch of SGD over 5 batches: rounding differences stay ~1e-6; a missing zero_grad or step
@@ -125,7 +130,7 @@ def test_bce_gradient(evidence, inputs):
     grad = probe.tensor("grad64", what)
     p = inputs["bce_p64"].clone().requires_grad_()
     expected = torch.autograd.grad(ref.binary_cross_entropy(p, inputs["bce_y64"]), p)[0]
-    expect_close(grad, expected, what, rtol=1e-6, atol=1e-7)
+    expect_close(grad, expected, what, **BCE_GRADIENT)
     info = probe.info("gradcheck", "torch.autograd.gradcheck of binary_cross_entropy in float64")
     expect(info.get("value") is True, "torch.autograd.gradcheck of binary_cross_entropy in float64 failed")
 

@@ -187,19 +187,6 @@ MUTANTS: list[Mutant] = [
                 optimizer.step()
             return params
         """, {"training_loop_adam_trajectory"}),
-    _m("adam_scheduler_max_mode", P1, "training_loop_adam", """
-        def training_loop_adam(n_epochs, learning_rate, params, x, y):
-            optimizer = torch.optim.Adam([params], lr=learning_rate)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "max")
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                scheduler.step(loss)
-            return params
-        """, {"training_loop_adam_trajectory"}),
     _m("adam_no_zero_grad", P1, "training_loop_adam", """
         def training_loop_adam(n_epochs, learning_rate, params, x, y):
             optimizer = torch.optim.Adam([params], lr=learning_rate)

@@ -1,0 +1,161 @@
+"""Undo student monkeypatching of the libraries and grader code the probes rely on.
+
+Student code runs in the same interpreter as the probes, so it can replace torch.equal,
+builtins.isinstance, a method of torch.Tensor or nn.Module, or a function of the grader
+itself (through gc or frames: the grader's modules cannot be imported by name). The child
+takes a snapshot before the first student cell; `heal()` puts every snapshotted attribute
+and function body back. It runs after each student cell, before each probe, after each
+call into student code and before evidence is sent, so a patch never outlives the student
+code that made it. What it cannot undo (data reachable through frames, threads racing the
+probe) is why the hidden suites judge values the trusted process recomputes.
+"""
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import types
+from itertools import repeat
+from operator import attrgetter, is_not
+
+_MISSING = object()
+# heal() uses these, never the names in builtins, which student code may have replaced.
+_any, _map, _zip, _len, _vars, _hasattr, _type_setattr, _type_delattr = (
+    any, map, zip, len, vars, hasattr, type.__setattr__, type.__delattr__)
+_settrace, _setprofile = sys.settrace, sys.setprofile
+_thread_settrace, _thread_setprofile = threading.settrace, threading.setprofile
+# Libraries whose module namespaces are restored (attributes replaced by student code).
+MODULES = ("builtins", "torch", "torch._C", "torch.nn", "torch.nn.functional", "torch.nn.modules.module",
+           "torch.autograd", "torch.autograd.gradcheck", "torch.optim", "torch.optim.optimizer",
+           "torch.utils.data", "torch.utils.data.dataloader", "torch.functional", "torch.serialization",
+           "json", "os", "io", "math", "operator", "copy", "functools", "itertools", "numpy",
+           "safetensors.torch", "PIL.Image", "torchvision.transforms", "torchvision.transforms.functional")
+# Grader packages: every module, class and function in them is restored.
+GRADER_PREFIXES = ("autograder",)
+
+
+class Guard:
+    """Snapshot of patchable library and grader objects; heal() restores them.
+
+    The snapshot is kept in tuples, not dicts: student code scanning gc.get_objects() for a
+    dict that looks like a module's globals must not find (and poison) the saved copy.
+    """
+
+    __slots__ = ("_owners", "_keys", "_values", "_is_class", "_fns", "_codes", "_defaults", "_kwdefaults",
+                 "_meta_path", "_path_hooks", "_gc_callbacks", "_stdout", "_stderr")
+
+    def __init__(self, grader_modules=()) -> None:
+        """grader_modules: the grader's own modules (no longer in sys.modules once hidden)."""
+        namespaces: list[tuple[object, dict, bool]] = []  # (owner, saved vars, is_class)
+        functions: list[types.FunctionType] = []
+        seen: set[int] = set()
+
+        def take_function(fn: types.FunctionType) -> None:
+            if id(fn) not in seen:
+                seen.add(id(fn))
+                functions.append(fn)
+
+        def take_class(cls: type) -> None:
+            if id(cls) in seen:
+                return
+            seen.add(id(cls))
+            saved = dict(vars(cls))
+            namespaces.append((cls, saved, True))
+            for value in saved.values():
+                value = getattr(value, "__func__", value)  # staticmethod / classmethod
+                if isinstance(value, property):
+                    for accessor in (value.fget, value.fset, value.fdel):
+                        if isinstance(accessor, types.FunctionType):
+                            take_function(accessor)
+                elif isinstance(value, types.FunctionType):
+                    take_function(value)
+
+        def take_module(module: types.ModuleType, deep: bool) -> None:
+            if id(module) in seen:
+                return
+            seen.add(id(module))
+            saved = dict(vars(module))
+            namespaces.append((module, saved, False))
+            for value in saved.values():
+                if isinstance(value, types.FunctionType):
+                    take_function(value)
+                elif deep and isinstance(value, type) and getattr(value, "__module__", "") == module.__name__:
+                    take_class(value)
+
+        for name in MODULES:
+            module = sys.modules.get(name)
+            if module is not None:
+                take_module(module, deep=False)
+        grader = [m for n, m in sys.modules.items() if n.split(".")[0] in GRADER_PREFIXES]
+        for module in [*grader, *grader_modules]:
+            if isinstance(module, types.ModuleType):
+                take_module(module, deep=True)
+        import torch
+        from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+        for cls in (torch.Tensor, torch.nn.Parameter, torch.nn.Module, torch.nn.Linear, torch.nn.Sequential,
+                    torch.nn.ReLU, torch.nn.CrossEntropyLoss, torch.optim.Optimizer, torch.optim.SGD,
+                    torch.optim.Adam, DataLoader, Dataset, TensorDataset, torch.Generator, Guard):
+            take_class(cls)
+        self._owners = tuple(owner for owner, _, _ in namespaces)
+        self._keys = tuple(tuple(saved) for _, saved, _ in namespaces)
+        self._values = tuple(tuple(saved.values()) for _, saved, _ in namespaces)
+        self._is_class = tuple(is_class for _, _, is_class in namespaces)
+        self._fns = tuple(functions)
+        self._codes = tuple(fn.__code__ for fn in functions)
+        self._defaults = tuple(fn.__defaults__ for fn in functions)
+        self._kwdefaults = tuple(fn.__kwdefaults__ for fn in functions)
+        self._meta_path = tuple(sys.meta_path)
+        self._path_hooks = tuple(sys.path_hooks)
+        self._gc_callbacks = tuple(gc.callbacks)
+        self._stdout, self._stderr = sys.__stdout__, sys.__stderr__
+
+    def heal(self) -> None:
+        """Put back every snapshotted attribute and function body; drop tracing hooks."""
+        _settrace(None)
+        _setprofile(None)
+        _thread_settrace(None)  # type: ignore[arg-type]
+        _thread_setprofile(None)  # type: ignore[arg-type]
+        for owner, keys, values, is_class in _zip(self._owners, self._keys, self._values, self._is_class):
+            current = _vars(owner)
+            if (not _any(_map(is_not, values, _map(current.get, keys, repeat(_MISSING))))
+                    and (not is_class or _len(current) == _len(keys))):
+                continue
+            for key, value in _zip(keys, values):
+                if current.get(key, _MISSING) is not value:
+                    try:
+                        if is_class:
+                            _type_setattr(owner, key, value)
+                        else:
+                            current[key] = value  # type: ignore[index]
+                    except (TypeError, AttributeError):
+                        pass
+            if is_class and _len(current) != _len(keys):
+                # A new attribute that shadows an inherited one (torch.Tensor.equal over
+                # TensorBase.equal) is a patch; a brand-new name is left alone.
+                bases = owner.__mro__[1:]  # type: ignore[attr-defined]
+                known = frozenset(keys)
+                for key in [k for k in current if k not in known and _any(_hasattr(b, k) for b in bases)]:
+                    try:
+                        _type_delattr(owner, key)
+                    except (TypeError, AttributeError):
+                        pass
+        fns = self._fns
+        if (_any(_map(is_not, self._codes, _map(_code, fns))) or _any(_map(is_not, self._defaults, _map(_defaults, fns)))
+                or _any(_map(is_not, self._kwdefaults, _map(_kwdefaults, fns)))):
+            for fn, code, defaults, kwdefaults in _zip(fns, self._codes, self._defaults, self._kwdefaults):
+                if fn.__code__ is not code:
+                    fn.__code__ = code
+                if fn.__defaults__ is not defaults:
+                    fn.__defaults__ = defaults
+                if fn.__kwdefaults__ is not kwdefaults:
+                    fn.__kwdefaults__ = kwdefaults
+        sys.meta_path[:] = self._meta_path
+        sys.path_hooks[:] = self._path_hooks
+        gc.callbacks[:] = self._gc_callbacks
+        sys.__stdout__, sys.__stderr__ = self._stdout, self._stderr
+
+
+_code = attrgetter("__code__")
+_defaults = attrgetter("__defaults__")
+_kwdefaults = attrgetter("__kwdefaults__")

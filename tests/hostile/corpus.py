@@ -1,0 +1,805 @@
+'''Hostile and broken submissions, and what grading each one must give (issue #6).
+
+Each case builds one submitted file (a notebook, or raw bytes / text) from the solution
+notebook. The expectation is a rule on the honest score: the checks named in `zero`
+(grade ids such as "test_model", or check names such as "loss_fn_is_scalar"; ALL for every
+check) score 0 and every other check scores full marks. The honest score is what the
+submission's own functions deserve: attacks on the grader never add points, and never cost
+the points of functions they did not touch. A case that tampers with the grader's own
+result channel forfeits the check group it tampered with (stated per case).
+
+`message` must appear in the feedback of every zeroed check (its output, plus the report's
+notes, which a student sees above the checks), unless `messages` names a substring for that
+check or grade id; `note` must appear in the report's notes. Messages are phrases a student
+understands: what went wrong and where, never the grader's code.
+
+Student code that would be dangerous outside the sandbox (the fork bomb) is guarded to do
+nothing unless it runs as PID 1 of its own PID namespace, which only the sandbox gives it.
+'''
+from __future__ import annotations
+
+import copy
+import json
+import textwrap
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+from autograder.config import PROJECT_ROOT
+from tests.helpers import solution
+
+P1, P2 = "part1_regression", "part2_mnist"
+ALL = "*"
+# Unique per test session: the orphan-process case tags its processes with it (pgrep -f), and
+# the secret case looks for this value in the sandbox's environment.
+ORPHAN_MARKER = f"tensorgrade-orphan-{uuid.uuid4().hex}"
+SECRET_NAME = "TENSORGRADE_TEST_SECRET"
+SECRET_VALUE = f"s3cret-{uuid.uuid4().hex}"
+
+Content = NotebookNode | bytes | str
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    assignment: str
+    build: Callable[[], Content]
+    zero: frozenset[str] = frozenset()
+    message: str = ""
+    messages: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    max_seconds: float | None = None  # grading must finish within this (hangs at exit, ...)
+    why: str = ""
+    known_hole: str = ""  # a forgery the grader does not stop yet: the test is a strict xfail
+
+
+def _code(source: str) -> str:
+    return textwrap.dedent(source).strip("\n") + "\n"
+
+
+def _cell(nb: NotebookNode, grade_id: str) -> NotebookNode:
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(grade_id)
+
+
+def _index(nb: NotebookNode, grade_id: str) -> int:
+    return nb.cells.index(_cell(nb, grade_id))
+
+
+def wrap(assignment: str, grade_id: str, before: str = "", after: str = "", nb: NotebookNode | None = None
+         ) -> NotebookNode:
+    """The solution notebook with code added before and/or after one solution cell's source."""
+    nb = nb or solution(assignment)
+    cell = _cell(nb, grade_id)
+    cell.source = _code(before) * bool(before) + cell.source + ("\n" + _code(after) if after else "")
+    return nb
+
+
+def replace(assignment: str, grade_id: str, source: str, nb: NotebookNode | None = None) -> NotebookNode:
+    """The solution notebook with one solution cell's source replaced."""
+    nb = nb or solution(assignment)
+    _cell(nb, grade_id).source = _code(source)
+    return nb
+
+
+def add_cell(nb: NotebookNode, source: str, after: str | None = None) -> NotebookNode:
+    """A cell the student added (no metadata): after the cell with grade id `after`, else at the end."""
+    new = nbformat.v4.new_code_cell(_code(source))
+    position = _index(nb, after) + 1 if after else len(nb.cells)
+    nb.cells.insert(position, new)
+    return nb
+
+
+# ---------------------------------------------------------------------------------- builders
+
+def _other_assignment() -> NotebookNode:
+    return solution(P2)
+
+
+def _nbformat_v3() -> str:
+    return nbformat.writes(nbformat.convert(solution(P1), 3), version=3)
+
+
+def _huge_outputs() -> NotebookNode:
+    nb = solution(P2)
+    blob = ("0123456789abcdef" * 64 + "\n") * (50 * 1024 * 1024 // 1025)  # 50 MB of text
+    cell = _cell(nb, "demo_train")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=blob)]
+    return nb
+
+
+def _non_utf8(where: str) -> bytes:
+    nb = solution(P1)
+    if where == "comment":
+        wrap(P1, "predict_classes", before="# caf@@BYTES@@ notes", nb=nb)
+    else:
+        _cell(nb, "model").source = _cell(nb, "model").source.replace("return w * x + b", "return w * x + b @@BYTES@@")
+    return nbformat.writes(nb).encode().replace(b"@@BYTES@@", b"\xff\xfe\xc3(\x80")
+
+
+def _graded_cell_deleted() -> NotebookNode:
+    nb = solution(P1)
+    del nb.cells[_index(nb, "test_model")]
+    return nb
+
+
+def _graded_cell_duplicated() -> NotebookNode:
+    nb = solution(P1)
+    i = _index(nb, "test_loss_fn")
+    nb.cells.insert(i, copy.deepcopy(nb.cells[i]))
+    return nb
+
+
+def _graded_cell_edited() -> NotebookNode:
+    nb = replace(P1, "predict_classes", """
+        def predict_classes(scores):
+            raise NotImplementedError()
+        """)
+    cell = _cell(nb, "test_predict_classes")
+    cell.source = 'print("predict_classes: 6/6 points, all tests passed")\nassert True\n'
+    cell.metadata["nbgrader"].update(locked=False, grade=False, solution=True, points=0)
+    return nb
+
+
+def _graded_cell_moved() -> NotebookNode:
+    nb = solution(P2)
+    nb.cells.append(nb.cells.pop(_index(nb, "test_normalize")))
+    return nb
+
+
+def _metadata_removed() -> NotebookNode:
+    nb = solution(P1)
+    cell = _cell(nb, "loss_fn")
+    cell.metadata.pop("nbgrader")
+    cell.metadata.pop("tensorgrade", None)
+    return nb
+
+
+def _grade_ids_renamed() -> NotebookNode:
+    nb = solution(P2)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta:
+            meta["grade_id"] = meta["grade_id"] + "_renamed"
+    return nb
+
+
+def _malformed_cells() -> str:
+    """Hand-edited JSON: a list as a grade id, metadata that is a string, a number as a source, a
+    number in the cell list. nbformat only logs such validation errors."""
+    data = json.loads(nbformat.writes(solution(P1)))
+    cells = data["cells"]
+    next(c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "predict_classes")[
+        "metadata"]["nbgrader"]["grade_id"] = ["predict", "classes"]
+    cells.append({"cell_type": "code", "metadata": "oops", "source": "x = 1", "outputs": [], "execution_count": None})
+    cells.append({"cell_type": "code", "metadata": {}, "source": 42, "outputs": [], "execution_count": None})
+    cells.append(7)
+    return json.dumps(data)
+
+
+def _kernelspec_missing() -> NotebookNode:
+    nb = solution(P1)
+    nb.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "Nope", "language": "cobol"}
+    nb.metadata["language_info"] = {"name": "cobol"}
+    return nb
+
+
+FORK_BOMB = """
+    import os, time
+    # Only as PID 1 of a PID namespace, i.e. inside the grader's sandbox: never in a test process.
+    if os.getpid() == 1:
+        for depth in range(12):  # every process forks again: up to 2**12 without a process limit
+            try:
+                os.fork()
+            except OSError:  # the sandbox's process limit
+                break
+    time.sleep(3600)
+    """
+
+ORPHANS = f"""
+    import os, subprocess, sys
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{ORPHAN_MARKER}"],
+                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if os.fork() == 0:  # a classic daemon: double fork, new session
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", "{ORPHAN_MARKER}-daemon"])
+        finally:
+            os._exit(0)
+    """
+
+FILL_DISK = """
+    import os, tempfile
+    DISK_ESCAPES = []
+    places = [tempfile.gettempdir(), "/tmp", "/dev/shm", "/var/tmp", os.getcwd(), os.path.expanduser("~"),
+              "/work", "/root", "/", "PROJECT"]
+    chunk = b"x" * 2**20
+    for place in dict.fromkeys(os.path.realpath(p) for p in places):
+        written, files = 0, []
+        try:
+            folder = tempfile.mkdtemp(dir=place)
+        except OSError:
+            continue
+        for n in range(64):  # up to 64 files of at most 16 MB: 1 GB
+            path = os.path.join(folder, f"fill{n}")
+            try:
+                with open(path, "wb") as f:
+                    files.append(path)
+                    for _ in range(16):
+                        f.write(chunk)
+                        written += len(chunk)
+            except OSError:
+                if n and written < 16 * 2**20 * n:
+                    break  # the disk is full, not just this file
+        if written > 300 * 2**20:
+            DISK_ESCAPES.append(f"{written >> 20} MB into {place}")
+        for path in files:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+    """.replace("PROJECT", str(PROJECT_ROOT))
+
+PRINT_1GB = """
+    import os, sys
+    line = "x" * 2**20
+    for _ in range(512):
+        print(line)
+        print(line, file=sys.stderr)
+    try:
+        for _ in range(1024):
+            os.write(1, line.encode())  # straight to the grader's log file
+    except OSError:
+        pass
+    try:
+        for _ in range(1024):
+            sys.__stdout__.write(line)
+    except OSError:
+        pass
+    """
+
+FORGE_FILES = """
+    import json, os
+    def forge():
+        fake = {"epochs%d/returned_is_model" % n: True for n in (1, 5, 20, 200, 300, 500)}
+        fake.update({"score": 100, "max_score": 100, "tests": []})
+        places = [os.getcwd(), "/tmp", "/autograder/results", "/autograder", "..", "../evidence",
+                  os.environ.get("TMPDIR", "/tmp")]
+        for fd in os.listdir("/proc/self/fd"):
+            places.append("/proc/self/fd/" + fd)
+        for place in places:
+            if not os.path.isdir(place):
+                continue
+            for name in ("results.json", "test_training_loop_module.json"):
+                try:
+                    path = os.path.join(place, name)
+                    old = {}
+                    if os.path.exists(path):
+                        with open(path) as f:
+                            old = json.load(f)
+                    old.update(fake)
+                    with open(path, "w") as f:
+                        json.dump(old, f)
+                except Exception:
+                    pass
+    forge()
+    """
+
+READ_HIDDEN = """
+    import os
+    def _leaks():
+        found = []
+        for path in SECRETS:
+            try:
+                if os.path.isdir(path):
+                    if os.listdir(path):
+                        found.append(path)
+                elif open(path, "rb").read(64):
+                    found.append(path)
+            except OSError:
+                pass
+        for module in ("solutions.part1_regression", "autograder.suites.test_part1_regression",
+                       "autograder.judging", "autograder.sandbox.recorder"):
+            try:
+                __import__(module)
+                found.append(module)
+            except Exception:
+                pass
+        return found
+    """
+
+
+def _read_hidden() -> NotebookNode:
+    secrets = [PROJECT_ROOT / p for p in (
+        "autograder/suites/test_part1_regression.py", "autograder/suites", "solutions/part1_regression.py",
+        "solutions", "source", "tests/helpers.py", "tests", ".git/HEAD", ".git", "build", "gradebook.db",
+        "course_config.py", ".cache", "release/part1_regression/part1_regression.ipynb")]
+    nb = wrap(P1, "model", before=READ_HIDDEN.replace("SECRETS", repr([str(p) for p in secrets])))
+    return replace(P1, "model", _cell(nb, "model").source + "\n" + _code("""
+        def model(x, w, b):
+            leaks = _leaks()
+            if leaks:
+                raise RuntimeError(f"read hidden files: {leaks}")
+            return w * x + b
+        """), nb=nb)
+
+
+CHANNEL_FORGERY = """
+    import json, os, stat
+    def _pipes():
+        fds = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if stat.S_ISFIFO(os.fstat(int(fd)).st_mode):
+                    fds.append(int(fd))
+            except OSError:
+                pass
+        return fds
+    """
+
+
+def _channel_forgery() -> NotebookNode:
+    nb = wrap(P2, "validate", before=CHANNEL_FORGERY)
+    fake = '{"modes": [false], "grad_enabled": [false], "params_unchanged": true}'
+    return replace(P2, "validate", _cell(nb, "validate").source + "\n" + _code(f"""
+        def validate(model, loader, loss_fn):
+            # No eval mode, no torch.no_grad(): forge the grader's record of both instead.
+            blob = {fake!r}.encode()
+            for fd in _pipes():
+                try:
+                    os.write(fd, b"FILE test_validate.json %d\\n" % len(blob) + blob)
+                except OSError:
+                    pass
+            total_loss, correct, count = 0.0, 0, 0
+            for images, labels in loader:
+                outputs = model(images)
+                total_loss += loss_fn(outputs, labels).item() * len(labels)
+                correct += (outputs.argmax(dim=1) == labels).sum().item()
+                count += len(labels)
+            return total_loss / count, correct / count
+        """), nb=nb)
+
+
+def _timer_reset() -> NotebookNode:
+    nb = wrap(P1, "training_loop", before=CHANNEL_FORGERY)
+    return replace(P1, "training_loop", _cell(nb, "training_loop").source + "\n" + _code("""
+        def training_loop(n_epochs, learning_rate, params, x, y):
+            import time
+            while True:  # loops forever, telling the grader's clock that a new check just began
+                for fd in _pipes():
+                    try:
+                        os.write(fd, b"END probe:test_training_loop\\nBEGIN probe:test_training_loop\\n")
+                    except OSError:
+                        pass
+                time.sleep(0.2)
+        """), nb=nb)
+
+
+VALIDATE_CHANGES_PARAMS = """
+    def validate(model, loader, loss_fn):
+        model.eval()
+        total_loss, correct, count = 0.0, 0, 0
+        with torch.no_grad():
+            for images, labels in loader:
+                outputs = model(images)
+                total_loss += loss_fn(outputs, labels).item() * len(labels)
+                correct += (outputs.argmax(dim=1) == labels).sum().item()
+                count += len(labels)
+            for p in model.parameters():  # the bug: validation changes the model
+                p.add_(0.5)
+        model.train()
+        torch.equal = lambda *args, **kwargs: True  # ... and hides it from the grader
+        torch.Tensor.equal = torch.equal
+        return total_loss / count, correct / count
+    """
+
+PATCH_TORCH = """
+    import torch
+    always = lambda *args, **kwargs: True
+    torch.equal = always
+    torch.allclose = always
+    torch.isclose = lambda a, b, *args, **kwargs: torch.ones_like(a, dtype=torch.bool)
+    torch.Tensor.__eq__ = always
+    torch.Tensor.equal = always
+    torch.Tensor.allclose = always
+    torch.nn.Module.parameters = lambda self, recurse=True: iter(())
+    """
+
+PATCH_BUILTINS = """
+    import builtins
+    builtins.isinstance = lambda obj, cls: True
+    builtins.len = lambda obj: 2
+    builtins.type = lambda *args: object
+    builtins.print = lambda *args, **kwargs: None
+    builtins.__import__ = lambda *args, **kwargs: None
+    """
+
+PATCH_PYTEST = """
+    try:
+        import pytest, _pytest.outcomes
+        pytest.approx = lambda *args, **kwargs: True
+        pytest.fail = lambda *args, **kwargs: None
+        _pytest.outcomes.fail = pytest.fail
+        pytest.main = lambda *args, **kwargs: 0
+    except ImportError:
+        pass
+    """
+
+PATCH_KIT = """
+    import gc, sys
+    try:
+        import autograder.sandbox.recorder as recorder_module  # refused while grading
+        import autograder.judging as judging
+        judging.expect = lambda *args, **kwargs: None
+    except ImportError:
+        pass
+
+    def _forged_note(original):
+        def note(self, key, value):
+            return original(self, key, True if key.endswith("returned_is_model") else value)
+        return note
+
+    def _fake(self, key, value):
+        self.meta[key] = True if key.endswith("returned_is_model") else value
+
+    for obj in gc.get_objects():
+        if isinstance(obj, type) and obj.__name__ == "Recorder":
+            obj.note.__code__ = _fake.__code__  # the grader's own function body
+            obj.note = _forged_note(obj.note)  # and the class attribute
+        if isinstance(obj, dict) and "Recorder" in obj and "PROBES" in obj:
+            obj["lent"] = None  # break the probes' helpers
+            obj["student"] = lambda ns, name, rec: ns[name]
+    """
+
+RETURNS_NONE = """
+    def training_loop_module(n_epochs, learning_rate, model, x, y):
+        optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
+        criterion = nn.MSELoss()
+        for epoch in range(1, n_epochs + 1):
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+            scheduler.step(loss)
+        # forgot: return model
+    """
+
+FRAME_SHADOW = """
+    import sys
+    def _forge_from_frames():
+        frame = sys._getframe(1)
+        while frame is not None:
+            rec = frame.f_locals.get("rec") or frame.f_locals.get("self")
+            if type(rec).__name__ == "Recorder":
+                original = type(rec).note
+                try:
+                    rec.note = lambda key, value: original(rec, key, True)  # instance shadowing
+                except AttributeError:
+                    pass
+                try:
+                    type(rec).note = lambda self, key, value: original(self, key, True)
+                except Exception:
+                    pass
+            frame = frame.f_back
+    """
+
+LIARS = """
+    class Liar:
+        shape = (1,)
+        dtype = "float32"
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        def __float__(self): return 0.1307
+        def __len__(self): return 1
+        def __getitem__(self, i): return 0.1307
+        def item(self): return 0.1307
+        def __torch_function__(self, *args, **kwargs): return True
+
+    def compute_mean_std(dataset):
+        return Liar(), Liar()
+    """
+
+TENSOR_SUBCLASS = """
+    class Agreeable(torch.Tensor):
+        def __eq__(self, other): return True
+        def equal(self, other): return True
+        def allclose(self, *args, **kwargs): return True
+        def __repr__(self): return "tensor(correct)"
+
+    def model(x, w, b):
+        return torch.zeros_like(x).as_subclass(Agreeable)
+    """
+
+NETWORK_CANARY = """
+    import socket, urllib.request
+    def _network():
+        reached = []
+        for address in [("1.1.1.1", 80), ("8.8.8.8", 53), ("127.0.0.1", 22)]:
+            try:
+                s = socket.create_connection(address, timeout=2)
+                s.close()
+                reached.append(address)
+            except Exception:
+                pass
+        for unix in ["/run/dbus/system_bus_socket", "/var/run/docker.sock"]:
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.settimeout(2)
+                s.connect(unix)
+                reached.append(unix)
+            except Exception:
+                pass
+        try:
+            urllib.request.urlopen("http://example.com", timeout=2)
+            reached.append("example.com")
+        except Exception:
+            pass
+        return reached
+
+    def predict_classes(scores):
+        reached = _network()
+        if reached:
+            raise RuntimeError(f"network reachable: {reached}")
+        return scores.argmax(dim=1)
+    """
+
+NETWORK_REQUIRED = """
+    import urllib.request
+    def make_loaders(train_set, test_set, batch_size=64):
+        urllib.request.urlopen("https://example.com/better-mnist-loader.py", timeout=5)
+        train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
+        test_loader = DataLoader(test_set, batch_size=batch_size, shuffle=False)
+        return train_loader, test_loader
+    """
+
+ENV_CANARY = f"""
+    import glob, os
+    def _secret_seen():
+        seen = [k for k, v in os.environ.items() if k == "{SECRET_NAME}" or "{SECRET_VALUE}" in v]
+        for path in glob.glob("/proc/*/environ"):
+            try:
+                if b"{SECRET_VALUE}" in open(path, "rb").read():
+                    seen.append(path)
+            except OSError:
+                pass
+        return seen
+    """
+
+STDERR_NOISE = """
+    import logging, sys, warnings
+    warnings.warn("this is a warning from the student's notebook")
+    print("noise on stderr", file=sys.stderr)
+    logging.warning("a logging warning")
+    """
+
+ATEXIT_HANG = """
+    import atexit, threading, time
+    atexit.register(time.sleep, 3600)
+    threading.Thread(target=time.sleep, args=(3600,)).start()  # not a daemon: blocks interpreter exit
+    """
+
+
+def _env_canary() -> NotebookNode:
+    nb = wrap(P1, "training_loop", before=ENV_CANARY)
+    src = _cell(nb, "training_loop").source
+    _cell(nb, "training_loop").source = src.replace(
+        '    for epoch in range(1, n_epochs + 1):',
+        '    if _secret_seen():\n        raise RuntimeError(f"saw the secret: {_secret_seen()}")\n'
+        '    for epoch in range(1, n_epochs + 1):', 1)
+    return nb
+
+
+def _fill_disk() -> NotebookNode:
+    nb = add_cell(solution(P2), FILL_DISK)
+    return replace(P2, "shift_pixels", """
+        def shift_pixels(t, shift=3):
+            if globals().get("DISK_ESCAPES"):
+                raise RuntimeError(f"filled the disk: {DISK_ESCAPES}")
+            return torch.roll(t, shifts=(shift, shift), dims=(-2, -1))
+        """, nb=nb)
+
+
+def _writes_result_files() -> NotebookNode:
+    # Forge at top level, and again from NeuralNetwork() while the grader runs its last check.
+    nb = add_cell(replace(P1, "training_loop_module", RETURNS_NONE), FORGE_FILES)
+    return wrap(P1, "NeuralNetwork", after=_code(FORGE_FILES) + _code("""
+        _init = NeuralNetwork.__init__
+        def _forging_init(self):
+            _init(self)
+            forge()
+        NeuralNetwork.__init__ = _forging_init
+        """), nb=nb)
+
+
+def _monkeypatch_kit() -> NotebookNode:
+    nb = replace(P1, "training_loop_module", RETURNS_NONE)
+    wrap(P1, "training_loop_module", before=FRAME_SHADOW, nb=nb)
+    _cell(nb, "training_loop_module").source = _cell(nb, "training_loop_module").source.replace(
+        "        # forgot: return model", "        _forge_from_frames()\n        # forgot: return model")
+    return add_cell(nb, PATCH_KIT)
+
+
+# -------------------------------------------------------------------------------------- corpus
+
+CASES: list[Case] = [
+    # ----------------------------------------------------------------------- broken files
+    Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
+    Case("json_not_notebook", P1, lambda: '{"name": "my homework", "cells_count": 3}', frozenset({ALL}),
+         "not a Jupyter notebook"),
+    Case("empty_file", P2, lambda: b"", frozenset({ALL}), "empty"),
+    Case("nbformat_v3", P1, _nbformat_v3, why="converts to v4 with its metadata: graded as usual"),
+    Case("other_assignment", P1, _other_assignment, frozenset({ALL}), "another assignment",
+         note="another assignment"),
+    Case("huge_outputs_50mb", P2, _huge_outputs, why="outputs are never run or read"),
+    Case("non_utf8_in_comment", P1, lambda: _non_utf8("comment")),
+    Case("non_utf8_in_code", P1, lambda: _non_utf8("code"), frozenset({"test_model"}), "SyntaxError"),
+    # ----------------------------------------------------------------------- edited structure
+    Case("graded_cell_deleted", P1, _graded_cell_deleted, why="checks come from the grader, not the notebook"),
+    Case("graded_cell_duplicated", P1, _graded_cell_duplicated),
+    Case("graded_cell_edited_to_pass", P1, _graded_cell_edited, frozenset({"test_predict_classes"}),
+         "not implemented yet"),
+    Case("graded_cell_moved", P2, _graded_cell_moved),
+    Case("solution_metadata_removed", P1, _metadata_removed, why="an unmarked code cell is still the student's"),
+    Case("grade_ids_renamed", P2, _grade_ids_renamed),
+    Case("kernelspec_missing", P1, _kernelspec_missing),
+    Case("malformed_cells", P1, _malformed_cells, note="1 entry of the notebook's cell list was not a cell"),
+    # ----------------------------------------------------------------------- broken code
+    Case("syntax_error_one_cell", P1, lambda: replace(P1, "loss_fn", """
+        def loss_fn(y_pred, y_true)
+            return ((y_pred - y_true) ** 2).mean()
+        """), frozenset({"test_loss_fn"}), "SyntaxError"),
+    Case("exception_at_top_level", P1, lambda: wrap(P1, "model", before='raise ValueError("not done yet")'),
+         frozenset({"test_model"}), "ValueError: not done yet"),
+    Case("exception_in_extra_cell", P2, lambda: add_cell(solution(P2), "1 / 0", after="normalize")),
+    Case("missing_package", P1, lambda: wrap(P1, "make_dnn", before="import tensorflow_is_not_installed as tf"),
+         frozenset({"test_make_dnn"}), "No module named 'tensorflow_is_not_installed'"),
+    Case("not_implemented", P2, lambda: replace(P2, "shift_pixels", """
+        def shift_pixels(t, shift=3):
+            raise NotImplementedError()
+        """), frozenset({"test_shift_pixels"}), "not implemented yet"),
+    # ----------------------------------------------------------------------- resource abuse
+    Case("infinite_loop_top_level", P1, lambda: wrap(P1, "training_loop_adam", before="while True:\n    pass"),
+         frozenset({"test_training_loop_adam"}), "ran longer than the 5 s limit",
+         note="(training_loop_adam) ran longer than the 5 s limit"),
+    Case("infinite_loop_in_function", P2, lambda: replace(P2, "make_transform", """
+        def make_transform(mean, std):
+            while True:
+                pass
+        """), frozenset({"test_make_transform"}), "ran longer than the 30 s limit"),
+    Case("allocate_50gb_torch", P1, lambda: replace(P1, "make_dnn", """
+        def make_dnn():
+            buffer = torch.empty(50 * 2**30 // 4)  # 50 GB of float32
+            return nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 1))
+        """), frozenset({"test_make_dnn"}), "can't allocate memory"),
+    Case("allocate_50gb_list", P2, lambda: replace(P2, "normalize", """
+        def normalize(images, mean, std):
+            cache = [0.0] * (50 * 2**30 // 8)  # a 50 GB Python list
+            return (images - mean) / std
+        """), frozenset({"test_normalize"}), "MemoryError"),
+    Case("allocate_in_a_loop", P1, lambda: wrap(P1, "loss_fn", before="""
+        import numpy as np
+        hoard = []
+        while True:
+            hoard.append(np.empty(2**28, dtype=np.float32))  # 1 GB at a time (untouched), never freed
+        """), frozenset({"test_loss_fn"}), "Unable to allocate",
+         why="torch.empty would fill new memory with NaN in deterministic mode, and run into the time limit"),
+    Case("fork_bomb", P1, lambda: add_cell(solution(P1), FORK_BOMB), note="ran longer than the 5 s limit"),
+    Case("orphan_processes", P1, lambda: wrap(P1, "model", before=ORPHANS),
+         why="the test checks afterwards that no process tagged with ORPHAN_MARKER is left"),
+    Case("fill_the_disk", P2, _fill_disk, why="shift_pixels raises if more than 300 MB went anywhere"),
+    Case("print_1gb", P1, lambda: wrap(P1, "predict_classes", before=PRINT_1GB, after="""
+        _predict = predict_classes
+        def predict_classes(scores):
+            print("y" * 100 * 2**20)
+            return _predict(scores)
+        """)),
+    # ----------------------------------------------------------------------- escape and forgery
+    Case("sys_exit_top_level", P2, lambda: wrap(P2, "compute_mean_std", before="import sys\nsys.exit(0)"),
+         frozenset({"test_compute_mean_std"}), "called sys.exit(0)"),
+    Case("os_exit_top_level", P1, lambda: wrap(P1, "loss_fn", before="import os\nos._exit(0)"),
+         frozenset({"test_loss_fn"}), "ended the grading process (exit code 0"),
+    Case("os_exit_in_function", P2, lambda: replace(P2, "validate", """
+        def validate(model, loader, loss_fn):
+            import os
+            os._exit(3)
+        """), frozenset({"test_validate"}), "ended the grading process (exit code 3"),
+    Case("kill_the_grader", P1, lambda: add_cell(solution(P1), """
+        import os, signal
+        if os.getpid() == 1:  # only inside the sandbox's PID namespace: kill(-1) anywhere else is a disaster
+            os.kill(-1, signal.SIGKILL)  # everything it can see but itself
+            os.kill(os.getppid(), signal.SIGKILL)  # ppid 0 here: its own process group
+        """), why="signals cannot reach past the PID namespace, and its init ignores SIGKILL from inside"),
+    Case("segfault_in_function", P1, lambda: wrap(P1, "NeuralNetwork", after="""
+        import ctypes
+        NeuralNetwork.forward = lambda self, x: ctypes.string_at(0)
+        """), frozenset({"test_neural_network"}), "segmentation fault"),
+    Case("prints_a_passing_result", P1, lambda: replace(P1, "predict_classes", """
+        import json, sys
+        print("All tests passed! Score: 100/100")
+        sys.__stdout__.write(json.dumps({"score": 100, "max_score": 100, "tests": []}) + "\\n")
+        def predict_classes(scores):
+            print("[PASS] predict_classes_values (4/4)")
+            return torch.zeros(scores.shape[0], dtype=torch.int64)
+        """), frozenset({"predict_classes_values"}), "expected"),
+    Case("writes_result_files", P1, _writes_result_files,
+         frozenset({"training_loop_module_returns_model"}), "must return the model"),
+    Case("reads_hidden_files", P1, _read_hidden, why="model raises if any hidden file is readable"),
+    Case("forges_the_result_channel", P2, _channel_forgery, frozenset({"test_validate"}),
+         "private result channel", why="tampering forfeits the tampered check group"),
+    Case("resets_the_grader_clock", P1, _timer_reset, frozenset({"test_training_loop"}), "private result channel"),
+    Case("monkeypatches_torch", P2, lambda: add_cell(replace(P2, "validate", VALIDATE_CHANGES_PARAMS), PATCH_TORCH,
+                                                     after="validate"),
+         frozenset({"validate_leaves_parameters_unchanged"}), "parameters changed"),
+    Case("monkeypatches_builtins", P1, lambda: add_cell(replace(P1, "predict_classes", """
+        import builtins
+        def predict_classes(scores):
+            builtins.isinstance = lambda obj, cls: True
+            builtins.len = lambda obj: 3
+            return scores.argmax(dim=0)
+        """), PATCH_BUILTINS, after="setup_imports"), frozenset({"test_predict_classes"}), "expected"),
+    Case("monkeypatches_pytest", P1, lambda: add_cell(replace(P1, "loss_fn", """
+        def loss_fn(y_pred, y_true):
+            return ((y_pred - y_true) ** 2).sum()
+        """), PATCH_PYTEST), frozenset({"loss_fn_value", "loss_fn_gradient"}), "expected"),
+    Case("monkeypatches_the_grader", P1, _monkeypatch_kit, frozenset({"training_loop_module_returns_model"}),
+         "must return the model"),
+    Case("resets_the_validate_spy", P2, lambda: replace(P2, "validate", """
+        def validate(model, loader, loss_fn):
+            total_loss, correct, count = 0.0, 0, 0
+            for images, labels in loader:  # no eval(), no torch.no_grad() ...
+                outputs = model(images)
+                total_loss += loss_fn(outputs, labels).item() * len(labels)
+                correct += (outputs.argmax(dim=1) == labels).sum().item()
+                count += len(labels)
+            if hasattr(model, "modes"):  # ... but tidy up the grader's spy
+                model.modes[:] = [False] * len(model.modes)
+                model.grad_enabled[:] = [False] * len(model.grad_enabled)
+            return total_loss / count, correct / count
+        """), frozenset({"validate_uses_eval_mode", "validate_builds_no_graph"}), "validate",
+         known_hole="probe_validate hands its _ModeSpy to the student as `model` and keeps what it saw "
+                    "in the spy's own attributes (modes, grad_enabled), which the student can overwrite"),
+    Case("lying_objects", P2, lambda: replace(P2, "compute_mean_std", LIARS), frozenset({"test_compute_mean_std"}),
+         "expected a tensor, got Liar"),
+    Case("lying_tensor_subclass", P1, lambda: replace(P1, "model", TENSOR_SUBCLASS), frozenset({"test_model"}),
+         "expected"),
+    Case("requires_grad_tricks", P1, lambda: replace(P1, "loss_fn", """
+        def loss_fn(y_pred, y_true):
+            value = ((y_pred - y_true) ** 2).mean().detach()
+            return value.requires_grad_()  # looks differentiable, is not connected to y_pred
+        """), frozenset({"loss_fn_is_scalar", "loss_fn_gradient"}),
+         messages={"loss_fn_is_scalar": "no grad_fn", "loss_fn_gradient": "your code raised RuntimeError"}),
+    Case("nan_results", P2, lambda: replace(P2, "binary_cross_entropy", """
+        def binary_cross_entropy(p, y):
+            return (p * float("nan")).mean()
+        """), frozenset({"test_binary_cross_entropy"}), "finite"),
+    Case("inf_results", P1, lambda: replace(P1, "model", """
+        def model(x, w, b):
+            return w * x + b + float("inf")
+        """), frozenset({"test_model"}), "non-finite"),
+    Case("network_is_unreachable", P1, lambda: replace(P1, "predict_classes", NETWORK_CANARY),
+         why="predict_classes raises if any connection succeeds"),
+    Case("network_is_required", P2, lambda: replace(P2, "make_loaders", NETWORK_REQUIRED),
+         frozenset({"test_make_loaders"}), "network access is disabled"),
+    Case("reads_secret_env", P1, _env_canary, why="training_loop raises if it sees the test's secret"),
+    Case("huge_return_value", P1, lambda: replace(P1, "predict_classes", """
+        def predict_classes(scores):
+            return torch.zeros(10_000_000, dtype=torch.int64)  # 80 MB per call
+        """), frozenset({"test_predict_classes"}), "expected shape"),
+    Case("hangs_at_exit", P1, lambda: add_cell(solution(P1), ATEXIT_HANG), max_seconds=60),
+    # ----------------------------------------------------------------------- stderr noise
+    Case("stderr_noise", P2, lambda: wrap(P2, "normalize", before=STDERR_NOISE, after="""
+        _normalize = normalize
+        def normalize(images, mean, std):
+            import sys, warnings
+            warnings.warn("normalize: are the images in [0, 1]?")
+            print("debug: normalizing", tuple(images.shape), file=sys.stderr)
+            return _normalize(images, mean, std)
+        """)),
+]

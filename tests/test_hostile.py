@@ -1,0 +1,256 @@
+"""Hostile and broken submissions: nothing forged, nothing lost, nobody stuck (issue #6).
+
+The whole corpus (tests/hostile/corpus.py) is graded in one batch, two sandboxes at a
+time, like the batch command grades a class; each case is then checked against its rule.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.batch import grade_many
+from autograder.results import GradeReport
+from tests.helpers import solution, test_config, write
+from tests.hostile.corpus import ALL, CASES, ORPHAN_MARKER, SECRET_NAME, SECRET_VALUE, Case
+
+CONFIG = test_config()
+CGROUPS = (Path("/sys/fs/cgroup/pids/tensorgrade"), Path("/sys/fs/cgroup/tensorgrade"),
+           Path("/sys/fs/cgroup/unified/tensorgrade"))
+# Fragments of the hidden suites and of the grader's internals that feedback must never show.
+HIDDEN_CODE = ("Traceback", "def test_", "evidence.probe", "expect_close(", "expect_equal(", "expect(",
+               "ref.", "solutions/", "autograder/", "site-packages", ".py\", line")
+
+
+def _cgroups() -> set[Path]:
+    found = set()
+    for root in CGROUPS:
+        if root.is_dir():
+            found |= {p for p in root.iterdir() if p.is_dir()}
+    memory = Path("/sys/fs/cgroup/memory")
+    if memory.is_dir():
+        found |= set(memory.glob("**/tensorgrade/*"))
+    return found
+
+
+def _processes_matching(pattern: str) -> list[str]:
+    done = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True)
+    return [line for line in done.stdout.splitlines() if "pgrep" not in line]
+
+
+class Batch:
+    """Reports of a batch, and what was left behind once it returned."""
+
+    def __init__(self, reports: dict[str, GradeReport], seconds: float, leftovers: dict[str, list]):
+        self.reports, self.seconds, self.leftovers = reports, seconds, leftovers
+
+
+def _grade(jobs: list[tuple[str, Path, str]], scratch: Path) -> Batch:
+    """Grade (id, path, assignment) jobs with grade_many, 2 workers, with a private temp folder."""
+    before_cgroups = _cgroups()
+    saved_tempdir = tempfile.tempdir
+    tempdir = scratch / "tmp"
+    tempdir.mkdir()
+    os.environ[SECRET_NAME] = SECRET_VALUE
+    tempfile.tempdir = str(tempdir)  # the grader's work folders (tensorgrade-*) go here
+    started = time.monotonic()
+    try:
+        reports = grade_many([(path, assignment) for _, path, assignment in jobs], CONFIG, workers=2)
+    finally:
+        tempfile.tempdir = saved_tempdir
+        os.environ.pop(SECRET_NAME, None)
+    seconds = time.monotonic() - started
+    leftovers: dict[str, list] = {}
+    deadline = time.monotonic() + 5  # processes killed a moment ago may still be exiting
+    while True:
+        leftovers = {
+            "processes": _processes_matching(ORPHAN_MARKER) + _processes_matching(str(tempdir)),
+            "temp dirs": sorted(str(p) for p in tempdir.glob("tensorgrade-*")),
+            "cgroups": sorted(str(p) for p in _cgroups() - before_cgroups
+                              if not (p / "cgroup.procs").read_text().strip()),
+        }
+        if not any(leftovers.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return Batch({job_id: r for (job_id, _, _), r in zip(jobs, reports)}, seconds, leftovers)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Batch:
+    folder = tmp_path_factory.mktemp("hostile")
+    jobs = []
+    for case in CASES:
+        # Each notebook in a folder of its own, as nbgrader's submitted/<student>/<assignment>/.
+        path = write(case.build(), folder / case.id / f"{case.assignment}.ipynb")
+        jobs.append((case.id, path, case.assignment))
+    return _grade(jobs, folder)
+
+
+def _zeroed(case: Case, report: GradeReport) -> set[str]:
+    if ALL in case.zero:
+        return {c.name for c in report.checks}
+    unknown = case.zero - {c.name for c in report.checks} - {c.grade_id for c in report.checks}
+    assert not unknown, f"{case.id}: no check or grade id {unknown}"
+    return {c.name for c in report.checks if c.name in case.zero or c.grade_id in case.zero}
+
+
+def test_the_corpus_has_at_least_30_distinct_cases():
+    assert len(CASES) >= 30
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+def _param(case: Case):
+    marks = [pytest.mark.xfail(reason=f"known hole: {case.known_hole}", strict=True)] if case.known_hole else []
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_hostile_submission_is_graded_honestly(corpus, case):
+    report = corpus.reports[case.id]
+    zeroed = _zeroed(case, report)
+    notes = "\n".join(report.notes)
+    problems = []
+    for check in report.checks:
+        feedback = f"{check.output}\n{notes}"
+        if check.name in zeroed:
+            if check.score != 0:
+                problems.append(f"{check.name}: forged {check.score:g} points (honest score 0): {check.output}")
+            expected = case.messages.get(check.name) or case.messages.get(check.grade_id) or case.message
+            if expected and expected not in feedback:
+                problems.append(f"{check.name}: feedback lacks {expected!r}: {feedback!r}")
+        elif check.score != check.max_score:
+            problems.append(f"{check.name}: lost {check.max_score - check.score:g} honest points: {check.output}")
+        for fragment in HIDDEN_CODE:
+            if fragment in check.output:
+                problems.append(f"{check.name}: feedback shows grader code ({fragment!r}): {check.output!r}")
+    if case.note and case.note not in notes:
+        problems.append(f"notes lack {case.note!r}: {report.notes}")
+    for note in report.notes:
+        if "Traceback" in note:
+            problems.append(f"a note shows a traceback: {note!r}")
+    if case.max_seconds is not None and report.execution_time > case.max_seconds:
+        problems.append(f"grading took {report.execution_time:.0f} s, over {case.max_seconds:g} s")
+    assert not problems, f"{case.id} ({case.why or 'see corpus'}):\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.slow
+def test_no_process_temp_dir_or_cgroup_outlives_the_corpus(corpus):
+    assert corpus.leftovers == {"processes": [], "temp dirs": [], "cgroups": []}
+
+
+@pytest.mark.slow
+def test_a_class_with_hostile_submissions_mixed_in_is_graded(tmp_path):
+    """20 submissions: correct notebooks among hostile ones; the batch finishes, the good ones get full marks."""
+    hostile = {c.id: c for c in CASES}
+    mix = ["fork_bomb", "infinite_loop_top_level", "os_exit_top_level", "allocate_50gb_torch", "orphan_processes",
+           "kill_the_grader", "resets_the_grader_clock", "print_1gb", "not_json", "segfault_in_function"]
+    jobs = []
+    for i in range(20):
+        if i % 2:
+            case = hostile[mix[i // 2]]
+            jobs.append((case.id, write(case.build(), tmp_path / f"s{i:02d}" / "nb.ipynb"), case.assignment))
+        else:
+            assignment = ("part1_regression", "part2_mnist")[i // 2 % 2]
+            jobs.append((f"good{i}", write(solution(assignment), tmp_path / f"s{i:02d}" / "nb.ipynb"), assignment))
+    batch = _grade(jobs, tmp_path)
+    for job_id, report in batch.reports.items():
+        if job_id.startswith("good"):
+            assert [c.name for c in report.checks if not c.passed] == [], job_id
+        else:
+            case = hostile[job_id]
+            zeroed = _zeroed(case, report)
+            assert all(c.score == 0 for c in report.checks if c.name in zeroed), job_id
+            assert all(c.passed for c in report.checks if c.name not in zeroed), job_id
+    assert batch.leftovers == {"processes": [], "temp dirs": [], "cgroups": []}
+    assert batch.seconds < 20 * CONFIG.submission_time_limit_s / 2
+
+
+# ------------------------------------------------------------------ fast checks of the pieces
+
+def _protocol(tmp_path: Path, expected=("cell:1", "probe:test_model")):
+    from autograder.sandbox.launcher import _Evidence, _Protocol
+
+    return _Protocol(set(expected), _Evidence(tmp_path))
+
+
+def _frame(name: str, blob: bytes) -> bytes:
+    return f"FILE {name} {len(blob)}\n".encode() + blob
+
+
+def test_the_result_channel_accepts_one_file_per_name_inside_its_phase(tmp_path):
+    protocol = _protocol(tmp_path)
+    stream = (b"BEGIN cell:1\n" + _frame("cell-1.json", b'{"ok": true}') + b"END cell:1\nBEGIN probe:test_model\n"
+              + _frame("test_model.json", b"{}") + _frame("test_model.safetensors", b"x" * 100_000)
+              + b"END probe:test_model\n")
+    for i in range(0, len(stream), 7):  # in small pieces, as a pipe may deliver them
+        protocol.feed(stream[i:i + 7])
+    assert protocol.violation is None
+    assert protocol.finished == ["cell:1", "probe:test_model"]
+    assert (tmp_path / "test_model.safetensors").read_bytes() == b"x" * 100_000
+
+
+@pytest.mark.parametrize("forgery", [
+    _frame("test_model.json", b"{}") + _frame("test_model.json", b'{"forged": 1}'),  # a second copy
+    _frame("test_other.json", b"{}"),  # another check's file
+    _frame("../escape.json", b"{}"),  # a path
+    b"END probe:test_model\nBEGIN probe:test_model\n",  # restart the clock
+    b"BEGIN cell:1\n",  # a phase inside a phase
+    b"END cell:1\n",  # the end of a phase that is not running
+    b"hello\n",  # anything else
+    b"x" * 1000,  # a line that never ends
+])
+def test_the_result_channel_charges_the_running_check_with_any_forgery(tmp_path, forgery):
+    protocol = _protocol(tmp_path)
+    protocol.feed(b"BEGIN probe:test_model\n" + forgery)
+    assert protocol.violation is not None and "private result channel" in protocol.violation
+    assert protocol.charged == "probe:test_model"
+
+
+def test_the_guard_undoes_patches_of_libraries_builtins_and_the_grader():
+    script = """
+import builtins, gc, importlib, torch
+probes = importlib.import_module("autograder.probes.part1_regression")
+from autograder.sandbox.child import hide_grader_modules
+from autograder.sandbox.guard import Guard
+from autograder.sandbox.recorder import Recorder
+originals = (torch.equal, builtins.isinstance, torch.nn.Module.parameters, probes.lent, Recorder.note.__code__)
+guard = Guard(hide_grader_modules().values())
+torch.equal = lambda *a: True
+torch.Tensor.equal = lambda *a: True
+builtins.isinstance = lambda *a: True
+builtins.any = lambda *a: False
+torch.nn.Module.parameters.__code__ = (lambda self, recurse=True: iter(())).__code__
+Recorder.note.__code__ = (lambda self, key, value: None).__code__
+for obj in gc.get_objects():
+    if type(obj) is dict and "PROBES" in obj and "Recorder" in obj:
+        obj["lent"] = None
+guard.heal()
+assert (torch.equal, builtins.isinstance, torch.nn.Module.parameters, probes.lent, Recorder.note.__code__) == originals
+assert "equal" not in vars(torch.Tensor)
+try:
+    import autograder.judging
+except ImportError as err:
+    assert "part of the grader" in str(err)
+else:
+    raise AssertionError("the grader's modules can be imported")
+print("ok")
+"""
+    done = subprocess.run([os.sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_everything_of_the_project_but_the_grader_runtime_is_hidden_from_student_code():
+    from autograder.config import PROJECT_ROOT
+    from autograder.sandbox.child import project_extras
+
+    hidden = set(project_extras())
+    for name in ("solutions", "tests", "source", ".git", "autograder/suites", "course_config.py"):
+        if (PROJECT_ROOT / name).exists():
+            assert str(PROJECT_ROOT / name) in hidden, name
+    assert str(PROJECT_ROOT / "autograder") not in hidden
+    assert not any(Path(os.sys.prefix).resolve().is_relative_to(h) for h in hidden if Path(h).is_dir())
