@@ -11,8 +11,10 @@ import torch
 from autograder.batch import grade_many
 from autograder.config import load_config
 from autograder.inputs import part1_regression as part1
+from autograder.inputs import part2_mnist as part2
 from autograder.probes.common import lent
 from solutions import part1_regression as ref
+from solutions import part2_mnist as ref2
 from tests.helpers import ASSIGNMENTS, solution, write
 
 SEEDS = range(6)
@@ -66,6 +68,35 @@ def test_reference_lowers_the_loss_far_below_the_checks_margin(seed):
                         inputs["line_x"], inputs["line_y"])
             # The checks demand a factor 0.5; the reference reaches 0.1 on every seed.
             assert _line_loss(params, inputs) < 0.1 * start, fn.__name__
+
+
+def _loss_in_mode(model: torch.nn.Module, inputs: dict, *, train: bool, grad: bool) -> float:
+    """validate's mean loss with the model left in train mode and/or gradients enabled."""
+    model.train(train)
+    loss_fn, total, count = torch.nn.CrossEntropyLoss(), 0.0, 0
+    with torch.set_grad_enabled(grad):
+        for images, labels in part2.probe_batches(inputs):
+            total += loss_fn(model(images), labels).item() * len(labels)
+            count += len(labels)
+    return total / count
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_validate_models_change_the_loss_only_when_validate_misuses_them(seed):
+    inputs = part2.make_inputs(dataclasses.replace(load_config(), grading_seed=seed))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    plain = ref2.validate(part2.probe_mlp(inputs), part2.probe_batches(inputs), loss_fn)
+    for options in (dict(train_mask=True), dict(grad_offset=True)):
+        model = part2.probe_mlp(inputs, **options)
+        model.train()
+        assert ref2.validate(model, part2.probe_batches(inputs), loss_fn) == plain, options
+    # The suites' SAME_MODEL tolerance is 1e-6 relative; each misuse moves the loss by far more.
+    train_mode = _loss_in_mode(part2.probe_mlp(inputs, train_mask=True), inputs, train=True, grad=False)
+    grad_mode = _loss_in_mode(part2.probe_mlp(inputs, grad_offset=True), inputs, train=False, grad=True)
+    shifted = ref2.validate(part2.probe_mlp(inputs, offset_bias=True), part2.probe_batches(inputs), loss_fn)
+    for loss in (train_mode, grad_mode, shifted[0]):
+        assert abs(loss - plain[0]) > 0.05, (loss, plain)
+    assert grad_mode == pytest.approx(shifted[0], rel=1e-5)
 
 
 @pytest.mark.slow

@@ -67,6 +67,10 @@ def make_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
         "loop_accuracies": uniform(0.5, 1.0, LOOP_EPOCHS, dtype=torch.float64),
         "shift_image": randn(1, 28, 28),
         "shift_batch": randn(2, 1, 28, 28),
+        # validate: the train-mode mask (dropout with p = 0.5, fixed) and the logit offset that
+        # the grader's model applies when its forward pass runs with gradients enabled.
+        "te_train_mask": (torch.rand((PROBE_HIDDEN,), generator=g) < 0.5).float() * 2,
+        "te_grad_offset": randn(10) * 3,
     }
     inputs.update(mnist_inputs(config))
     return inputs
@@ -89,19 +93,54 @@ def mnist_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
     }
 
 
-def probe_mlp(inputs: dict[str, torch.Tensor], dropout: float = 0.0) -> torch.nn.Module:
-    """The grader's model for train_epoch and validate: Flatten, Linear(784, 32), ReLU, [Dropout], Linear(32, 10)."""
+def probe_mlp(inputs: dict[str, torch.Tensor], *, train_mask: bool = False, grad_offset: bool = False,
+              offset_bias: bool = False) -> torch.nn.Module:
+    """The grader's model for train_epoch and validate: Flatten, Linear(784, 32), ReLU, Linear(32, 10).
+
+    train_mask: after the ReLU, a dropout with a fixed mask, active only in train mode.
+    grad_offset: at the end, a layer that shifts the logits while gradients are enabled.
+    offset_bias: the same shift, always applied (folded into the output bias).
+    A correct validate gives the same result on the plain model and on the first two, and a
+    different one on the third; the trusted process reads eval mode and grad mode off those values.
+    """
     layers = [torch.nn.Flatten(), torch.nn.Linear(784, PROBE_HIDDEN), torch.nn.ReLU()]
-    if dropout:
-        layers.append(torch.nn.Dropout(dropout))
+    if train_mask:
+        layers.append(_fixed_dropout(inputs["te_train_mask"].clone()))
     layers.append(torch.nn.Linear(PROBE_HIDDEN, 10))
+    if grad_offset:
+        layers.append(_grad_mode_offset(inputs["te_grad_offset"].clone()))
     net = torch.nn.Sequential(*layers)
+    linear = [m for m in net if isinstance(m, torch.nn.Linear)]
     with torch.no_grad():
-        net[1].weight.copy_(inputs["te_w1"])
-        net[1].bias.copy_(inputs["te_b1"])
-        net[-1].weight.copy_(inputs["te_w2"])
-        net[-1].bias.copy_(inputs["te_b2"])
+        linear[0].weight.copy_(inputs["te_w1"])
+        linear[0].bias.copy_(inputs["te_b1"])
+        linear[1].weight.copy_(inputs["te_w2"])
+        linear[1].bias.copy_(inputs["te_b2"] + (inputs["te_grad_offset"] if offset_bias else 0))
     return net
+
+
+# The two layers below read the mode and do their arithmetic through functions bound here, at
+# import, and keep their tensors in closures: student code that patches torch.mul or
+# torch.is_grad_enabled while it runs, or edits the layers' attributes, cannot hide what it did.
+
+def _fixed_dropout(mask: torch.Tensor) -> torch.nn.Module:
+    mul = torch.mul
+
+    class Dropout(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return mul(x, mask) if self.training else x
+
+    return Dropout()
+
+
+def _grad_mode_offset(offset: torch.Tensor) -> torch.nn.Module:
+    add, grad_enabled = torch.add, torch._C.is_grad_enabled
+
+    class Output(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return add(x, offset) if grad_enabled() else x
+
+    return Output()
 
 
 def probe_batches(inputs: dict[str, torch.Tensor]) -> torch.utils.data.DataLoader:

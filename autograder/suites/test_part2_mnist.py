@@ -31,6 +31,11 @@ LOGITS = dict(rtol=1e-4, atol=1e-5)
 # One epoch of SGD over 5 batches: rounding differences stay ~1e-6; a missing zero_grad or step
 # changes parameters by ~1e-2.
 EPOCH = dict(rtol=1e-4, atol=1e-5)
+# validate on the same weights with a train-mode-only or grad-mode-only layer added: a correct
+# validate does the same arithmetic as on the plain model (those layers return their input), so
+# its results are identical; 1e-6 only absorbs a validate that sums in a nondeterministic order.
+# The layers move the loss by more than 0.05 when active (tests/test_inputs.py pins that).
+SAME_MODEL = dict(rtol=1e-6, atol=1e-7)
 # Accuracy is a count over 150 samples; as a float it must match to rounding.
 FRACTION = dict(rtol=0.0, atol=1e-9)
 # A confident wrong prediction costs -log(p) with p clamped to at least e^-100 (PyTorch) or an
@@ -254,20 +259,51 @@ def test_validate_loss_and_accuracy(evidence, inputs):
                  **FRACTION)
 
 
+def _validate_result(probe, key: str, what: str) -> tuple[float, float]:
+    info = probe.info(key, what)
+    expect(info.get("kind") in ("tuple", "list") and info.get("length") == 2,
+           f"{what}: expected (loss, accuracy), got {info.get('type') or info.get('kind')}")
+    return probe.number(f"{key}/0", f"{what}: the loss"), probe.number(f"{key}/1", f"{what}: the accuracy")
+
+
+def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return all(abs(x - y) <= SAME_MODEL["atol"] + SAME_MODEL["rtol"] * abs(y) for x, y in zip(a, b))
+
+
+def _show(result: tuple[float, float]) -> str:
+    return f"loss {result[0]:.6g} and accuracy {result[1]:.6g}"
+
+
+def _plain_result_of_a_model_it_uses(probe) -> tuple[float, float]:
+    """validate's result on the grader's model, once it is seen to depend on the model at all.
+
+    Eval mode and grad mode are read off values (a model that changes its output in train mode
+    or with gradients enabled must give the plain model's result), so a validate that ignores
+    its model would pass those checks for free; a model with shifted logits rules that out.
+    """
+    plain = _validate_result(probe, "returned", "validate on the grader's model")
+    shifted = _validate_result(probe, "offset_bias", "validate on the grader's model with shifted logits")
+    expect(not _same(shifted, plain), f"validate returned {_show(plain)} for two models with different logits: "
+           "it must evaluate the model it is given")
+    return plain
+
+
 def test_validate_uses_eval_mode(evidence):
     probe = evidence.probe("test_validate")
-    probe.info("spy_returned", "validate on a model with dropout")
-    modes = probe.note("modes") or []
-    expect(modes and not any(modes), f"validate: expected the model in eval mode at every forward, "
-           f"got train mode in {sum(map(bool, modes))} of {len(modes)} calls")
+    plain = _plain_result_of_a_model_it_uses(probe)
+    what = "validate on the grader's model with a dropout layer added, passed in train mode"
+    got = _validate_result(probe, "train_mask", what)
+    expect(_same(got, plain), f"{what}: expected {_show(plain)}, as without dropout, since eval mode turns "
+           f"dropout off; got {_show(got)}: dropout was active (call model.eval() before evaluating)")
 
 
 def test_validate_builds_no_graph(evidence):
     probe = evidence.probe("test_validate")
-    probe.info("spy_returned", "validate")
-    grads = probe.note("grad_enabled") or []
-    expect(grads and not any(grads), "validate: expected no autograd graph (torch.no_grad()), "
-           f"but gradients were enabled in {sum(map(bool, grads))} of {len(grads)} forward calls")
+    plain = _plain_result_of_a_model_it_uses(probe)
+    what = "validate on the grader's model with a layer that shifts the logits while gradients are enabled"
+    got = _validate_result(probe, "grad_offset", what)
+    expect(_same(got, plain), f"{what}: expected {_show(plain)}, from forward passes under torch.no_grad(); "
+           f"got {_show(got)}: the forward pass ran with gradients enabled and built an autograd graph")
     for key in ("returned/0", "returned/1"):
         info = probe.meta.get(key, {})
         expect(not info.get("has_grad_fn"), "validate: returned a tensor that holds an autograd graph")

@@ -53,7 +53,6 @@ class Case:
     note: str = ""
     max_seconds: float | None = None  # grading must finish within this (hangs at exit, ...)
     why: str = ""
-    known_hole: str = ""  # a forgery the grader does not stop yet: the test is a strict xfail
 
 
 def _code(source: str) -> str:
@@ -750,21 +749,23 @@ CASES: list[Case] = [
         """), PATCH_PYTEST), frozenset({"loss_fn_value", "loss_fn_gradient"}), "expected"),
     Case("monkeypatches_the_grader", P1, _monkeypatch_kit, frozenset({"training_loop_module_returns_model"}),
          "must return the model"),
-    Case("resets_the_validate_spy", P2, lambda: replace(P2, "validate", """
+    Case("forges_eval_and_grad_mode", P2, lambda: replace(P2, "validate", """
         def validate(model, loader, loss_fn):
+            import torch.nn.functional as F
+            torch.is_grad_enabled = lambda: False  # lie about grad mode ...
+            torch._C.is_grad_enabled = lambda: False
+            F.dropout = lambda x, *args, **kwargs: x  # ... and about dropout
+            model.training = False  # the outer module only: not model.eval()
             total_loss, correct, count = 0.0, 0, 0
-            for images, labels in loader:  # no eval(), no torch.no_grad() ...
+            for images, labels in loader:  # no torch.no_grad()
                 outputs = model(images)
                 total_loss += loss_fn(outputs, labels).item() * len(labels)
                 correct += (outputs.argmax(dim=1) == labels).sum().item()
                 count += len(labels)
-            if hasattr(model, "modes"):  # ... but tidy up the grader's spy
-                model.modes[:] = [False] * len(model.modes)
-                model.grad_enabled[:] = [False] * len(model.grad_enabled)
             return total_loss / count, correct / count
-        """), frozenset({"validate_uses_eval_mode", "validate_builds_no_graph"}), "validate",
-         known_hole="probe_validate hands its _ModeSpy to the student as `model` and keeps what it saw "
-                    "in the spy's own attributes (modes, grad_enabled), which the student can overwrite"),
+        """), frozenset({"validate_uses_eval_mode", "validate_builds_no_graph"}),
+         messages={"validate_uses_eval_mode": "dropout was active",
+                   "validate_builds_no_graph": "ran with gradients enabled"}),
     Case("lying_objects", P2, lambda: replace(P2, "compute_mean_std", LIARS), frozenset({"test_compute_mean_std"}),
          "expected a tensor, got Liar"),
     Case("lying_tensor_subclass", P1, lambda: replace(P1, "model", TENSOR_SUBCLASS), frozenset({"test_model"}),
