@@ -142,14 +142,16 @@ ASSIGNMENTS = {
                 "make_loaders_keeps_test_order": 3,
             },
             "test_train_epoch": {
-                "train_epoch_updates_like_reference": 5,
-                "train_epoch_returns_mean_loss": 5,
+                "train_epoch_updates_like_reference": 4,
+                "train_epoch_returns_mean_loss": 4,
+                "train_epoch_returns_a_python_float": 2,
             },
             "test_validate": {
-                "validate_loss_and_accuracy": 4,
+                "validate_loss_and_accuracy": 3,
                 "validate_uses_eval_mode": 2,
                 "validate_builds_no_graph": 2,
                 "validate_leaves_parameters_unchanged": 2,
+                "validate_restores_train_mode": 1,
             },
             "test_training_loop": {
                 "training_loop_returns_per_epoch_values": 4,

@@ -124,6 +124,9 @@ def probe_validate(ns: dict, inputs: dict, rec: Recorder) -> None:
         model = probe_mlp(inputs, **options)
         model.train()
         rec.call(key, f, model, probe_batches(inputs), nn.CrossEntropyLoss())
+        if key == "train_mask":
+            in_eval = sum(not m.training for m in model.modules())
+            rec.note("train_mode_after", True if in_eval == 0 else f"{in_eval} of its {len(list(model.modules()))}")
 
 
 def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:

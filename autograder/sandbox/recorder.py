@@ -10,12 +10,17 @@ import math
 import traceback
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from safetensors.torch import save as save_tensors
 
 MAX_ELEMENTS = 20_000_000
 MAX_ITEMS = 1000
 MAX_TEXT = 300
+# numpy's scalars (np.mean, np.average, ...) count as numbers; their exact types only, since a
+# subclass may override item(). Checks that ask for a Python float read "type".
+NUMPY_SCALARS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
+                 np.uint64, np.uint32, np.uint16, np.uint8)
 
 
 def _text(value: object) -> str:
@@ -86,6 +91,8 @@ class Recorder:
             self.meta[key] = {"kind": "number", "value": int(value) if abs(value) < 2**53 else float(value)}
         elif kind is float:
             self.meta[key] = {"kind": "number", "value": _number(float(value))}
+        elif kind in NUMPY_SCALARS:
+            self.meta[key] = {"kind": "number", "value": _number(float(value.item())), "type": f"numpy.{kind.__name__}"}
         elif kind in (list, tuple) and depth < 3:
             items = list(value)[:MAX_ITEMS]
             self.meta[key] = {"kind": kind.__name__, "length": len(value)}

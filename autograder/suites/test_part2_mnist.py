@@ -237,6 +237,26 @@ def test_train_epoch_updates_like_reference(evidence, inputs):
     expect_close(params, _reference_epoch(inputs)[1], what, **EPOCH)
 
 
+def _is_python_float(entry: dict) -> bool:
+    """A Python number; numpy.float64 counts, being a subclass of float."""
+    return entry.get("kind") == "number" and entry.get("type") in (None, "numpy.float64")
+
+
+def _kind_of(entry: dict) -> str:
+    if entry.get("has_grad_fn"):
+        return "a tensor holding an autograd graph"
+    if entry.get("kind") == "tensor":
+        return f"a tensor of shape {tuple(entry.get('shape', ()))}"
+    return entry.get("type") or entry.get("kind") or "nothing"
+
+
+def test_train_epoch_returns_a_python_float(evidence):
+    what = "train_epoch's return value"
+    entry = evidence.probe("test_train_epoch").info("returned", what)
+    expect(_is_python_float(entry), f"{what}: expected a Python float (loss.item()), got {_kind_of(entry)}; "
+           "a tensor kept across batches also keeps every batch's autograd graph in memory")
+
+
 def test_train_epoch_returns_mean_loss(evidence, inputs):
     what = "train_epoch's return value (mean training loss over all 150 samples)"
     loss = evidence.probe("test_train_epoch").number("returned", what)
@@ -309,6 +329,15 @@ def test_validate_builds_no_graph(evidence):
         expect(not info.get("has_grad_fn"), "validate: returned a tensor that holds an autograd graph")
 
 
+def test_validate_restores_train_mode(evidence):
+    probe = evidence.probe("test_validate")
+    probe.info("train_mask", "validate on a model passed in train mode")
+    left = probe.note("train_mode_after")
+    expect(left is True, "validate on a model passed in train mode: expected it back in train mode afterwards "
+           f"(model.train()), but {left or 'some of its'} modules were left in eval mode, so dropout would stay "
+           "off for the rest of training")
+
+
 def test_validate_leaves_parameters_unchanged(evidence):
     probe = evidence.probe("test_validate")
     probe.info("returned", "validate")
@@ -343,8 +372,8 @@ def test_training_loop_returns_plain_numbers(evidence):
     for i, name in enumerate(("train_losses", "val_losses", "accuracies")):
         for e in range(LOOP_EPOCHS):
             entry = probe.meta.get(f"returned/{i}/{e}", {})
-            expect(entry.get("kind") == "number", f"{what}: {name}[{e}] must be a Python float (use .item()), "
-                   f"got {'a tensor holding an autograd graph' if entry.get('has_grad_fn') else entry.get('kind')}")
+            expect(_is_python_float(entry), f"{what}: {name}[{e}] must be a Python float (use .item()), "
+                   f"got {_kind_of(entry)}")
 
 
 # shift_pixels

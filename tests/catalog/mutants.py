@@ -527,6 +527,19 @@ MUTANTS: list[Mutant] = [
                 total_loss += loss.item()
             return total_loss / len(loader)
         """, {"train_epoch_returns_mean_loss"}, ACCURACY),
+    _m("te_returns_graph_tensor", P2, "train_epoch", """
+        def train_epoch(model, loader, optimizer, loss_fn):
+            model.train()
+            total_loss, count = 0.0, 0
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = loss_fn(model(images), labels)
+                loss.backward()
+                optimizer.step()
+                total_loss += loss * len(labels)  # a tensor: keeps every batch's graph alive
+                count += len(labels)
+            return total_loss / count
+        """, {"train_epoch_returns_a_python_float"}),
     # ------------------------------------------------------------------ part 2: validate
     _m("val_divides_by_batches", P2, "validate", """
         def validate(model, loader, loss_fn):
@@ -608,6 +621,18 @@ MUTANTS: list[Mutant] = [
             model.train()
             return total_loss / count, correct / count
         """, {"validate_builds_no_graph", "validate_leaves_parameters_unchanged"}),
+    _m("val_leaves_eval_mode", P2, "validate", """
+        def validate(model, loader, loss_fn):
+            model.eval()
+            total_loss, correct, count = 0.0, 0, 0
+            with torch.no_grad():
+                for images, labels in loader:
+                    outputs = model(images)
+                    total_loss += loss_fn(outputs, labels).item() * len(labels)
+                    correct += (outputs.argmax(dim=1) == labels).sum().item()
+                    count += len(labels)
+            return total_loss / count, correct / count
+        """, {"validate_restores_train_mode"}),
     _m("val_loops_over_train_loader", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.eval()

@@ -383,6 +383,35 @@ VARIANTS: list[Variant] = [
                n = len(loader.dataset)
                return sum(losses) / n, hits / n
            """),
+    _v("p2_numpy_scalars", P2,
+       train_epoch="""
+           def train_epoch(model, loader, optimizer, loss_fn):
+               import numpy as np
+               model.train()
+               losses, sizes = [], []
+               for images, labels in loader:
+                   optimizer.zero_grad()
+                   loss = loss_fn(model(images), labels)
+                   loss.backward()
+                   optimizer.step()
+                   losses.append(loss.item())
+                   sizes.append(len(labels))
+               return np.average(losses, weights=sizes)  # numpy.float64, a subclass of float
+           """,
+       validate="""
+           def validate(model, loader, loss_fn):
+               import numpy as np
+               model.eval()
+               losses, sizes, hits = [], [], []
+               with torch.no_grad():
+                   for images, labels in loader:
+                       outputs = model(images)
+                       losses.append(loss_fn(outputs, labels).item())
+                       sizes.append(len(labels))
+                       hits.extend((outputs.argmax(dim=1) == labels).tolist())
+               model.train()
+               return np.average(losses, weights=sizes), np.mean(hits)
+           """),
     _v("p2_training_loop_float_enumerate", P2,
        training_loop="""
            def training_loop(model, train_loader, val_loader, optimizer, loss_fn, epochs):

@@ -763,9 +763,10 @@ CASES: list[Case] = [
                 correct += (outputs.argmax(dim=1) == labels).sum().item()
                 count += len(labels)
             return total_loss / count, correct / count
-        """), frozenset({"validate_uses_eval_mode", "validate_builds_no_graph"}),
+        """), frozenset({"validate_uses_eval_mode", "validate_builds_no_graph", "validate_restores_train_mode"}),
          messages={"validate_uses_eval_mode": "dropout was active",
-                   "validate_builds_no_graph": "ran with gradients enabled"}),
+                   "validate_builds_no_graph": "ran with gradients enabled",
+                   "validate_restores_train_mode": "left in eval mode"}),
     Case("lying_objects", P2, lambda: replace(P2, "compute_mean_std", LIARS), frozenset({"test_compute_mean_std"}),
          "expected a tensor, got Liar"),
     Case("lying_tensor_subclass", P1, lambda: replace(P1, "model", TENSOR_SUBCLASS), frozenset({"test_model"}),
