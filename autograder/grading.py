@@ -88,7 +88,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     labels.update({f"probe:{gid}": _probe_label(release, gid) for gid in probes})
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-"))
     try:
-        save_file({k: v.contiguous() for k, v in inputs.items() if k in _child_keys(assignment, inputs)},
+        save_file({k: v.contiguous() for k, v in inputs.items() if k in _child_keys(inputs)},
                   workdir / "inputs.safetensors")
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes,
                       "seed": config.grading_seed, "inputs": str(workdir / "inputs.safetensors")}
@@ -121,6 +121,6 @@ def _probe_label(release, grade_id: str) -> str:
     return grade_id
 
 
-def _child_keys(assignment: str, inputs: dict) -> set[str]:
+def _child_keys(inputs: dict) -> set[str]:
     """Inputs the child may see: everything but the test labels of the accuracy check."""
     return {k for k in inputs if not k.startswith("secret_")}

@@ -1,8 +1,6 @@
 """Run an assignment's hidden pytest suite on a submission's evidence, in the trusted process."""
 from __future__ import annotations
 
-import contextlib
-import io
 import traceback
 from dataclasses import dataclass
 
@@ -50,11 +48,13 @@ class _Judge:
 def run_suite(assignment: str, evidence: Evidence, inputs: dict, config: CourseConfig) -> dict[str, Verdict]:
     """Verdicts of every check in the assignment's hidden suite, by check name."""
     judge = _Judge(evidence, inputs, config)
-    args = [str(SUITES_DIR / f"test_{assignment}.py"), "-q", "-p", "no:cacheprovider", "-c",
-            str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR), "--import-mode=importlib",
-            "-W", "ignore::UserWarning"]
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(args, plugins=[_Named(judge)])
+    # No terminal reporter (nothing to print) and no output capture: pytest's capture swaps the
+    # process's file descriptors 1 and 2, which would swallow what other threads write meanwhile
+    # (the batch's progress bar). Reference code's prints are silenced by the suites' `quiet`.
+    args = [str(SUITES_DIR / f"test_{assignment}.py"), "-p", "no:terminal", "--capture=no", "-p",
+            "no:cacheprovider", "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR),
+            "--import-mode=importlib", "-W", "ignore::UserWarning"]
+    pytest.main(args, plugins=[_Named(judge)])
     return judge.verdicts
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors.torch import load_file
@@ -194,6 +194,21 @@ def expect_equal(actual: torch.Tensor, expected: torch.Tensor, what: str) -> Non
         diff = (actual.to(expected.dtype) != expected).nonzero()[0].tolist()
         idx = tuple(diff)
         raise CheckFailed(f"{what}: expected {expected[idx].item()} at index {idx}, got {actual[idx].item()}")
+
+
+def expect_gradient(probe: ProbeEvidence, what: str, reference: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                    x64: torch.Tensor, target64: torch.Tensor, *, rtol: float, atol: float) -> None:
+    """What probes.common.record_gradient saw: the gradient matches the reference's, and gradcheck passed.
+
+    what: "gradient of loss_fn with respect to the predictions", for messages.
+    """
+    grad = probe.tensor("grad64", f"{what} (float64)")
+    x = x64.clone().requires_grad_()
+    expected = torch.autograd.grad(reference(x, target64).sum(), x)[0]
+    expect_close(grad, expected, f"{what} (float64)", rtol=rtol, atol=atol)
+    info = probe.info("gradcheck", "torch.autograd.gradcheck in float64")
+    expect(info.get("value") is True, f"torch.autograd.gradcheck failed for the {what}: the analytical "
+           "gradient does not match finite differences")
 
 
 def expect(condition: bool, message: str) -> None:

@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
+import time
 
 import nbformat
 import pytest
 import torch
 
+from autograder.config import load_config
+from autograder.inputs import part1_regression as part1_inputs
+from autograder.judge import run_suite
 from autograder.judging import CheckFailed, Evidence, ProbeEvidence, expect_close, expect_equal, raised_message
 from autograder.results import CheckResult, GradeReport
 from autograder.submission import SubmissionError, build_program, read_notebook
@@ -119,3 +125,31 @@ def test_program_notes_a_notebook_of_another_assignment():
     student = nbformat.v4.new_notebook(cells=[_cell("def g():\n    pass", solution=True, grade_id="g")])
     assert "another assignment" in build_program(student, release).notes[0]
     json.dumps(build_program(student, release).cells)
+
+
+def test_judging_leaves_what_other_threads_print_alone(capfd):
+    """The batch's progress bar prints from another thread while a suite judges: no line may vanish."""
+    config = load_config()
+    inputs = part1_inputs.make_inputs(config)
+    stop = threading.Event()
+
+    def tick() -> None:
+        i = 0
+        while not stop.is_set():
+            print(f"tick {i}", file=sys.stderr, flush=True)
+            i += 1
+            time.sleep(0.002)
+        print(f"ticks {i}", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=tick)
+    thread.start()
+    try:
+        verdicts = run_suite("part1_regression", Evidence({}, {}, {}, {}), inputs, config)
+    finally:
+        stop.set()
+        thread.join()
+    out, err = capfd.readouterr()
+    ticks = int(err.rsplit("ticks ", 1)[1])
+    assert ticks > 0 and all(f"tick {i}\n" in err for i in range(ticks))
+    assert out == ""
+    assert verdicts and not any(v.passed for v in verdicts.values())

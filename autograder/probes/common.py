@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
+import torch
+
 from ..sandbox.recorder import Recorder
 
 
@@ -30,3 +32,13 @@ def lent(ns: dict, **helpers: Any) -> Iterator[None]:
         for name in helpers:
             ns.pop(name, None)
         ns.update(saved)
+
+
+def record_gradient(rec: Recorder, f: Any, x64: torch.Tensor, target64: torch.Tensor) -> None:
+    """f(x, target) in float64: its gradient with respect to x ("grad64") and gradcheck's verdict ("gradcheck")."""
+    x = x64.clone().requires_grad_()
+    loss = rec.call("loss64", f, x, target64.clone())
+    if isinstance(loss, torch.Tensor) and loss.requires_grad:
+        rec.call("grad64", lambda: torch.autograd.grad(loss.sum(), x)[0])
+        rec.call("gradcheck", lambda: bool(torch.autograd.gradcheck(
+            lambda q: f(q, target64), (x64.clone().requires_grad_(),), raise_exception=False)))

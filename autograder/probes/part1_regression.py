@@ -7,7 +7,7 @@ from ..inputs.part1_regression import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, 
                                        MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
                                        probe_module)
 from ..sandbox.recorder import Recorder
-from .common import lent, student
+from .common import lent, record_gradient, student
 
 
 def _linear(x, w, b):
@@ -34,13 +34,7 @@ def probe_model(ns: dict, inputs: dict, rec: Recorder) -> None:
 def probe_loss_fn(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "loss_fn", rec)
     rec.call("value", f, inputs["loss_pred"].clone(), inputs["loss_true"].clone())
-    pred = inputs["loss_pred64"].clone().requires_grad_()
-    loss = rec.call("loss64", f, pred, inputs["loss_true64"].clone())
-    if isinstance(loss, torch.Tensor) and loss.requires_grad:
-        rec.call("grad64", lambda: torch.autograd.grad(loss.sum(), pred)[0])
-        rec.call("gradcheck", lambda: bool(torch.autograd.gradcheck(
-            lambda p: f(p, inputs["loss_true64"]), (inputs["loss_pred64"].clone().requires_grad_(),),
-            raise_exception=False)))
+    record_gradient(rec, f, inputs["loss_pred64"], inputs["loss_true64"])
 
 
 def _trajectories(rec: Recorder, f, epochs, lr_key: str, inputs: dict) -> None:

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ..inputs.part2_mnist import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, probe_batches,
                                   probe_mlp)
 from ..sandbox.recorder import Recorder
-from .common import lent, student
+from .common import lent, record_gradient, student
 
 
 def _params(net: nn.Module) -> torch.Tensor:
@@ -47,13 +47,7 @@ def probe_binary_cross_entropy(ns: dict, inputs: dict, rec: Recorder) -> None:
     rec.call("values", f, inputs["bce_p"].clone(), inputs["bce_y"].clone())
     rec.call("extremes", f, inputs["bce_extreme_p"].clone(), inputs["bce_extreme_y"].clone())
     rec.call("perfect", f, inputs["bce_perfect_p"].clone(), inputs["bce_perfect_y"].clone())
-    p = inputs["bce_p64"].clone().requires_grad_()
-    loss = rec.call("loss64", f, p, inputs["bce_y64"].clone())
-    if isinstance(loss, torch.Tensor) and loss.requires_grad:
-        rec.call("grad64", lambda: torch.autograd.grad(loss.sum(), p)[0])
-        rec.call("gradcheck", lambda: bool(torch.autograd.gradcheck(
-            lambda q: f(q, inputs["bce_y64"]), (inputs["bce_p64"].clone().requires_grad_(),),
-            raise_exception=False)))
+    record_gradient(rec, f, inputs["bce_p64"], inputs["bce_y64"])
 
 
 def probe_mnist_model(ns: dict, inputs: dict, rec: Recorder) -> None:

@@ -1,8 +1,7 @@
 """Fixtures of the hidden suites: the evidence, the grader's inputs and the course config."""
 from __future__ import annotations
 
-import contextlib
-import io
+import sys
 
 import pytest
 
@@ -38,5 +37,11 @@ def quiet():
 
 
 def _quietly(fn, *args):
-    with contextlib.redirect_stdout(io.StringIO()):
+    # `print` is shadowed in the reference's own module only, not by swapping sys.stdout: other
+    # threads keep their output (suites run one at a time, under grading's judge lock).
+    module = sys.modules[fn.__module__]
+    module.print = lambda *args, **kwargs: None
+    try:
         return fn(*args)
+    finally:
+        del module.print

@@ -6,7 +6,7 @@ import torch
 from autograder.inputs.part1_regression import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
                                                 MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
                                                 probe_module)
-from autograder.judging import CheckFailed, expect, expect_close, expect_equal, expect_shape
+from autograder.judging import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
 from autograder.probes.common import lent
 from solutions import part1_regression as ref
 
@@ -90,15 +90,8 @@ def test_loss_fn_is_scalar(evidence):
 
 
 def test_loss_fn_gradient(evidence, inputs):
-    probe = evidence.probe("test_loss_fn")
-    what = "gradient of loss_fn with respect to the predictions (float64)"
-    grad = probe.tensor("grad64", what)
-    pred = inputs["loss_pred64"].clone().requires_grad_()
-    expected = torch.autograd.grad(ref.loss_fn(pred, inputs["loss_true64"]), pred)[0]
-    expect_close(grad, expected, what, **GRADIENT64)
-    info = probe.info("gradcheck", "torch.autograd.gradcheck of loss_fn in float64")
-    expect(info.get("value") is True, "torch.autograd.gradcheck of loss_fn in float64 failed: "
-           "the analytical gradient does not match finite differences")
+    expect_gradient(evidence.probe("test_loss_fn"), "gradient of loss_fn with respect to the predictions",
+                    ref.loss_fn, inputs["loss_pred64"], inputs["loss_true64"], **GRADIENT64)
 
 
 # training_loop (plain gradient descent)
