@@ -24,7 +24,7 @@ from .config import PROJECT_ROOT, CourseConfig
 from .judge import INTERNAL_ERROR, run_suite
 from .judging import load_evidence
 from .results import CheckResult, GradeReport
-from .sandbox.launcher import run_sandboxed
+from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits
 from .submission import SubmissionError, build_program, read_notebook
 
@@ -80,6 +80,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         student = read_notebook(notebook)
     except SubmissionError as err:
         return _failed_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
+    warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
     program = build_program(student, release)
     inputs = grading_inputs(assignment, config)

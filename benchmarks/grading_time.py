@@ -1,13 +1,19 @@
 """Grading cost, measured side by side in one run (make benchmark).
 
-Prints: wall time per submission for each assignment's solution notebook (cold first, then
-warm), a batch of submissions graded PARALLEL_SUBMISSIONS at a time, and one epoch of the
-784-512-10 MLP over the training set fed by per-sample ToTensor/Normalize versus
-pre-normalized tensors (why the accuracy check trains on the latter).
+Prints: what starting one sandbox child costs as a fresh interpreter importing torch,
+torchvision and matplotlib versus a fork of the pre-loaded zygote; wall time per submission
+for each assignment's solution notebook (cold first, then warm), a batch of submissions graded PARALLEL_SUBMISSIONS at a time, and one epoch of the
+784-512-10 MLP over a training set fed by per-sample ToTensor/Normalize versus
+pre-normalized tensors (why the accuracy check trains on the latter). The epochs use the full
+60,000 Fashion-MNIST images of Debian's dataset-fashion-mnist when it is installed, else the
+course's own data.
 """
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,12 +27,43 @@ from torchvision import transforms
 from autograder.authoring.build import solution_notebook
 from autograder.batch import grade_many
 from autograder.config import load_config
-from autograder.data import load_datasets
+from autograder.data import has_real_files, load_datasets
 from autograder.grading import grade_notebook
 from autograder.paths import data_cache
+from autograder.sandbox.launcher import child_environment, zygote_environment
+from autograder.sandbox.limits import Limits, isolation_mode
+from autograder.sandbox.zygote import PRELOAD, shared_zygote
 from solutions import part2_mnist as ref
 
 REPEATS = 3
+FULL_SIZE = Path("/usr/share/datasets/fashion-mnist")  # apt-get install dataset-fashion-mnist
+
+
+def time_child_start(config, folder: Path) -> None:
+    """A fresh interpreter importing what the notebooks use, versus a zygote fork entering its namespaces."""
+    fresh = []
+    for _ in range(REPEATS):
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-I", "-c", f"import {', '.join(PRELOAD)}"], env=zygote_environment(),
+                       check=True)
+        fresh.append(time.monotonic() - started)
+    zygote = shared_zygote(zygote_environment())
+    request = {"spec": str(folder / "no-spec.json"), "workdir": str(folder), "env": child_environment(),
+               "limits": vars(Limits.from_config(config)), "cgroup_procs": [], "nproc": None,
+               "mode": isolation_mode()}
+    forked = []
+    for i in range(REPEATS + 1):  # the first waits for the zygote's own imports
+        read_end, write_end = os.pipe()
+        with open(folder / "child.log", "ab") as log:
+            started = time.monotonic()
+            child = zygote.spawn(request, write_end, log.fileno())
+            child.wait()  # it stops at once: there is no spec to run
+            forked.append(time.monotonic() - started)
+        os.close(read_end)
+        os.close(write_end)
+    print(f"start of one sandbox child: fresh interpreter importing {len(PRELOAD)} modules "
+          f"{statistics.median(fresh):5.2f} s; zygote fork into new namespaces {statistics.median(forked[1:]):5.3f} s "
+          f"(medians of {REPEATS})")
 
 
 def time_submissions(config, folder: Path) -> None:
@@ -50,26 +87,31 @@ def time_submissions(config, folder: Path) -> None:
 
 def time_epochs(config) -> None:
     torch.set_num_threads(1)
-    raw_train, _ = load_datasets(config.data_source, config.data_root, config.dataset, cache=data_cache())
+    source, root, dataset = config.data_source, config.data_root, config.dataset
+    if has_real_files(FULL_SIZE, "FashionMNIST"):
+        source, root, dataset = "auto", FULL_SIZE, "FashionMNIST"
+    raw_train, _ = load_datasets(source, root, dataset, cache=data_cache())
     pixels = raw_train.data.double() / 255
     mean, std = pixels.mean().item(), pixels.std().item()
-    per_sample, _ = load_datasets(config.data_source, config.data_root, config.dataset, cache=data_cache(),
+    per_sample, _ = load_datasets(source, root, dataset, cache=data_cache(),
                                   transform=transforms.Compose([transforms.ToTensor(),
                                                                 transforms.Normalize((mean,), (std,))]))
     tensors = TensorDataset(((raw_train.data.float() / 255 - mean) / std).unsqueeze(1), raw_train.targets)
-    for name, dataset in (("per-sample ToTensor/Normalize", per_sample), ("pre-normalized tensors", tensors)):
+    for name, data in (("per-sample ToTensor/Normalize", per_sample), ("pre-normalized tensors", tensors)):
         torch.manual_seed(0)
         model = ref.MNISTModel()
-        loader = DataLoader(dataset, batch_size=config.mnist_batch_size, shuffle=True)
+        loader = DataLoader(data, batch_size=config.mnist_batch_size, shuffle=True)
         started = time.monotonic()
         ref.train_epoch(model, loader, torch.optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss())
-        print(f"one epoch over {len(dataset)} images, {name:<30}: {time.monotonic() - started:5.2f} s (1 thread)")
+        print(f"one epoch over {len(data)} {dataset} images, {name:<30}: {time.monotonic() - started:5.2f} s "
+              "(1 thread)")
 
 
 def main() -> None:
     config = load_config()
     print(f"{config.dataset} via {config.data_source}; limits: {config.check_time_limit_s:g} s per check")
     with tempfile.TemporaryDirectory() as tmp:
+        time_child_start(config, Path(tmp))
         time_submissions(config, Path(tmp))
     time_epochs(config)
 

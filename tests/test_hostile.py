@@ -87,7 +87,25 @@ def corpus(tmp_path_factory) -> Batch:
         # Each notebook in a folder of its own, as nbgrader's submitted/<student>/<assignment>/.
         path = write(case.build(), folder / case.id / f"{case.assignment}.ipynb")
         jobs.append((case.id, path, case.assignment))
-    return _grade(jobs, folder)
+    batch = _grade(jobs, folder)
+    (folder / "report.md").write_text(_table(batch))  # for the closing note: every case, honest vs actual
+    return batch
+
+
+def _table(batch: Batch) -> str:
+    """A markdown row per case: its honest (auto-graded) score, the score it got, and its first message."""
+    rows = ["| case | assignment | honest score | actual score | seconds | what the student reads |",
+            "|---|---|---|---|---|---|"]
+    for case in CASES:
+        report = batch.reports[case.id]
+        zeroed = _zeroed(case, report)
+        honest = sum(c.max_score for c in report.checks if c.name not in zeroed)
+        failed = [c for c in report.checks if not c.passed]
+        said = (report.notes[0] if report.notes else failed[0].output if failed else "full marks")
+        said = said.replace("|", "/").replace("\n", " ")[:160]
+        rows.append(f"| {case.id} | {case.assignment} | {honest:g} | {report.score:g} | "
+                    f"{report.execution_time:.0f} | {said} |")
+    return "\n".join(rows) + "\n"
 
 
 def _zeroed(case: Case, report: GradeReport) -> set[str]:

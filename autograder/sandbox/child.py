@@ -1,7 +1,6 @@
 """The child process: isolate itself, run the student's cells, run the grader's probes.
 
-Run as `python -I -m autograder.sandbox.child SPEC.json` by the launcher, never imported
-by the trusted side. Everything it tells the launcher travels on one pipe, as frames
+Run by a fork of the zygote (zygote.py) inside its new namespaces, never by the trusted side. Everything it tells the launcher travels on one pipe, as frames
 (see `Channel`): "BEGIN cell:3", "FILE cell-3.json <n bytes>", "END cell:3". The launcher
 times each phase, names the one that overran or crashed, and writes the evidence files
 itself: the child holds no descriptor of any folder the trusted process reads.
@@ -16,6 +15,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 MNT_DETACH = 2
@@ -344,10 +344,24 @@ class Child:
             self.channel.line("END", f"probe:{name}")
 
 
-def main(spec_path: str) -> None:
-    """Entry point of the child process."""
+def _seed_everything(seed: int, torch) -> None:
+    """Student cells that draw random numbers without a seed of their own draw the same ones every run.
+
+    (Every child is forked from the same zygote, whose random states were seeded from the OS.)
+    """
+    import random
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(seed % 2**32)
+
+
+def run(spec_path: str, status_fd: int) -> NoReturn:
+    """The child's work, in its fresh namespaces; ends the process."""
     spec = json.loads(Path(spec_path).read_text())
-    channel = Channel(spec["status_fd"])
+    channel = Channel(status_fd)
     import torch
     from safetensors.torch import load_file
 
@@ -361,6 +375,7 @@ def main(spec_path: str) -> None:
     isolate(spec)
     guard = Guard(hide_grader_modules().values())
     child = Child(spec, channel, guard)
+    _seed_everything(spec["seed"], torch)
     child.run_cells(student_error)
     child.run_probes(probes, inputs, Recorder, torch)
     # Skip interpreter shutdown: student atexit handlers and finalizers must not keep us alive.
@@ -370,7 +385,3 @@ def main(spec_path: str) -> None:
         except BaseException:  # noqa: BLE001 - student code may have closed them
             pass
     os._exit(0)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])

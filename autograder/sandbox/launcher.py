@@ -18,12 +18,13 @@ import re
 import select
 import signal
 import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .limits import Limits, ProcessCgroup, isolation_mode, make_preexec, nproc_limit, unshare_command
+from ..paths import cache_dir
+from .limits import Limits, ProcessCgroup, isolation_mode, nproc_limit
+from .zygote import shared_zygote
 
 LOG_TAIL = 4000
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
@@ -209,36 +210,37 @@ def run_sandboxed(
     folder = workdir / "evidence"
     folder.mkdir(exist_ok=True)
     evidence = _Evidence(folder)
-    prefix = unshare_command()
     mode = isolation_mode()
     run = SandboxRun(isolation=_isolation_text(mode))
     skip_cells: list[int] = []
     probes = list(spec["probes"])
     deadline = time.monotonic() + limits.submission_time_s
     log_path = workdir / "child.log"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "",
-           "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONHASHSEED": "0", "TMPDIR": str(workdir)}
+    env = {**child_environment(), "TMPDIR": str(workdir)}
     while True:
         read_end, write_end = os.pipe()
         os.set_inheritable(write_end, True)
         child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": mode,
-                      "hidden": hidden, "workdir": str(workdir), "status_fd": write_end, "tmp_mb": limits.tmp_mb}
+                      "hidden": hidden, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(child_spec))
         expected = {f"cell:{c['index']}" for c in spec["cells"] if c["index"] not in skip_cells}
         expected |= {f"probe:{p}" for p in probes}
         protocol = _Protocol(expected, evidence)
         cgroup = ProcessCgroup(limits)
+        request = {"spec": str(spec_path), "workdir": str(workdir), "env": env, "limits": asdict(limits),
+                   "cgroup_procs": cgroup.procs_files(), "nproc": nproc_limit(limits, cgroup), "mode": mode}
         try:
-            with open(log_path, "ab") as log:
-                proc = subprocess.Popen(
-                    [*prefix, sys.executable, "-I", "-m", "autograder.sandbox.child", str(spec_path)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env,
-                    pass_fds=(write_end,),
-                    preexec_fn=make_preexec(limits, cgroup.procs_files(), nproc_limit(limits, cgroup)),
-                )
-            os.close(write_end)
+            try:
+                with open(log_path, "ab") as log:
+                    proc = shared_zygote(zygote_environment()).spawn(request, write_end, log.fileno())
+            except OSError:
+                run.sandbox_failed = True
+                for p in probes:
+                    run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
+                break
+            finally:
+                os.close(write_end)
             outcome = _watch(proc, read_end, protocol, limits, deadline, cgroup)
         finally:
             os.close(read_end)
@@ -278,6 +280,23 @@ def run_sandboxed(
         run.restarts += 1
     run.log_tail = log_path.read_bytes()[-LOG_TAIL:].decode("utf-8", "replace") if log_path.exists() else ""
     return run
+
+
+def warm_up() -> None:
+    """Start the zygote now (it returns at once), so its imports overlap the caller's own preparation."""
+    shared_zygote(zygote_environment())
+
+
+def child_environment() -> dict[str, str]:
+    """The child's environment (plus its TMPDIR): one thread, no GPU, no matplotlib window, fixed hashes."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0"}
+
+
+def zygote_environment() -> dict[str, str]:
+    """The zygote's: the child's, with matplotlib's font cache kept between runs of the grader."""
+    return {**child_environment(), "MPLCONFIGDIR": str(cache_dir() / "matplotlib")}
 
 
 def _isolation_text(mode: str) -> str:
