@@ -12,7 +12,7 @@
             namespace takes its System V shared memory and message queues along;
   privilege as root: mount, pid, net, uts and ipc namespaces, then the child becomes nobody
             with no_new_privs; unprivileged: a user namespace too, its mounts locked by a nested one.
-Where unshare is unavailable, the child runs with rlimits, cgroups and the audit hook alone (as
+Where namespaces are unavailable, the child runs with rlimits, cgroups and the audit hook alone (as
 nobody if the grader is root): it can then read the project's files, suites included.
 """
 from __future__ import annotations
@@ -62,28 +62,23 @@ class Limits:
 
 
 @functools.lru_cache(maxsize=1)
-def _isolation() -> tuple[str, tuple[str, ...]]:
+def isolation_mode() -> str:
+    """"root" (namespaces, then uid nobody), "user" (a user namespace too) or "" (none available).
+
+    Probed once with util-linux's unshare(1), asking for what the zygote's forks do themselves
+    (the same namespaces, a forked PID 1, a fresh /proc); TENSORGRADE_NO_NAMESPACES and
+    TENSORGRADE_USER_NAMESPACE force the weaker modes, to test them.
+    """
     exe = shutil.which("unshare")
     if exe is None or os.environ.get("TENSORGRADE_NO_NAMESPACES"):
-        return "", ()
+        return ""
     modes = [("user", USER_FLAGS + BASE_FLAGS)]
     if os.geteuid() == 0 and not os.environ.get("TENSORGRADE_USER_NAMESPACE"):
         modes.insert(0, ("root", BASE_FLAGS))
     for mode, flags in modes:
-        probe = subprocess.run([exe, *flags, "true"], capture_output=True, timeout=30)
-        if probe.returncode == 0:
-            return mode, (exe, *flags, "--")
-    return "", ()
-
-
-def isolation_mode() -> str:
-    """"root" (namespaces, then uid nobody), "user" (a user namespace too) or "" (none available)."""
-    return _isolation()[0]
-
-
-def unshare_command() -> list[str]:
-    """The unshare prefix that isolates the child, or [] where namespaces are unavailable."""
-    return list(_isolation()[1])
+        if subprocess.run([exe, *flags, "true"], capture_output=True, timeout=30).returncode == 0:
+            return mode
+    return ""
 
 
 def _own_cgroup(controller: str) -> str:
