@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -154,3 +155,30 @@ def test_batch_killed_halfway_then_rerun_grades_every_submission_once(tmp_path):
         assert sorted(s.student.id for s in submissions) == sorted(students)
     for student in students:
         assert sum(_gradebook_scores(course, student).values()) == 80, student
+
+
+@pytest.mark.slow
+def test_a_kit_installed_under_tmp_still_imports_from_its_virtualenv(tmp_path):
+    """The sandbox covers /tmp with a private tmpfs; a kit (and its .venv) cloned under /tmp must stay
+    importable there, or a correct function that imports a module lazily loses its points."""
+    if not tmp_path.is_relative_to("/tmp"):
+        pytest.skip("pytest's temporary folder is not under /tmp")
+    kit = tmp_path / "kit"
+    shutil.copytree(PROJECT_ROOT, kit, ignore=shutil.ignore_patterns(".venv", ".git", ".cache", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(kit / ".venv")], check=True)
+    site = next((kit / ".venv" / "lib").glob("python3*/site-packages"))
+    # This venv borrows the installed libraries and adds the kit, plus one module of its own.
+    (site / "borrowed.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{kit}\n")
+    (site / "tg_lazy_module.py").write_text("ANSWER = 42\n")
+    notebook = with_functions("part1_regression", {"predict_classes": (
+        "def predict_classes(scores):\n    import tg_lazy_module  # first imported while grading\n"
+        "    return scores.argmax(dim=1)\n")})
+    path = write(notebook, tmp_path / "lazy.ipynb")
+    done = subprocess.run([str(kit / ".venv" / "bin" / "python"), "-I", "-m", "autograder", "grade", str(path),
+                           "--assignment", "part1_regression", "--out", str(tmp_path / "results.json")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    lost = {t["name"]: t["output"] for t in results["tests"] if t["score"] < t["max_score"]
+            and t.get("status") != "needs_manual_grade"}
+    assert lost == {}

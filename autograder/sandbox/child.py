@@ -146,6 +146,26 @@ def _expose_runtime(paths: list[Path]) -> None:
             spot.rmdir() if spot.is_dir() else spot.unlink()
 
 
+def _hold(paths: list[Path], folder: Path) -> list[tuple[Path, int]]:
+    """Descriptors of the outermost `paths` inside `folder`, which a tmpfs is about to cover
+    (a project or virtualenv under /tmp: the interpreter still imports from it)."""
+    inside = [p for p in paths if folder in p.parents]
+    outermost = sorted({p for p in inside if not any(q in p.parents for q in inside)})
+    return [(p, os.open(p, os.O_PATH)) for p in outermost]
+
+
+def _put_back(kept: list[tuple[Path, int]]) -> None:
+    """Bind what _hold kept at its old place in the new tmpfs (read-only later, like the rest)."""
+    for path, fd in kept:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        _mount(f"/proc/self/fd/{fd}", str(path), "", MS_BIND | MS_REC, "")
+        os.close(fd)
+
+
 def project_extras(project: Path = PROJECT_ROOT) -> list[str]:
     """Project files student code must not read: all but the grader's runtime (and not its suites)."""
     needed = {project / "autograder", Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
@@ -210,11 +230,13 @@ def isolate(spec: dict) -> None:
     """
     mode = spec["namespaced"]
     if mode:
-        tmp = f"size={spec['tmp_mb']}m,mode=1777"
-        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp)
-        if os.path.isdir("/dev/shm"):
-            _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, tmp)
         needed = runtime_paths()
+        tmp = f"size={spec['tmp_mb']}m,mode=1777"
+        for private in ("/tmp", "/dev/shm"):
+            if os.path.isdir(private):
+                kept = _hold(needed, Path(private))
+                _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, tmp)
+                _put_back(kept)
         if mode == "root":
             _expose_runtime(needed)
         for path in sorted(set(spec["hidden"]) | set(project_extras())):
