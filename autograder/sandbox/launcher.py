@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..paths import cache_dir
 from .limits import Limits, ProcessCgroup, isolation_mode, nproc_limit
-from .zygote import shared_zygote
+from .zygote import ZygoteChild, shared_zygote
 
 LOG_TAIL = 4000
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
@@ -80,7 +80,7 @@ def _describe_exit(code: int | None, oom: bool, limits: Limits) -> str:
     return f"ended the grading process (exit code {code}, e.g. by os._exit or os.kill)"
 
 
-def _kill(proc: subprocess.Popen, cgroup: ProcessCgroup) -> None:
+def _kill(proc: ZygoteChild, cgroup: ProcessCgroup) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -219,7 +219,6 @@ def run_sandboxed(
     env = {**child_environment(), "TMPDIR": str(workdir)}
     while True:
         read_end, write_end = os.pipe()
-        os.set_inheritable(write_end, True)
         child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": mode,
                       "hidden": hidden, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"

@@ -239,7 +239,7 @@ def _owner(path: Path) -> int | None:
 
 
 def make_preexec(limits: Limits, cgroup_procs: list[str] | str | None, nproc: int | None):
-    """A function run in the forked child before exec: join the cgroups, set rlimits."""
+    """A function the zygote's fork runs before anything else: a session of its own, the cgroups, the rlimits."""
     if isinstance(cgroup_procs, str):
         cgroup_procs = [cgroup_procs]
     procs_files = list(cgroup_procs or [])
