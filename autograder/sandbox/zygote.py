@@ -69,12 +69,19 @@ def serve(sock: socket.socket) -> None:
                 message, fds = b"", []
             if not message:
                 return
+            settled, settling = os.pipe()
             pid = os.fork()
             if pid == 0:
                 sock.close()
-                _run_child(json.loads(message), fds)
+                os.close(settled)
+                _run_child(json.loads(message), fds, settling)
+            os.close(settling)
             for fd in fds:
                 os.close(fd)
+            # Answer once the fork leads its own session and sits in its cgroups (or died trying),
+            # so the launcher's killpg and cgroup kill reach it from the first moment it knows the pid.
+            os.read(settled, 1)
+            os.close(settled)
             running.add(pid)
             if not _tell(sock, {"spawned": pid}):
                 return
@@ -95,8 +102,11 @@ def _tell(sock: socket.socket, message: dict) -> bool:
         return False
 
 
-def _run_child(request: dict, fds: list[int]) -> NoReturn:
-    """In the fork: limits, namespaces, then the child's own work; never returns."""
+def _run_child(request: dict, fds: list[int], settling: int) -> NoReturn:
+    """In the fork: limits, namespaces, then the child's own work; never returns.
+
+    settling: closed once the fork has its session, cgroups and rlimits (the zygote waits for it).
+    """
     try:
         status_fd, log_fd = fds
         for target in (1, 2):
@@ -108,7 +118,10 @@ def _run_child(request: dict, fds: list[int]) -> NoReturn:
         os.chdir(request["workdir"])
         os.environ.clear()
         os.environ.update(request["env"])
-        make_preexec(Limits(**request["limits"]), request["cgroup_procs"], request["nproc"])()
+        try:
+            make_preexec(Limits(**request["limits"]), request["cgroup_procs"], request["nproc"])()
+        finally:
+            os.close(settling)
         _enter_namespaces(request["mode"])
         from .child import run
 

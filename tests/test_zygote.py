@@ -1,0 +1,52 @@
+"""The zygote that forks sandbox children: exits, signals and its own death reach the launcher."""
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import asdict
+from pathlib import Path
+
+from autograder.sandbox import zygote as zygote_module
+from autograder.sandbox.launcher import child_environment, zygote_environment
+from autograder.sandbox.limits import Limits, isolation_mode
+from autograder.sandbox.zygote import Zygote, shared_zygote
+from tests.helpers import test_config
+
+
+def _spawn(zygote: Zygote, spec: Path, folder: Path):
+    request = {"spec": str(spec), "workdir": str(folder), "env": child_environment(),
+               "limits": asdict(Limits.from_config(test_config())), "cgroup_procs": [], "nproc": None,
+               "mode": isolation_mode()}
+    read_end, write_end = os.pipe()
+    try:
+        with open(folder / "child.log", "ab") as log:
+            return zygote.spawn(request, write_end, log.fileno())
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_child_that_fails_to_start_exits_125_and_says_why_in_its_log(tmp_path):
+    child = _spawn(shared_zygote(zygote_environment()), tmp_path / "no-such-spec.json", tmp_path)
+    assert child.wait(timeout=60) == 125
+    assert "no-such-spec.json" in (tmp_path / "child.log").read_text()
+
+
+def test_a_child_killed_by_a_signal_reports_minus_that_signal(tmp_path):
+    spec = tmp_path / "spec.fifo"
+    os.mkfifo(spec)  # reading it blocks: the child waits until it is killed
+    child = _spawn(shared_zygote(zygote_environment()), spec, tmp_path)
+    assert child.poll() is None
+    os.killpg(child.pid, signal.SIGKILL)  # as the launcher does: the child leads its own session
+    assert child.wait(timeout=60) == -signal.SIGKILL
+
+
+def test_a_dead_zygote_is_replaced_and_a_closed_one_exits():
+    first = shared_zygote(zygote_environment())
+    os.kill(first.proc.pid, signal.SIGKILL)
+    first.proc.wait()
+    second = shared_zygote(zygote_environment())
+    assert second is not first and second.alive
+    second.close()
+    assert second.proc.returncode is not None
+    assert zygote_module.shared_zygote(zygote_environment()).alive  # and the next caller gets a new one
