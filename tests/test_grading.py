@@ -77,14 +77,26 @@ def test_results_json_is_gradescope_shaped_with_manual_cells_marked(cli_results,
         assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
 
 
+# A wrong model whose error comes from random numbers drawn without a seed of the student's own:
+# the feedback quotes the value it got, so it must be the same draw every time.
+UNSEEDED_OFFSET = ("import random\nimport numpy as np\n"
+                   "OFFSET = random.random() + float(np.random.rand()) + torch.rand(1).item()\n"
+                   "def model(x, w, b):\n    return w * x + b + OFFSET\n")
+
+
 @pytest.mark.slow
 def test_grading_one_notebook_twice_gives_identical_json(tmp_path):
     path = write(with_functions("part1_regression", {"loss_fn": SUM_NOT_MEAN}), tmp_path / "a.ipynb")
     path2 = write(solution("part2_mnist"), tmp_path / "b.ipynb")
-    first = grade_many([(path, "part1_regression"), (path2, "part2_mnist")], test_config())
-    second = grade_many([(path2, "part2_mnist"), (path, "part1_regression")], test_config())
-    assert as_json(first[0]) == as_json(second[1])
-    assert as_json(first[1]) == as_json(second[0])
+    path3 = write(with_functions("part1_regression", {"model": UNSEEDED_OFFSET}), tmp_path / "c.ipynb")
+    first = grade_many([(path, "part1_regression"), (path2, "part2_mnist"), (path3, "part1_regression")],
+                       test_config())
+    second = grade_many([(path3, "part1_regression"), (path2, "part2_mnist"), (path, "part1_regression")],
+                        test_config())
+    assert as_json(first[0]) == as_json(second[2])
+    assert as_json(first[1]) == as_json(second[1])
+    assert as_json(first[2]) == as_json(second[0])
+    assert "model_values" in {c.name for c in first[2].checks if not c.passed}
 
 
 def _course(tmp_path: Path, submissions: dict[str, object]) -> Path:

@@ -1,9 +1,10 @@
 """The child process: isolate itself, run the student's cells, run the grader's probes.
 
-Run by a fork of the zygote (zygote.py) inside its new namespaces, never by the trusted side. Everything it tells the launcher travels on one pipe, as frames
-(see `Channel`): "BEGIN cell:3", "FILE cell-3.json <n bytes>", "END cell:3". The launcher
-times each phase, names the one that overran or crashed, and writes the evidence files
-itself: the child holds no descriptor of any folder the trusted process reads.
+Run by a fork of the zygote (zygote.py) inside its new namespaces, never by the trusted
+side. Everything it tells the launcher travels on one pipe, as frames (see `Channel`):
+"BEGIN cell:3", "FILE cell-3.json <n bytes>", "END cell:3". The launcher times each phase,
+names the one that overran or crashed, and writes the evidence files itself: the child
+holds no descriptor of any folder the trusted process reads.
 """
 from __future__ import annotations
 
