@@ -5,8 +5,10 @@ time, like the batch command grades a class; each case is then checked against i
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import grade_many
+from autograder.config import PROJECT_ROOT
 from autograder.results import GradeReport
 from tests.helpers import solution, test_config, write
 from tests.hostile.corpus import ALL, CASES, ORPHAN_MARKER, SECRET_NAME, SECRET_VALUE, Case
@@ -258,7 +261,6 @@ print("ok")
 
 
 def test_everything_of_the_project_but_the_grader_runtime_is_hidden_from_student_code():
-    from autograder.config import PROJECT_ROOT
     from autograder.sandbox.child import project_extras
 
     hidden = set(project_extras())
@@ -267,3 +269,41 @@ def test_everything_of_the_project_but_the_grader_runtime_is_hidden_from_student
             assert str(PROJECT_ROOT / name) in hidden, name
     assert str(PROJECT_ROOT / "autograder") not in hidden
     assert not any(Path(os.sys.prefix).resolve().is_relative_to(h) for h in hidden if Path(h).is_dir())
+
+
+# Grades a few corpus cases in a fresh process whose environment picks the isolation mode.
+_GRADE_IN_MODE = """
+import json, sys
+from pathlib import Path
+from autograder.batch import grade_many
+from autograder.sandbox.limits import isolation_mode
+from tests.helpers import write
+from tests.hostile.corpus import CASES
+from tests.test_hostile import CONFIG, _zeroed
+
+folder, ids = Path(sys.argv[1]), sys.argv[2:]
+cases = [c for c in CASES if c.id in ids]
+jobs = [(write(c.build(), folder / c.id / f"{c.assignment}.ipynb"), c.assignment) for c in cases]
+rows = {}
+for case, report in zip(cases, grade_many(jobs, CONFIG, workers=2)):
+    zeroed = _zeroed(case, report)
+    rows[case.id] = [sum(c.max_score for c in report.checks if c.name not in zeroed), report.score]
+print(json.dumps({"mode": isolation_mode(), "rows": rows}))
+"""
+ISOLATION_CASES = ("fork_bomb", "orphan_processes", "reads_hidden_files", "network_is_unreachable", "fill_the_disk",
+                   "kill_the_grader", "segfault_in_function", "forges_eval_and_grad_mode", "stderr_noise")
+
+
+@pytest.mark.slow
+def test_an_unprivileged_graders_user_namespace_grades_isolation_cases_honestly(tmp_path):
+    """What a grader that is not root gets: a user namespace (forced here with TENSORGRADE_USER_NAMESPACE)."""
+    env = {**os.environ, "TENSORGRADE_USER_NAMESPACE": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run([sys.executable, "-c", _GRADE_IN_MODE, str(tmp_path), *ISOLATION_CASES], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["mode"] != "user":
+        pytest.skip("user namespaces are not available on this machine")
+    assert {case: actual for case, (honest, actual) in result["rows"].items()} == \
+        {case: honest for case, (honest, actual) in result["rows"].items()}
+    assert set(result["rows"]) == set(ISOLATION_CASES)
