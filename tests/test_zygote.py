@@ -1,8 +1,10 @@
 """The zygote that forks sandbox children: exits, signals and its own death reach the launcher."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -36,9 +38,39 @@ def test_a_child_killed_by_a_signal_reports_minus_that_signal(tmp_path):
     spec = tmp_path / "spec.fifo"
     os.mkfifo(spec)  # reading it blocks: the child waits until it is killed
     child = _spawn(shared_zygote(zygote_environment()), spec, tmp_path)
-    assert child.poll() is None
-    os.killpg(child.pid, signal.SIGKILL)  # as the launcher does: the child leads its own session
-    assert child.wait(timeout=60) == -signal.SIGKILL
+    try:
+        assert child.poll() is None
+        os.killpg(child.pid, signal.SIGKILL)  # as the launcher does: the child leads its own session
+        assert child.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+
+def test_children_die_with_the_zygote(tmp_path):
+    """A grader killed outright closes the zygote's socket; nothing it started may run on unwatched."""
+    zygote = Zygote(zygote_environment())
+    spec = tmp_path / "spec.fifo"
+    os.mkfifo(spec)
+    child = _spawn(zygote, spec, tmp_path)
+    zygote.close()
+    deadline = time.monotonic() + 30
+    while _session(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session(child.pid) == []
+
+
+def _session(sid: int) -> list[int]:
+    """Live (not zombie) processes of session `sid`: the child and its namespace's PID 1."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_a_dead_zygote_is_replaced_and_a_closed_one_exits():

@@ -70,11 +70,12 @@ def serve(sock: socket.socket) -> None:
             if not message:
                 return
             settled, settling = os.pipe()
+            zygote_pid = os.getpid()
             pid = os.fork()
             if pid == 0:
                 sock.close()
                 os.close(settled)
-                _run_child(json.loads(message), fds, settling)
+                _run_child(json.loads(message), fds, settling, zygote_pid)
             os.close(settling)
             for fd in fds:
                 os.close(fd)
@@ -102,12 +103,17 @@ def _tell(sock: socket.socket, message: dict) -> bool:
         return False
 
 
-def _run_child(request: dict, fds: list[int], settling: int) -> NoReturn:
+def _run_child(request: dict, fds: list[int], settling: int, zygote_pid: int) -> NoReturn:
     """In the fork: limits, namespaces, then the child's own work; never returns.
 
     settling: closed once the fork has its session, cgroups and rlimits (the zygote waits for it).
+    The fork dies with the zygote, and the zygote with the launcher (its socket closes): a grader
+    killed outright leaves no child running without its clock.
     """
     try:
+        _libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != zygote_pid:
+            os._exit(125)
         status_fd, log_fd = fds
         for target in (1, 2):
             os.dup2(log_fd, target)
