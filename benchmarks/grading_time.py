@@ -32,7 +32,7 @@ from autograder.grading import grade_notebook
 from autograder.paths import data_cache
 from autograder.sandbox.launcher import child_environment, zygote_environment
 from autograder.sandbox.limits import Limits, isolation_mode
-from autograder.sandbox.zygote import PRELOAD, shared_zygote
+from autograder.sandbox.zygote import PRELOAD, run_request, shared_zygote
 from solutions import part2_mnist as ref
 
 REPEATS = 3
@@ -48,9 +48,8 @@ def time_child_start(config, folder: Path) -> None:
                        check=True)
         fresh.append(time.monotonic() - started)
     zygote = shared_zygote(zygote_environment())
-    request = {"spec": str(folder / "no-spec.json"), "workdir": str(folder), "env": child_environment(),
-               "limits": vars(Limits.from_config(config)), "cgroup_procs": [], "nproc": None,
-               "mode": isolation_mode()}
+    request = run_request(folder / "no-spec.json", folder, child_environment(), Limits.from_config(config),
+                          isolation_mode())
     forked = []
     for i in range(REPEATS + 1):  # the first waits for the zygote's own imports
         read_end, write_end = os.pipe()

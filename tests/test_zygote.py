@@ -5,20 +5,17 @@ import contextlib
 import os
 import signal
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from autograder.sandbox import zygote as zygote_module
 from autograder.sandbox.launcher import child_environment, zygote_environment
 from autograder.sandbox.limits import Limits, isolation_mode
-from autograder.sandbox.zygote import Zygote, shared_zygote
+from autograder.sandbox.zygote import Zygote, run_request, shared_zygote
 from tests.helpers import test_config
 
 
 def _spawn(zygote: Zygote, spec: Path, folder: Path):
-    request = {"spec": str(spec), "workdir": str(folder), "env": child_environment(),
-               "limits": asdict(Limits.from_config(test_config())), "cgroup_procs": [], "nproc": None,
-               "mode": isolation_mode()}
+    request = run_request(spec, folder, child_environment(), Limits.from_config(test_config()), isolation_mode())
     read_end, write_end = os.pipe()
     try:
         with open(folder / "child.log", "ab") as log:

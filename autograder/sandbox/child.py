@@ -79,7 +79,8 @@ class Channel:
         self._send(f"FILE {name} {len(blob)}\n".encode() + blob)
 
 
-def _mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
+def mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
+    """mount(2); OSError naming the target."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
                   data.encode() if data else None) != 0:
@@ -132,9 +133,9 @@ def _expose_runtime(paths: list[Path]) -> None:
         for i, path in enumerate(keep):
             spot = Path(f"/tmp/.tensorgrade-keep-{n}-{i}")
             spot.mkdir() if path.is_dir() else spot.touch()
-            _mount(str(path), str(spot), "", MS_BIND | MS_REC, "")
+            mount(str(path), str(spot), "", MS_BIND | MS_REC, "")
             aside.append((path, spot))
-        _mount("tmpfs", str(top), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        mount("tmpfs", str(top), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
         for path, spot in aside:
             target = top / path.relative_to(top)
             if spot.is_dir():
@@ -142,7 +143,7 @@ def _expose_runtime(paths: list[Path]) -> None:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.touch()
-            _mount(str(spot), str(target), "", MS_BIND | MS_REC, "")
+            mount(str(spot), str(target), "", MS_BIND | MS_REC, "")
             _umount(str(spot))
             spot.rmdir() if spot.is_dir() else spot.unlink()
 
@@ -163,7 +164,7 @@ def _put_back(kept: list[tuple[Path, int]]) -> None:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch()
-        _mount(f"/proc/self/fd/{fd}", str(path), "", MS_BIND | MS_REC, "")
+        mount(f"/proc/self/fd/{fd}", str(path), "", MS_BIND | MS_REC, "")
         os.close(fd)
 
 
@@ -218,7 +219,7 @@ def _remount_read_only(skip: set[str]) -> None:
     for point, flags in _mounts():
         if point in skip or flags & MS_RDONLY or not os.path.lexists(point):
             continue  # (a mount point that no longer exists is covered by a later mount)
-        _mount("", point, "", MS_REMOUNT | MS_BIND | MS_RDONLY | flags, "")
+        mount("", point, "", MS_REMOUNT | MS_BIND | MS_RDONLY | flags, "")
 
 
 def isolate(spec: dict) -> None:
@@ -236,7 +237,7 @@ def isolate(spec: dict) -> None:
         for private in ("/tmp", "/dev/shm"):
             if os.path.isdir(private):
                 kept = _hold(needed, Path(private))
-                _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, tmp)
+                mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, tmp)
                 _put_back(kept)
         if mode == "root":
             _expose_runtime(needed)
@@ -244,9 +245,9 @@ def isolate(spec: dict) -> None:
             if os.path.islink(path) or any(n == Path(path) or Path(path) in n.parents for n in needed):
                 continue
             if os.path.isdir(path):
-                _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
+                mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
             elif os.path.exists(path):
-                _mount("/dev/null", path, "", MS_BIND, "")
+                mount("/dev/null", path, "", MS_BIND, "")
         # Everything but the private tmpfs mounts becomes read-only: the host's files, the
         # project's code and the cgroup files stay out of reach even for "root" in here.
         # In mode "user", /proc stays writable: the nested namespace's uid_map is written there,

@@ -19,12 +19,12 @@ import select
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..paths import cache_dir
 from .limits import Limits, ProcessCgroup, isolation_mode, nproc_limit
-from .zygote import ZygoteChild, shared_zygote
+from .zygote import ZygoteChild, run_request, shared_zygote
 
 LOG_TAIL = 4000
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
@@ -227,8 +227,7 @@ def run_sandboxed(
         expected |= {f"probe:{p}" for p in probes}
         protocol = _Protocol(expected, evidence)
         cgroup = ProcessCgroup(limits)
-        request = {"spec": str(spec_path), "workdir": str(workdir), "env": env, "limits": asdict(limits),
-                   "cgroup_procs": cgroup.procs_files(), "nproc": nproc_limit(limits, cgroup), "mode": mode}
+        request = run_request(spec_path, workdir, env, limits, mode, cgroup.procs_files(), nproc_limit(limits, cgroup))
         try:
             try:
                 with open(log_path, "ab") as log:

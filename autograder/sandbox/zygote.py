@@ -29,6 +29,8 @@ import subprocess
 import sys
 import threading
 import traceback
+from dataclasses import asdict
+from pathlib import Path
 from typing import NoReturn
 
 from .limits import Limits, make_preexec
@@ -171,15 +173,20 @@ def _enter_namespaces(mode: str) -> None:
     # (getppid() is 0 from here on: the parent lives outside this PID namespace. Should it die
     # before this line, the launcher's kill of the session and the cgroups still reaches us.)
     _libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    libc = ctypes.CDLL(None, use_errno=True)
-    for source, target, fstype, mount_flags in (("none", b"/", None, MS_REC | MS_PRIVATE),
-                                                ("proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)):
-        if libc.mount(source.encode(), target, fstype, mount_flags, None) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"mount {target.decode()}: {os.strerror(err)}")
+    from .child import mount
+
+    mount("none", "/", "", MS_REC | MS_PRIVATE, "")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "")
 
 
 # ------------------------------------------------------------------ the launcher's side
+
+def run_request(spec: Path, workdir: Path, env: dict[str, str], limits: Limits, mode: str,
+                cgroup_procs: list[str] | None = None, nproc: int | None = None) -> dict:
+    """One run for Zygote.spawn (the protocol above): the child's spec, folder, environment and limits."""
+    return {"spec": str(spec), "workdir": str(workdir), "env": env, "limits": asdict(limits),
+            "cgroup_procs": list(cgroup_procs or []), "nproc": nproc, "mode": mode}
+
 
 class ZygoteChild:
     """The launcher's handle on one forked child, shaped like subprocess.Popen (pid, poll, wait)."""
