@@ -6,7 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from .config import ConfigError, load_config
+from .config import ConfigError, CourseConfig, load_config
+
+REFUSED = 3  # the exit code when the sandbox cannot isolate fully and ALLOW_WEAK_ISOLATION is off
 
 
 def _build_source(args: argparse.Namespace) -> int:
@@ -33,17 +35,36 @@ def _build_solutions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _isolation_refused(config: CourseConfig) -> bool:
+    """Before grading: stop where isolation is weak (unless allowed), else say loudly that it is weak."""
+    from .sandbox.limits import isolation
+
+    status = isolation()
+    if status.full:
+        return False
+    if not config.allow_weak_isolation:
+        print(f"tensorgrade: {status.refusal()}", file=sys.stderr)
+        return True
+    print(f"tensorgrade: WARNING: grading with {status.describe()} (ALLOW_WEAK_ISOLATION = True); every result "
+          "states it.", file=sys.stderr)
+    return False
+
+
 def _grade(args: argparse.Namespace) -> int:
     import json
 
     from .grading import grade_notebook
     from .results import check_message
 
-    report = grade_notebook(Path(args.notebook), args.assignment, load_config(args.config))
+    config = load_config(args.config)
+    config.assignment(args.assignment)
+    if _isolation_refused(config):
+        return REFUSED
+    report = grade_notebook(Path(args.notebook), args.assignment, config)
     Path(args.out).write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
     for check in report.checks:
         print(check_message(check))
-    for note in report.notes:
+    for note in report.notes + ([report.isolation_note] if report.isolation_note else []):
         print(f"note: {note}")
     print(f"score {report.score:g}/{report.max_score:g} ({report.execution_time:.1f} s); wrote {args.out}")
     return 0
@@ -53,20 +74,33 @@ def _autograde(args: argparse.Namespace) -> int:
     from .course import autograde_course, export_grades, generate_feedback
 
     config = load_config(args.config)
+    config.assignment(args.assignment)
+    if _isolation_refused(config):
+        return REFUSED
     root = Path(args.course).resolve()
     outcomes = autograde_course(args.assignment, root, config)
     generate_feedback(args.assignment, root)
     csv = export_grades(root, config.course_id, root / "grades.csv")
     for o in outcomes:
-        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.problem[:80]}")
+        isolation = f"  [{o.isolation}]" if o.isolation else ""
+        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.problem[:80]}{isolation}")
     print(f"{len(outcomes)} submissions graded; grades in {csv}, feedback under {root / 'feedback'}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
+    from .sandbox.limits import isolation
 
-    return run_demo(load_config(args.config))
+    status = isolation()
+    banner = "" if status.full else (
+        f"\n{'!' * 100}\nWEAK ISOLATION: this demo grades with {status.describe()}.\n"
+        "`grade` and `autograde` refuse to on this machine unless ALLOW_WEAK_ISOLATION = True; see docs/sandbox.md."
+        f"\n{'!' * 100}\n")
+    print(banner, end="")
+    code = run_demo(load_config(args.config))
+    print(banner, end="")
+    return code
 
 
 def parser() -> argparse.ArgumentParser:

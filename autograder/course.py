@@ -18,6 +18,7 @@ from tqdm import tqdm
 from traitlets.config import Config
 
 from .batch import grade_many
+from .calibration import check_calibrated
 from .config import CourseConfig
 from .nbgrader_plugin import remember
 from .nbgrader_setup import configure
@@ -34,6 +35,7 @@ class Outcome:
     max_score: float
     seconds: float
     problem: str = ""
+    isolation: str = ""  # the weak isolation it was graded with (ALLOW_WEAK_ISOLATION), else ""
 
 
 def nbgrader_api(course_root: Path):
@@ -80,9 +82,30 @@ def _record_zero(course_root: Path, course_id: str, assignment: str, student: st
         gb.db.commit()
 
 
+def _record_isolation(course_root: Path, course_id: str, assignment: str, student: str, notebook: str,
+                      first_answer: str | None, note: str) -> None:
+    """Put the note on weak isolation into the gradebook comment of the submission's first answer cell."""
+    if first_answer is None:
+        return
+    with Gradebook(_db_url(course_root), course_id) as gb:
+        try:
+            comment = gb.find_comment(first_answer, Path(notebook).stem, assignment, student)
+        except MissingEntry:
+            return
+        comment.auto_comment = f"{comment.auto_comment}\n\n{note}" if comment.auto_comment else note
+        gb.db.commit()
+
+
+def _first_answer(nb) -> str | None:
+    """The grade id of the notebook's first solution cell (nbgrader keeps a comment for each)."""
+    return next((c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")), None)
+
+
 def autograde_course(assignment: str, course_root: Path, config: CourseConfig,
                      progress: bool = True) -> list[Outcome]:
     """Autograde every not-yet-recorded submission; return one Outcome per graded student."""
+    check_calibrated(config, assignment)
     course_root = Path(course_root).resolve()
     layout = CourseLayout(course_root)
     spec = config.assignment(assignment)
@@ -96,19 +119,23 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig,
     for start in range(0, len(pending), step):
         chunk = pending[start:start + step]
         paths = [layout.submitted(s, assignment) / spec.notebook for s in chunk]
-        reports = grade_many([(p, assignment) for p in paths], config, course_root=course_root)
+        reports = grade_many([(p, assignment, s) for p, s in zip(paths, chunk)], config, course_root=course_root)
         for student, path, report in zip(chunk, paths, reports):
-            problem = ""
+            problem, nb = "", None
             try:
-                remember(read_notebook(path), assignment, report)
+                nb = read_notebook(path)
+                remember(nb, assignment, report)
             except SubmissionError as err:
                 problem = str(err)
             result = api.autograde(assignment, student, force=True, create=True)
             if not result.get("success"):
                 _record_zero(course_root, config.course_id, assignment, student)
                 problem = problem or "nbgrader could not autograde this notebook"
+            elif report.isolation_note and nb is not None:
+                _record_isolation(course_root, config.course_id, assignment, student, spec.notebook,
+                                  _first_answer(nb), report.isolation_note)
             outcomes.append(Outcome(student, report.score, report.max_score, report.execution_time,
-                                    problem or "; ".join(report.notes)))
+                                    problem or "; ".join(report.notes), report.isolation_note))
             bar.update(1)
     bar.close()
     return outcomes

@@ -52,6 +52,14 @@ def report_outputs(checks: list, notes: list[str]) -> list[NotebookNode]:
             nbformat.v4.new_output("execute_result", data={"text/plain": f"{score:g}"}, execution_count=None)]
 
 
+def _isolation_refusal() -> str:
+    """Why nbgrader's own autograde must not grade here (weak isolation, not allowed), or ""."""
+    from .sandbox.limits import isolation
+
+    status = isolation()
+    return "" if status.full or load_config().allow_weak_isolation else status.refusal()
+
+
 class GradeInSandbox(NbGraderPreprocessor):
     """Replaces nbgrader's Execute: grade with tensorgrade, write each graded cell's outputs."""
 
@@ -61,13 +69,17 @@ class GradeInSandbox(NbGraderPreprocessor):
         with _REPORTS_LOCK:
             report = _REPORTS.pop(key, None)
         if report is None:
+            refusal = _isolation_refusal()
+            if refusal:
+                raise RuntimeError(refusal)
             with tempfile.TemporaryDirectory(prefix="tensorgrade-nb-") as tmp:
                 path = Path(tmp) / "submission.ipynb"
                 nbformat.write(nb, path)
                 course_root = Path(resources.get("metadata", {}).get("path", ".")).resolve()
-                report = grade_notebook(path, assignment, load_config(), course_root)
+                report = grade_notebook(path, assignment, load_config(), course_root,
+                                        student=resources["nbgrader"].get("student") or "")
         groups = report.by_grade_id()
-        notes = list(report.notes)
+        notes = report.notes + ([report.isolation_note] if report.isolation_note else [])
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# How the sandbox's description of a weak isolation begins (autograder.sandbox.limits.Isolation.describe).
+WEAK_ISOLATION = "weak isolation"
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -41,6 +44,13 @@ class GradeReport:
         """Points possible, manual cells included."""
         return sum(c.max_score for c in self.checks) + sum(self.manual.values())
 
+    @property
+    def isolation_note(self) -> str:
+        """A note stating the isolation in force where it was weak (ALLOW_WEAK_ISOLATION), else ""."""
+        if not self.isolation.startswith(WEAK_ISOLATION):
+            return ""
+        return f"This notebook was graded with {self.isolation}"
+
     def by_grade_id(self) -> dict[str, list[CheckResult]]:
         """Checks grouped by the nbgrader cell that reports them."""
         groups: dict[str, list[CheckResult]] = {}
@@ -56,8 +66,9 @@ class GradeReport:
                    "visibility": "visible", "status": "needs_manual_grade"} for name, pts in self.manual.items()]
         result = {"score": self.score, "max_score": self.max_score,
                   "execution_time": round(self.execution_time, 3), "tests": tests}
-        if self.notes:
-            result["output"] = "\n".join(self.notes)
+        notes = self.notes + ([self.isolation_note] if self.isolation_note else [])
+        if notes:
+            result["output"] = "\n".join(notes)
         return result
 
 

@@ -8,26 +8,19 @@ holds no descriptor of any folder the trusted process reads.
 """
 from __future__ import annotations
 
-import ctypes
 import importlib
 import io
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import NoReturn
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
-MNT_DETACH = 2
-MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
-# Per-mount flags the kernel locks in a user namespace: a remount must repeat them.
-MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
-               "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME,
-               "strictatime": MS_STRICTATIME}
+from . import namespaces
+
 STUDENT_OUTPUT_LIMIT = 64 * 1024
-# What the child needs of the project; everything else there is hidden from student code.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The grader's packages student code cannot import (of their files, the child's root holds the sandbox's and
+# the probes' sources only, for tracebacks).
 PRIVATE_MODULES = ("autograder", "solutions", "course_config")
 
 
@@ -79,191 +72,35 @@ class Channel:
         self._send(f"FILE {name} {len(blob)}\n".encode() + blob)
 
 
-def mount(source: str, target: str, fstype: str, flags: int, data: str) -> None:
-    """mount(2); OSError naming the target."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
-                  data.encode() if data else None) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {target}: {os.strerror(err)}")
-
-
-def _mounts() -> list[tuple[str, int]]:
-    """Every mount point of this mount namespace with its per-mount flags, from /proc/self/mountinfo."""
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        fields = line.split()
-        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])  # \040: a space
-        flags = 0
-        for option in fields[5].split(","):
-            flags |= MOUNT_FLAGS.get(option, 0)
-        found.append((point, flags))
-    return found
-
-
-def _umount(target: str) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.umount2(target.encode(), MNT_DETACH) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"umount {target}: {os.strerror(err)}")
-
-
-def runtime_paths() -> list[Path]:
-    """What the interpreter needs after the child drops to nobody: its prefixes, sys.path, the executable."""
-    found = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix),
-             Path(os.path.realpath(sys.executable)).parent, PROJECT_ROOT / "autograder"]
-    found += [Path(entry) for entry in sys.path if entry and os.path.isabs(entry)]
-    return [p.resolve() for p in found if p.exists()]
-
-
-def _expose_runtime(paths: list[Path]) -> None:
-    """Make the interpreter's files reachable for nobody where an ancestor folder is private.
-
-    E.g. a Python under /root/.pyenv (/root is 0700): /root is covered by an empty tmpfs
-    (mode 0755, so the rest of /root disappears too) and /root/.pyenv is bound back in place.
-    """
-    groups: dict[Path, set[Path]] = {}
-    for path in paths:
-        blocked = next((a for a in reversed(path.parents) if not a.stat().st_mode & 0o001), None)
-        if blocked is not None:
-            groups.setdefault(blocked, set()).add(path)
-    for n, (top, inside) in enumerate(sorted(groups.items())):
-        keep = [p for p in sorted(inside) if not any(q != p and q in p.parents for q in inside)]
-        aside = []
-        for i, path in enumerate(keep):
-            spot = Path(f"/tmp/.tensorgrade-keep-{n}-{i}")
-            spot.mkdir() if path.is_dir() else spot.touch()
-            mount(str(path), str(spot), "", MS_BIND | MS_REC, "")
-            aside.append((path, spot))
-        mount("tmpfs", str(top), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-        for path, spot in aside:
-            target = top / path.relative_to(top)
-            if spot.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.touch()
-            mount(str(spot), str(target), "", MS_BIND | MS_REC, "")
-            _umount(str(spot))
-            spot.rmdir() if spot.is_dir() else spot.unlink()
-
-
-def _hold(paths: list[Path], folder: Path) -> list[tuple[Path, int]]:
-    """Descriptors of the outermost `paths` inside `folder`, which a tmpfs is about to cover
-    (a project or virtualenv under /tmp: the interpreter still imports from it)."""
-    inside = [p for p in paths if folder in p.parents]
-    outermost = sorted({p for p in inside if not any(q in p.parents for q in inside)})
-    return [(p, os.open(p, os.O_PATH)) for p in outermost]
-
-
-def _put_back(kept: list[tuple[Path, int]]) -> None:
-    """Bind what _hold kept at its old place in the new tmpfs (read-only later, like the rest)."""
-    for path, fd in kept:
-        if os.path.isdir(f"/proc/self/fd/{fd}"):
-            path.mkdir(parents=True, exist_ok=True)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-        mount(f"/proc/self/fd/{fd}", str(path), "", MS_BIND | MS_REC, "")
-        os.close(fd)
-
-
-def project_extras(project: Path = PROJECT_ROOT) -> list[str]:
-    """Project files student code must not read: all but the grader's runtime (and not its suites)."""
-    needed = {project / "autograder", Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    extras = []
-    try:
-        entries = list(project.iterdir())
-    except OSError:
-        return []
-    for entry in entries:
-        if not any(entry == n or entry in n.parents for n in needed):
-            extras.append(str(entry))
-    extras.append(str(project / "autograder" / "suites"))
-    return extras
-
-
-NOBODY = 65534
-PR_SET_NO_NEW_PRIVS = 38
-CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
-
-
-def _drop_privileges() -> None:
-    """Mode "root": become nobody, with no capabilities and no way back (setuid binaries ignored)."""
-    os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
-    _no_new_privs()
-
-
-def _no_new_privs() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-
-
-def _lock_mounts() -> None:
-    """Mode "user": enter a nested user and mount namespace, which locks every mount made so far
-    (hiding mounts cannot be unmounted, read-only ones cannot be made writable again)."""
-    uid, gid = os.getuid(), os.getgid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER | CLONE_NEWNS)")
-    Path("/proc/self/setgroups").write_text("deny")
-    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-    _no_new_privs()
-
-
-def _remount_read_only(skip: set[str]) -> None:
-    for point, flags in _mounts():
-        if point in skip or flags & MS_RDONLY or not os.path.lexists(point):
-            continue  # (a mount point that no longer exists is covered by a later mount)
-        mount("", point, "", MS_REMOUNT | MS_BIND | MS_RDONLY | flags, "")
-
-
 def isolate(spec: dict) -> None:
-    """Inside the new namespaces: private size-limited /tmp and /dev/shm, hidden paths, a read-only
-    file system everywhere else, then no privileges left to undo any of it; no IP sockets.
+    """Inside the new namespaces: a root file system of allowed paths only (see namespaces.py), read-only
+    but for its private /tmp and /dev/shm, then no privileges left to undo any of it; no IP sockets.
 
     spec["namespaced"]: "root" (the grader runs as root: mount, pid and net namespaces, then the
     child becomes nobody), "user" (an unprivileged grader: a user namespace too, its mounts locked
-    by a nested one), or "" (no namespaces: rlimits and the audit hook only).
+    by a nested one), or "" (no namespaces: rlimits, cgroups and the audit hook only; the child
+    then sees the host's files).
     """
     mode = spec["namespaced"]
     if mode:
-        needed = runtime_paths()
-        tmp = f"size={spec['tmp_mb']}m,mode=1777"
-        for private in ("/tmp", "/dev/shm"):
-            if os.path.isdir(private):
-                kept = _hold(needed, Path(private))
-                mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, tmp)
-                _put_back(kept)
-        if mode == "root":
-            _expose_runtime(needed)
-        for path in sorted(set(spec["hidden"]) | set(project_extras())):
-            if os.path.islink(path) or any(n == Path(path) or Path(path) in n.parents for n in needed):
-                continue
-            if os.path.isdir(path):
-                mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
-            elif os.path.exists(path):
-                mount("/dev/null", path, "", MS_BIND, "")
-        # Everything but the private tmpfs mounts becomes read-only: the host's files, the
-        # project's code and the cgroup files stay out of reach even for "root" in here.
+        new_root = os.path.join(spec["workdir"], "root")
+        os.makedirs(new_root, 0o700, exist_ok=True)  # (a mount point only: empty again once a child is gone)
+        namespaces.build_root(new_root, spec["tmp_mb"], [Path(p) for p in spec["released"]])
+        namespaces.enter_root(new_root)
         # In mode "user", /proc stays writable: the nested namespace's uid_map is written there,
         # and its owner cannot remount it afterwards (the host's permissions of the unprivileged
         # grader's user still apply to it).
         writable = {"/tmp", "/dev/shm"} | ({"/proc"} if mode == "user" else set())
-        _remount_read_only(skip=writable)
-    work = Path("/tmp" if mode else spec["workdir"]) / "student"
+        namespaces.remount_read_only(skip=writable)
+    work = Path(namespaces.WORK if mode else Path(spec["workdir"]) / "student")
     work.mkdir(exist_ok=True)
     if mode == "root" or (not mode and os.geteuid() == 0):
         if not mode:  # no namespaces: nobody must reach its folder inside the grader's work folder
             os.chmod(spec["workdir"], 0o711)
-        os.chown(work, NOBODY, NOBODY)
-        _drop_privileges()
+        os.chown(work, namespaces.NOBODY, namespaces.NOBODY)
+        namespaces.drop_privileges()
     elif mode == "user":
-        _lock_mounts()
+        namespaces.lock_mounts()
     os.chdir(work)
     os.environ.update(TMPDIR=str(work), HOME=str(work))
 
@@ -353,7 +190,7 @@ class Child:
         for name in self.spec["probes"]:
             self.guard.heal()
             self.channel.line("BEGIN", f"probe:{name}")
-            torch.manual_seed(self.spec["seed"])
+            torch.manual_seed(self.spec["seeds"][name])
             recorder = recorder_class(name, self.guard)
             output = _CappedOutput()
             sys.stdout = sys.stderr = output
@@ -399,7 +236,7 @@ def run(spec_path: str, status_fd: int) -> NoReturn:
     isolate(spec)
     guard = Guard(hide_grader_modules().values())
     child = Child(spec, channel, guard)
-    _seed_everything(spec["seed"], torch)
+    _seed_everything(spec["seeds"]["cells"], torch)
     child.run_cells(student_error)
     child.run_probes(probes, inputs, Recorder, torch)
     # Skip interpreter shutdown: student atexit handlers and finalizers must not keep us alive.

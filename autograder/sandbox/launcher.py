@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import cache_dir
-from .limits import Limits, ProcessCgroup, isolation_mode, nproc_limit
+from ..paths import RELEASE_DIR, cache_dir
+from .limits import Limits, ProcessCgroup, isolation, nproc_limit
+from .namespaces import released_files
 from .zygote import ZygoteChild, run_request, shared_zygote
 
 LOG_TAIL = 4000
@@ -199,19 +200,20 @@ class _Protocol:
             self.violation = TAMPERED
 
 
-def run_sandboxed(
-    spec: dict, workdir: Path, limits: Limits, labels: dict[str, str], hidden: list[str]
-) -> SandboxRun:
+def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, str]) -> SandboxRun:
     """Run spec's cells and probes in child processes; evidence lands in workdir/evidence.
 
-    labels: a human name per phase ("cell 7 (normalize)") for messages.
+    labels: a human name per phase ("cell 7 (normalize)") for messages. The child's work folder
+    holds the assignment's released files (release/<assignment>/, not the notebook).
     """
     workdir = Path(workdir)
     folder = workdir / "evidence"
     folder.mkdir(exist_ok=True)
     evidence = _Evidence(folder)
-    mode = isolation_mode()
-    run = SandboxRun(isolation=_isolation_text(mode))
+    status = isolation()
+    mode = status.mode
+    run = SandboxRun(isolation=status.describe())
+    released = [str(p) for p in released_files(RELEASE_DIR / spec["assignment"])]
     skip_cells: list[int] = []
     probes = list(spec["probes"])
     deadline = time.monotonic() + limits.submission_time_s
@@ -220,7 +222,7 @@ def run_sandboxed(
     while True:
         read_end, write_end = os.pipe()
         child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": mode,
-                      "hidden": hidden, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
+                      "released": released, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(child_spec))
         expected = {f"cell:{c['index']}" for c in spec["cells"] if c["index"] not in skip_cells}
@@ -295,14 +297,6 @@ def child_environment() -> dict[str, str]:
 def zygote_environment() -> dict[str, str]:
     """The zygote's: the child's, with matplotlib's font cache kept between runs of the grader."""
     return {**child_environment(), "MPLCONFIGDIR": str(cache_dir() / "matplotlib")}
-
-
-def _isolation_text(mode: str) -> str:
-    if mode == "root":
-        return "namespaces (mount, pid, net) + read-only file system + uid nobody + rlimits + cgroups"
-    if mode == "user":
-        return "namespaces (user, mount, pid, net) + read-only file system + rlimits + cgroups"
-    return "rlimits only (no namespaces: hidden files are readable, the file system writable)"
 
 
 def _watch(proc, read_end, protocol: _Protocol, limits: Limits, deadline: float, cgroup) -> _Outcome:

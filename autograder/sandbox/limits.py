@@ -4,6 +4,10 @@
             of the whole tree);
   memory    RLIMIT_DATA per process (heap and anonymous maps; RLIMIT_AS would count torch's huge
             reservations), and a memory cgroup for the whole tree where one is writable;
+  cpu       a cpu cgroup capping the whole tree at one core (cfs_quota_us on v1, cpu.max on v2), so
+            a submission that starts many busy processes slows down only itself;
+  files     a root file system of allowed paths only (namespaces.py): interpreter, system libraries,
+            the grader's child-side modules, the released files; nothing else of the host;
   disk      RLIMIT_FSIZE per file; size-limited private tmpfs for /tmp and /dev/shm; every other
             mount read-only inside the mount namespace;
   processes a pids cgroup (v2 or v1) where writable, else RLIMIT_NPROC (not enforced for root);
@@ -12,8 +16,11 @@
             namespace takes its System V shared memory and message queues along;
   privilege as root: mount, pid, net, uts and ipc namespaces, then the child becomes nobody
             with no_new_privs; unprivileged: a user namespace too, its mounts locked by a nested one.
-Where namespaces are unavailable, the child runs with rlimits, cgroups and the audit hook alone (as
-nobody if the grader is root): it can then read the project's files, suites included.
+"Full" isolation is all of it: namespaces with the allow-list root, and memory, pids and cpu cgroups.
+Anything less is weak (`Isolation`): the command line refuses to grade with it unless course_config.py
+sets ALLOW_WEAK_ISOLATION, and then every result says which isolation was in force. Without namespaces
+the child runs with rlimits, cgroups and the audit hook alone (as nobody if the grader is root): it
+can then read every file the grader's user can, suites and solutions included.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import CourseConfig
+from ..results import WEAK_ISOLATION
 
 MIB = 1024 * 1024
 BASE_FLAGS = ["--mount", "--net", "--pid", "--uts", "--ipc", "--fork", "--kill-child", "--mount-proc"]
@@ -39,6 +47,9 @@ CGROUP_V2_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 # page cache and the interpreter's code.
 MEMORY_SLACK_MB = 512
 NOBODY = 65534  # the uid of the child in mode "root"
+CPU_PERIOD_US = 100_000
+CPU_CORES = 1  # each child's whole tree together gets at most this many cores
+CONTROLLERS = ("memory", "pids", "cpu")
 REMOVE_WAIT_S = 60
 
 
@@ -81,6 +92,79 @@ def isolation_mode() -> str:
     return ""
 
 
+# What each part of full isolation guards against, and how to get it where it is missing.
+MISSING = {
+    "namespaces": (
+        ("namespaces and the allow-list root file system (student code can read every file the grader's user can, "
+         "the hidden suites and solutions included, and processes it starts may outlive it)"),
+        ("unshare(2) was refused: run the grader as root, or in the container built from the repository's "
+         "Dockerfile with the flags of docs/sandbox.md (a seccomp profile that allows unshare, mount and "
+         "pivot_root, and CAP_SYS_ADMIN)")),
+    "memory": (
+        "a memory cgroup (only RLIMIT_DATA, per process, caps memory)",
+        ("no writable memory cgroup: run as root with /sys/fs/cgroup writable (in a container: --cgroupns=host "
+         "and /sys/fs/cgroup mounted read-write, or a delegated cgroup v2 subtree)")),
+    "pids": (
+        "a pids cgroup (only RLIMIT_NPROC caps processes, and not for root)",
+        "no writable pids cgroup: as for the memory cgroup"),
+    "cpu": (
+        "a cpu cgroup (a submission can use every core and slow down the submissions graded beside it)",
+        "no writable cpu cgroup (cpu.cfs_quota_us on v1, cpu.max on v2): as for the memory cgroup"),
+}
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What the sandbox can set up on this machine: the namespace mode and the cgroup controllers of a child."""
+
+    mode: str  # "root", "user" or "" (see isolation_mode)
+    controllers: frozenset[str]
+
+    @property
+    def missing(self) -> list[str]:
+        """Parts of full isolation this machine does not give (keys of MISSING), in MISSING's order."""
+        have = set(self.controllers) | ({"namespaces"} if self.mode else set())
+        return [part for part in MISSING if part not in have]
+
+    @property
+    def full(self) -> bool:
+        """Namespaces with the allow-list root, and memory, pids and cpu cgroups."""
+        return not self.missing
+
+    def describe(self) -> str:
+        """The isolation in force, in one line (results, feedback and summaries quote it)."""
+        layers = {"root": "namespaces (mount, pid, net, uts, ipc), allow-list root file system, uid nobody",
+                  "user": "namespaces (user, mount, pid, net, uts, ipc), allow-list root file system",
+                  "": "no namespaces (the host's file system)"}[self.mode]
+        cgroups = "/".join(c for c in CONTROLLERS if c in self.controllers)
+        in_force = f"{layers}, rlimits" + (f", {cgroups} cgroups" if cgroups else "")
+        if self.full:
+            return f"full isolation: {in_force} (one core)"
+        lost = "; ".join(MISSING[part][0] for part in self.missing)
+        return f"{WEAK_ISOLATION}: {in_force}; missing: {lost}"
+
+    def refusal(self) -> str:
+        """Why grading stops here, what is missing and how to get it."""
+        lines = [f"not grading: the sandbox cannot isolate student code fully on this machine ({self.describe()}).",
+                 "Missing:"]
+        lines += [f"  - {MISSING[part][0]}: {MISSING[part][1]}." for part in self.missing]
+        lines.append("See docs/sandbox.md for running the grader in a container with full isolation. To grade "
+                     "anyway, with what is missing above, set ALLOW_WEAK_ISOLATION = True in course_config.py: "
+                     "every results.json, feedback page, batch summary line and gradebook comment then states the "
+                     "isolation in force.")
+        return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=1)
+def isolation() -> Isolation:
+    """This machine's isolation: the namespace mode, and the cgroups a trial child run gets (made, then removed)."""
+    trial = ProcessCgroup(Limits(1, 1, 1, memory_mb=64, tmp_mb=1, output_mb=1, max_processes=8))
+    try:
+        return Isolation(isolation_mode(), frozenset(trial.controllers))
+    finally:
+        trial.remove()
+
+
 def _own_cgroup(controller: str) -> str:
     """This process's cgroup path in a v1 hierarchy ("" for v2's "0::" line), from /proc/self/cgroup."""
     try:
@@ -94,11 +178,31 @@ def _own_cgroup(controller: str) -> str:
     return "/"
 
 
+def _delegate(root: Path, folder: Path) -> None:
+    """cgroup v2: enable the pids, memory and cpu controllers for the children of `folder` (and of `root`)."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        return
+    for parent in (root, folder):
+        try:
+            available = (parent / "cgroup.controllers").read_text().split()
+        except OSError:
+            continue
+        for controller in CONTROLLERS:
+            if controller in available:
+                try:
+                    (parent / "cgroup.subtree_control").write_text(f"+{controller}")
+                except OSError:
+                    pass
+
+
 class ProcessCgroup:
-    """Cgroups of one child run: pids (fork bombs) and memory (the whole tree); no-ops where not writable.
+    """Cgroups of one child run: pids (fork bombs), memory (the whole tree) and cpu (one core for the whole
+    tree); no-ops where not writable.
 
     Created under this process's own cgroup of each v1 controller (so a container's limits still
-    apply), or one v2 cgroup with pids.max and memory.max.
+    apply), or one v2 cgroup with pids.max, memory.max and cpu.max. `controllers` names those made.
     """
 
     def __init__(self, limits: Limits | int) -> None:
@@ -108,25 +212,38 @@ class ProcessCgroup:
             max_processes, memory_mb = limits.max_processes, limits.memory_mb + 2 * limits.tmp_mb + MEMORY_SLACK_MB
         self.paths: list[Path] = []
         self.memory: Path | None = None
+        self.controllers: set[str] = set()
         name = uuid.uuid4().hex
-        v1 = {"pids": ("pids.max", str(max_processes))}
+        quota = str(CPU_CORES * CPU_PERIOD_US)
+        v1 = {"pids": {"pids.max": str(max_processes)},
+              "cpu": {"cpu.cfs_period_us": str(CPU_PERIOD_US), "cpu.cfs_quota_us": quota}}
         if memory_mb:
-            v1["memory"] = ("memory.limit_in_bytes", str(memory_mb * MIB))
-        for controller, (limit_file, value) in v1.items():
+            v1["memory"] = {"memory.limit_in_bytes": str(memory_mb * MIB)}
+        for controller, limit_files in v1.items():
             root = CGROUP_V1 / controller
             if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
                 continue
-            path = self._make(root / _own_cgroup(controller).lstrip("/") / "tensorgrade" / name, {limit_file: value})
-            if path and controller == "memory":
-                self.memory = path
+            # A child's cpu cgroup sits beside the grader's own processes, not in a folder shared with the
+            # other children: the kernel shares CPU time among siblings, so each child weighs as much as one
+            # busy process of the machine (under a shared parent, all children together would weigh as one).
+            folder = f"tensorgrade-{name}" if controller == "cpu" else f"tensorgrade/{name}"
+            path = self._make(root / _own_cgroup(controller).lstrip("/") / folder, limit_files)
+            if path:
+                self.controllers.add(controller)
+                if controller == "memory":
+                    self.memory = path
         if not self.paths:
             for root in CGROUP_V2_ROOTS:
                 if (root / "cgroup.controllers").exists() and os.access(root, os.W_OK):
-                    limits_v2 = {"pids.max": str(max_processes)}
+                    limits_v2 = {"pids.max": str(max_processes), "cpu.max": f"{quota} {CPU_PERIOD_US}"}
                     if memory_mb:
                         limits_v2["memory.max"] = str(memory_mb * MIB)
-                    self.memory = self._make(root / "tensorgrade" / name, limits_v2, optional={"memory.max"})
-                    if self.paths:
+                    _delegate(root, root / "tensorgrade")
+                    path = self._make(root / "tensorgrade" / name, limits_v2, optional={"memory.max", "cpu.max"})
+                    if path:
+                        self.memory = path if (path / "memory.max").exists() else None
+                        self.controllers = {"pids"} | {c for c, f in (("memory", "memory.max"), ("cpu", "cpu.max"))
+                                                       if f in limits_v2 and (path / f).exists()}
                         break
 
     def _make(self, path: Path, limit_files: dict[str, str], optional: set[str] = frozenset()) -> Path | None:

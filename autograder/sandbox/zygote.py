@@ -17,7 +17,6 @@ The zygote exits when the launcher's end closes.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import importlib
 import json
 import os
@@ -34,15 +33,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from .limits import Limits, make_preexec
+from .namespaces import PR_SET_PDEATHSIG, enter_namespaces, libc_call
 
 # What the setup cells and probes import; each is imported once here instead of once per child.
 PRELOAD = ("torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data", "safetensors.torch",
            "numpy", "PIL.Image", "torchvision", "torchvision.datasets", "torchvision.transforms", "matplotlib",
            "matplotlib.pyplot")
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
-    0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
-PR_SET_PDEATHSIG = 1
 PACKET = 1 << 16
 SPAWN_TIMEOUT_S = 300  # the first request waits for the zygote's imports
 
@@ -113,7 +109,7 @@ def _run_child(request: dict, fds: list[int], settling: int, zygote_pid: int) ->
     killed outright leaves no child running without its clock.
     """
     try:
-        _libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != zygote_pid:
             os._exit(125)
         status_fd, log_fd = fds
@@ -130,7 +126,7 @@ def _run_child(request: dict, fds: list[int], settling: int, zygote_pid: int) ->
             make_preexec(Limits(**request["limits"]), request["cgroup_procs"], request["nproc"])()
         finally:
             os.close(settling)
-        _enter_namespaces(request["mode"])
+        enter_namespaces(request["mode"])
         from .child import run
 
         run(request["spec"], status_fd)
@@ -138,45 +134,6 @@ def _run_child(request: dict, fds: list[int], settling: int, zygote_pid: int) ->
         traceback.print_exc()
         sys.stderr.flush()
     os._exit(125)
-
-
-def _libc_call(name: str, *args: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if getattr(libc, name)(*args) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{name}: {os.strerror(err)}")
-
-
-def _enter_namespaces(mode: str) -> None:
-    """New mount, PID, network, UTS and IPC namespaces (and a user one in mode "user").
-
-    As `unshare --fork --kill-child --mount-proc`: this process forks the namespace's first
-    process (PID 1), waits for it and exits with its status; only PID 1 returns, and it dies
-    with its parent. Mode "": no namespaces (rlimits and cgroups only).
-    """
-    if not mode:
-        return
-    uid, gid = os.getuid(), os.getgid()
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC
-    _libc_call("unshare", flags | (CLONE_NEWUSER if mode == "user" else 0))
-    if mode == "user":  # --map-root-user
-        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-            with open(f"/proc/self/{name}", "w") as f:
-                f.write(text)
-    first = os.fork()
-    if first:
-        _, status = os.waitpid(first, 0)
-        if os.WIFSIGNALED(status):  # die the same way, so the launcher can name the signal
-            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
-            os.kill(os.getpid(), os.WTERMSIG(status))
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-    # (getppid() is 0 from here on: the parent lives outside this PID namespace. Should it die
-    # before this line, the launcher's kill of the session and the cgroups still reaches us.)
-    _libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    from .child import mount
-
-    mount("none", "/", "", MS_REC | MS_PRIVATE, "")
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "")
 
 
 # ------------------------------------------------------------------ the launcher's side

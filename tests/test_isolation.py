@@ -1,0 +1,330 @@
+"""The child sees only what it needs, takes only its share of the CPU, and weak isolation is never silent (issue #11).
+
+The decoy and CPU tests grade real notebooks through the sandbox; they need namespaces (the decoys)
+and a cpu cgroup (the CPU test), which `make test` has as root, and skip elsewhere.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autograder import paths
+from autograder.batch import grade_many
+from autograder.config import DEFAULT_CONFIG, PROJECT_ROOT, ConfigError, load_config
+from autograder.grading import grade_notebook
+from autograder.results import CheckResult, GradeReport
+from autograder.sandbox.limits import Isolation, isolation, isolation_mode
+from autograder.sandbox.namespaces import (
+    WORK,
+    child_may_see,
+    grader_files,
+    released_files,
+    runtime_paths,
+)
+from tests.helpers import replace_function, solution, test_config, write
+
+CONFIG = test_config()
+P1 = "part1_regression"
+FULL = Isolation("root", frozenset({"memory", "pids", "cpu"}))
+# Places a second copy of the course could be on a grading host.
+HOST_PLACES = ("/home", "/root", "/srv", "/opt", "/var", "/work", "/mnt")
+
+
+def _release(assignment: str):
+    import nbformat
+
+    return nbformat.read(paths.release_notebook(assignment, CONFIG.assignment(assignment).notebook), as_version=4)
+
+
+def _needs_namespaces() -> None:
+    if not isolation_mode():
+        pytest.skip("namespaces are not available on this machine: the child has no root of its own")
+
+
+# ------------------------------------------------------------------ the allow-list root
+
+def _allowed_paths() -> list[str]:
+    """Every path the child's root is built from, as the child names it."""
+    allowed = list(runtime_paths()) + [os.path.realpath(p) for p in runtime_paths()]
+    allowed += [str(p) for p in grader_files()]
+    allowed += [f"{WORK}/{p.name}" for p in released_files(paths.RELEASE_DIR / P1)]
+    return allowed + ["/dev/null", "/etc/passwd", "/proc/self", "/tmp"]
+
+
+def expected_listings() -> dict[str, list[str] | None]:
+    """What os.listdir shows in the child for the root, the host's usual places and the project's folder;
+    None: the place does not exist. Places inside a folder bound from the host (e.g. /usr) are left out."""
+    allowed = _allowed_paths()
+    bound = [p for p in allowed if os.path.isdir(p) and not os.path.islink(p)]
+    places = ["/", *HOST_PLACES, str(PROJECT_ROOT), str(PROJECT_ROOT / "autograder")]
+    found: dict[str, list[str] | None] = {}
+    for place in places:
+        if any(place == b or place.startswith(b.rstrip("/") + "/") for b in bound):
+            continue
+        prefix = place.rstrip("/") + "/"
+        below = {p[len(prefix):].split("/")[0] for p in allowed if p.startswith(prefix)}
+        found[place] = sorted(below) if below else None
+    return found
+
+
+LISTING_CHECK = '''
+def predict_classes(scores):
+    import os
+    wrong = {}
+    for place, expected in EXPECTED.items():
+        actual = sorted(os.listdir(place)) if os.path.isdir(place) else None
+        if actual != expected:
+            wrong[place] = actual
+    if wrong:
+        raise RuntimeError(f"the root differs: {wrong}")
+    return scores.argmax(dim=1)
+'''
+
+
+def test_the_rule_admits_the_childs_grader_modules_and_never_the_suites_solutions_or_tests():
+    seen = {p.relative_to(PROJECT_ROOT).as_posix() for p in grader_files()}
+    assert {"autograder/sandbox/child.py", "autograder/probes/common.py", "autograder/inputs/part1_regression.py"} \
+        <= seen
+    for secret in ("autograder/suites/test_part1_regression.py", "autograder/suites/conftest.py",
+                   "solutions/part1_regression.py", "tests/helpers.py", "source/part1_regression/part1_regression.ipynb",
+                   "course_config.py", "autograder/judge.py", "autograder/grading.py", "autograder/authoring/build.py",
+                   ".cache/grading-secret"):
+        assert not child_may_see(secret), secret
+    assert not any(s.startswith("autograder/suites/") for s in seen)
+
+
+def test_the_zygote_preloads_only_modules_whose_sources_the_child_may_see():
+    """The rule and what the child runs agree: every grader module the zygote loads has its source in the root."""
+    script = ("import importlib, pkgutil, sys\nfrom autograder import probes\nfrom autograder.sandbox import child\n"
+              "for i in pkgutil.iter_modules(probes.__path__): importlib.import_module(f'autograder.probes.{i.name}')\n"
+              "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'autograder'))")
+    done = subprocess.run([sys.executable, "-I", "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=120, check=True)
+    loaded = {Path(line).relative_to(PROJECT_ROOT).as_posix() for line in done.stdout.split()}
+    assert {name for name in loaded if not child_may_see(name)} == set()
+
+
+def test_the_expected_root_has_no_host_places_beyond_the_interpreters_path():
+    listings = expected_listings()
+    assert "suites" not in (listings.get(str(PROJECT_ROOT / "autograder")) or [])
+    assert not {"solutions", "tests", "source", ".git", "course_config.py", ".cache"} \
+        & set(listings.get(str(PROJECT_ROOT)) or [])
+    assert set(listings["/"]) >= {"dev", "etc", "proc", "tmp"}
+    for place in ("/srv", "/opt", "/var", "/mnt", "/home"):
+        if place in listings and not any(p.startswith(place + "/") for p in runtime_paths()):
+            assert listings[place] is None, place
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["machine", "user"])
+def test_the_childs_root_lists_only_the_allowed_entries(tmp_path, mode):
+    """/ holds the runtime, /dev, /etc, /proc and /tmp; /home, /srv, /opt, /var, /mnt are absent; /root and /work
+    hold only the path to the interpreter and to the grader's child-side modules."""
+    _needs_namespaces()
+    nb = replace_function(solution(P1), "predict_classes",
+                          LISTING_CHECK.replace("EXPECTED", repr(expected_listings())))
+    path = write(nb, tmp_path / "listing.ipynb")
+    if mode == "machine":
+        report = grade_notebook(path, P1, CONFIG)
+        outputs, score = [c.output for c in report.checks if not c.passed], report.score
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("the machine's mode is already the user namespace")
+        outputs, score = _grade_in_subprocess(path, tmp_path, {"TENSORGRADE_USER_NAMESPACE": "1"})
+    assert outputs == [], outputs
+    assert score == sum(CONFIG.assignment(P1).check_points.values())
+
+
+def _grade_in_subprocess(path: Path, tmp_path: Path, env: dict[str, str]) -> tuple[list[str], float]:
+    script = ("import json, sys\nfrom autograder.grading import grade_notebook\nfrom tests.helpers import test_config\n"
+              "r = grade_notebook(sys.argv[1], 'part1_regression', test_config())\n"
+              "print(json.dumps([[c.output for c in r.checks if not c.passed], r.score]))")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)}, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    outputs, score = json.loads(done.stdout.strip().splitlines()[-1])
+    return outputs, score
+
+
+# ------------------------------------------------------------------ decoys outside the kit
+
+DECOY_HUNTER = '''
+def predict_classes(scores):
+    """Walk the whole file system, run every solution found, and name what was found."""
+    import json, os, time
+    g = globals()
+    if "_found" not in g:
+        g["_found"] = found = []
+        started = time.monotonic()
+        for top, dirs, files in os.walk("/"):
+            if top in ("/proc", "/sys", "/dev") or time.monotonic() - started > 20:
+                dirs[:] = []
+                continue
+            for name in files:
+                path = os.path.join(top, name)
+                if "decoy" in path or "solutions" in top.split("/") or name.endswith(".ipynb"):
+                    found.append(path)
+                try:
+                    if name.endswith(".py") and ("solutions" in top.split("/") or name == "part1_regression.py"):
+                        exec(compile(open(path).read(), path, "exec"), g)
+                    elif name.endswith(".ipynb"):
+                        for cell in json.load(open(path))["cells"]:
+                            if cell["cell_type"] == "code" and "def " in "".join(cell["source"]):
+                                exec("".join(cell["source"]), g)
+                except BaseException:
+                    pass
+    found = sorted(g["_found"], key=lambda p: ("decoy" not in p, "solutions" not in p, p))
+    raise RuntimeError(f"found {len(found)} {found}")
+'''
+
+
+@pytest.fixture
+def decoys(tmp_path_factory):
+    """Copies of solutions/ and a source notebook outside the kit; removed afterwards, whatever happens."""
+    marker = f"tensorgrade-decoy-{uuid.uuid4().hex[:12]}"
+    places = [Path("/srv"), Path("/opt"), Path("/var/tmp"), Path.home(), PROJECT_ROOT.parent,
+              Path("/mnt") / f"other-course-{marker}"]
+    planted: list[Path] = []
+    try:
+        for place in places:
+            target = place / marker if place.name != f"other-course-{marker}" else place
+            try:
+                shutil.copytree(paths.SOLUTIONS_DIR, target / "solutions",
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            except OSError:
+                shutil.rmtree(target, ignore_errors=True)
+                continue
+            planted.append(target)
+            notebook = paths.source_notebook(P1, CONFIG.assignment(P1).notebook)
+            (target / "source" / P1).mkdir(parents=True)
+            shutil.copyfile(notebook, target / "source" / P1 / notebook.name)
+        if len(planted) < 5:
+            pytest.skip(f"could plant decoys in {len(planted)} places only (not root?)")
+        yield marker, planted
+    finally:
+        for target in planted:
+            shutil.rmtree(target, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_notebook_that_hunts_the_disk_for_solutions_finds_no_decoy_and_scores_zero(tmp_path, decoys):
+    _needs_namespaces()
+    marker, planted = decoys
+    nb = replace_function(_release(P1), "predict_classes", DECOY_HUNTER)
+    report = grade_notebook(write(nb, tmp_path / "hunter.ipynb"), P1, CONFIG)
+    said = "\n".join([c.output for c in report.checks] + report.notes)
+    assert "your code raised RuntimeError: found" in said, "the hunting function did not run"
+    assert marker not in said and "solutions/" not in said, said
+    assert report.score == 0, {c.name: c.score for c in report.checks if c.score}
+    assert all(p.exists() for p in planted)  # (the fixture removes them)
+
+
+# ------------------------------------------------------------------ a fair share of CPU
+
+# Starts 120 busy processes in sessions of their own, then sleeps (the probe of predict_classes keeps the
+# child alive for 25 s, then ends them). Under its one-core cap the hog slows down only itself, its forks included.
+HOG_FUNCTION = '''
+def predict_classes(scores):
+    import os, time
+    g = globals()
+    if os.getpid() == 1 and not g.get("_hogging"):  # only as PID 1 of the sandbox, never in a test process
+        g["_hogging"] = started = time.monotonic()
+        for _ in range(120):
+            if os.fork() == 0:
+                os.setsid()
+                while True:
+                    pass
+            if time.monotonic() - started > 10:
+                break
+        time.sleep(max(0, 25 - (time.monotonic() - started)))
+        os.kill(-1, 9)  # every other process of the sandbox's PID namespace: the hog is over
+    return scores.argmax(dim=1)
+'''
+
+
+@pytest.mark.slow
+def test_a_cpu_hog_beside_a_correct_solution_costs_it_no_points_and_little_time(tmp_path):
+    status = isolation()
+    if not status.mode or "cpu" not in status.controllers:
+        pytest.skip("no namespaces or no cpu cgroup on this machine")
+    correct = write(solution(P1), tmp_path / "correct.ipynb")
+    hog = write(replace_function(solution(P1), "predict_classes", HOG_FUNCTION), tmp_path / "hog.ipynb")
+    full = sum(CONFIG.assignment(P1).check_points.values())
+    grade_many([(correct, P1)], CONFIG, workers=1)  # the zygote and the inputs are ready from here on
+    alone = [grade_many([(correct, P1)], CONFIG, workers=1)[0] for _ in range(3)]
+    # Two workers: the hog in one (for 25 s), the correct notebook four times in a row in the other.
+    started = time.monotonic()
+    beside = grade_many([(hog, P1)] + [(correct, P1)] * 4, CONFIG, workers=2)[1:]
+    assert time.monotonic() - started > 20, "the hog did not run"
+    alone_s = statistics.median(r.execution_time for r in alone)
+    beside_s = statistics.median(r.execution_time for r in beside)
+    ratio = beside_s / alone_s
+    print(f"\ncorrect part1 alone {alone_s:.2f} s (median of 3); beside a 120-process CPU hog {beside_s:.2f} s "
+          f"(median of 4, slowest {max(r.execution_time for r in beside):.2f} s): slow-down {ratio:.2f}x")
+    assert [r.score for r in alone + beside] == [full] * 7, [c.output for r in beside for c in r.checks
+                                                            if not c.passed]
+    assert ratio < 2, f"a CPU hog slowed a correct submission down {ratio:.1f}x"
+
+
+# ------------------------------------------------------------------ weak isolation is never silent
+
+def test_the_refusal_names_what_is_missing_and_how_to_get_it():
+    text = Isolation("", frozenset({"pids"})).refusal()
+    for words in ("namespaces", "memory cgroup", "cpu cgroup", "Dockerfile", "docs/sandbox.md",
+                  "ALLOW_WEAK_ISOLATION = True"):
+        assert words in text, words
+    assert "pids cgroup (" not in text
+    assert FULL.full and FULL.missing == [] and FULL.describe().startswith("full isolation")
+
+
+def test_a_report_graded_with_weak_isolation_says_so_in_results_json_and_only_then():
+    checks = [CheckResult("model_values", "test_model", 3.0, 3.0, "")]
+    weak = Isolation("user", frozenset({"pids"})).describe()
+    report = GradeReport(P1, checks, {}, [], 1.0, weak)
+    assert report.isolation_note.endswith(weak)
+    assert weak in report.to_gradescope()["output"]
+    assert "output" not in GradeReport(P1, checks, {}, [], 1.0, FULL.describe()).to_gradescope()
+
+
+def test_allow_weak_isolation_must_be_a_boolean_and_is_off_by_default(tmp_path):
+    assert load_config(DEFAULT_CONFIG).allow_weak_isolation is False
+    text = DEFAULT_CONFIG.read_text()
+    assert "ALLOW_WEAK_ISOLATION = False" in text
+    bad = tmp_path / "course_config.py"
+    bad.write_text(text.replace("ALLOW_WEAK_ISOLATION = False", 'ALLOW_WEAK_ISOLATION = "yes"'))
+    with pytest.raises(ConfigError, match="ALLOW_WEAK_ISOLATION"):
+        load_config(bad)
+
+
+def _cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k != "TENSORGRADE_CONFIG"}  # the shipped config, flag off
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, env={**base, "PYTHONPATH": str(PROJECT_ROOT), **env}, check=False)
+
+
+@pytest.mark.slow
+def test_grade_refuses_weak_isolation_unless_allowed_and_then_states_it_in_results_json(tmp_path):
+    notebook = write(solution(P1), tmp_path / "nb.ipynb")
+    weak = {"TENSORGRADE_NO_NAMESPACES": "1"}
+    done = _cli("grade", str(notebook), "--assignment", P1, "--out", "results.json", cwd=tmp_path, env=weak)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "not grading" in done.stderr and "namespaces" in done.stderr and "ALLOW_WEAK_ISOLATION" in done.stderr
+    assert not (tmp_path / "results.json").exists()
+    allowed = tmp_path / "course_config.py"
+    allowed.write_text(DEFAULT_CONFIG.read_text().replace("ALLOW_WEAK_ISOLATION = False", "ALLOW_WEAK_ISOLATION = True"))
+    done = _cli("--config", str(allowed), "grade", str(notebook), "--assignment", P1, "--out", "results.json",
+                cwd=tmp_path, env=weak)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((tmp_path / "results.json").read_text())
+    assert "graded with weak isolation" in result["output"]
+    assert "weak isolation" in done.stdout and "WARNING" in done.stderr
+    assert result["score"] == sum(CONFIG.assignment(P1).check_points.values())
