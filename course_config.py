@@ -9,9 +9,16 @@ so the notebooks carry the new values.
 # nbgrader's course id; also the title of feedback pages.
 COURSE_ID = "learning-from-tensors"
 
-# Seed for every input the graders generate and every training run they start.
-# Change it each term so last term's outputs are worthless.
+# Mixed into every submission's seed (with the secret below): change it each term.
 GRADING_SEED = 20261126
+
+# File holding the course's grading secret: random bytes, created on first use,
+# readable by the grader's user only; keep it out of version control and never
+# show it to students. Each submission's inputs (and every training run the
+# grader starts) derive from it, the assignment, the student and the notebook's
+# content, so no one can predict them and a resubmission gets new ones. Grading
+# machines of one course must share it. None means .cache/grading-secret.
+GRADING_SECRET_FILE = None
 
 # Dataset of part2_mnist: "MNIST" or "FashionMNIST" (same shape, 10 classes).
 DATASET = "MNIST"
@@ -51,15 +58,27 @@ MAX_PROCESSES = 256
 # Submissions graded at once by the batch command; each uses one CPU thread.
 PARALLEL_SUBMISSIONS = 2
 
+# Whether `grade` and `autograde` may grade where the sandbox cannot isolate
+# student code fully (namespaces with the allow-list root file system, and
+# memory, pids and cpu cgroups; see docs/sandbox.md). False: they stop and say
+# what is missing. True: they grade, and every results.json, feedback page,
+# batch summary line and gradebook comment states the weaker isolation.
+ALLOW_WEAK_ISOLATION = False
+
 # The end-to-end MNIST check: the student's MNISTModel and train_epoch, trained
-# on the normalized training set with SGD, must reach MNIST_MIN_ACCURACY on the
-# test set. The threshold comes from benchmarks/calibrate_accuracy.py (see its
-# output in docs/calibration.md): the reference's mean minus a margin that a
-# correct solution crosses with probability below 1 in 1,000.
+# for MNIST_EPOCHS epochs of SGD (learning rate MNIST_LEARNING_RATE, batches of
+# MNIST_BATCH_SIZE images) on the normalized training set, must reach the
+# accuracy threshold (a fraction of the test images classified correctly).
 MNIST_EPOCHS = 2
 MNIST_BATCH_SIZE = 64
 MNIST_LEARNING_RATE = 0.01
-MNIST_MIN_ACCURACY = 0.808
+# None: the threshold calibrated for exactly this data and training budget, from
+# autograder/calibrations.json (docs/calibration.md lists them): the reference's
+# mean minus a margin a correct solution misses with probability below 1 in
+# 1,000. Grading stops and asks for `make calibrate` when the dataset, its
+# source, its size or the budget above has no calibration. A number such as
+# 0.8 is used as is, for any data: set one only knowingly.
+MNIST_MIN_ACCURACY = None
 
 # The assignments, their notebooks, and the points of every graded check,
 # grouped by the nbgrader grade_id of the autograder cell that reports them.

@@ -50,6 +50,7 @@ class CourseConfig:
     path: Path
     course_id: str
     grading_seed: int
+    grading_secret_file: Path
     dataset: str
     data_source: str
     data_root: Path
@@ -61,10 +62,11 @@ class CourseConfig:
     output_limit_mb: int
     max_processes: int
     parallel_submissions: int
+    allow_weak_isolation: bool
     mnist_epochs: int
     mnist_batch_size: int
     mnist_learning_rate: float
-    mnist_min_accuracy: float
+    mnist_min_accuracy: float | None  # None: autograder.calibration.threshold_for finds it
     assignments: dict[str, Assignment]
 
     def assignment(self, name: str) -> Assignment:
@@ -94,6 +96,13 @@ def _get(module: ModuleType, name: str, kind: type | tuple[type, ...], *, positi
         raise ConfigError(f"course_config.py: {name} must be {expected}, not {value!r}")
     if positive and value <= 0:
         raise ConfigError(f"course_config.py: {name} must be positive, not {value!r}")
+    return value
+
+
+def _flag(module: ModuleType, name: str, *, default: bool) -> bool:
+    value = getattr(module, name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"course_config.py: {name} must be True or False, not {value!r}")
     return value
 
 
@@ -150,13 +159,23 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         root = (path.parent / data_root).resolve()
     else:
         raise ConfigError(f"course_config.py: DATA_ROOT must be a path or None, not {data_root!r}")
-    accuracy = _get(m, "MNIST_MIN_ACCURACY", (int, float))
-    if not 0 < accuracy < 1:
-        raise ConfigError(f"course_config.py: MNIST_MIN_ACCURACY must be a fraction in (0, 1), not {accuracy!r}")
+    secret_file = getattr(m, "GRADING_SECRET_FILE", None)
+    if secret_file is None:
+        secret_path = PROJECT_ROOT / ".cache" / "grading-secret"
+    elif isinstance(secret_file, (str, os.PathLike)):
+        secret_path = (path.parent / secret_file).resolve()
+    else:
+        raise ConfigError(f"course_config.py: GRADING_SECRET_FILE must be a path or None, not {secret_file!r}")
+    accuracy = getattr(m, "MNIST_MIN_ACCURACY", None)
+    if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, (int, float))
+                                 or not 0 < accuracy < 1):
+        raise ConfigError("course_config.py: MNIST_MIN_ACCURACY must be None (the threshold calibrated for the "
+                          f"configured data) or a fraction in (0, 1), not {accuracy!r}")
     return CourseConfig(
         path=path,
         course_id=_get(m, "COURSE_ID", str),
         grading_seed=_get(m, "GRADING_SEED", int),
+        grading_secret_file=secret_path,
         dataset=_choice(m, "DATASET", DATASETS),
         data_source=_choice(m, "DATA_SOURCE", DATA_SOURCES),
         data_root=root,
@@ -168,9 +187,10 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         output_limit_mb=_get(m, "OUTPUT_LIMIT_MB", int, positive=True),
         max_processes=_get(m, "MAX_PROCESSES", int, positive=True),
         parallel_submissions=_get(m, "PARALLEL_SUBMISSIONS", int, positive=True),
+        allow_weak_isolation=_flag(m, "ALLOW_WEAK_ISOLATION", default=False),
         mnist_epochs=_get(m, "MNIST_EPOCHS", int, positive=True),
         mnist_batch_size=_get(m, "MNIST_BATCH_SIZE", int, positive=True),
         mnist_learning_rate=_get(m, "MNIST_LEARNING_RATE", (int, float), positive=True),
-        mnist_min_accuracy=float(accuracy),
+        mnist_min_accuracy=None if accuracy is None else float(accuracy),
         assignments=_assignments(m),
     )

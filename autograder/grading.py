@@ -8,8 +8,8 @@ Nothing in this process runs student code or unpickles what it produced.
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -20,48 +20,32 @@ import torch
 from safetensors.torch import save_file
 
 from . import paths
-from .config import PROJECT_ROOT, CourseConfig
+from .calibration import check_calibrated
+from .config import CourseConfig
 from .judge import INTERNAL_ERROR, run_suite
 from .judging import load_evidence
 from .results import CheckResult, GradeReport
 from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits
-from .submission import SubmissionError, build_program, read_notebook
+from .seeds import course_secret, derived_seed, submission_seed
+from .submission import Program, SubmissionError, build_program, read_notebook
 
-_INPUTS_CACHE: dict[tuple, dict[str, torch.Tensor]] = {}
 # pytest keeps process-wide state: one suite runs at a time, while sandboxes of other
 # submissions keep running in parallel (autograder.batch).
 _JUDGE_LOCK = threading.Lock()
-_INPUTS_LOCK = threading.Lock()
 
 
-def grading_inputs(assignment: str, config: CourseConfig) -> dict[str, torch.Tensor]:
-    """The grader's inputs for `assignment` (made once per process and seed)."""
-    key = (assignment, config.grading_seed, config.dataset, config.data_source, str(config.data_root))
-    with _INPUTS_LOCK:
-        if key not in _INPUTS_CACHE:
-            module = importlib.import_module(f"autograder.inputs.{assignment}")
-            _INPUTS_CACHE[key] = module.make_inputs(config)
-        return _INPUTS_CACHE[key]
+def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
+    """The grader's inputs for one submission of `assignment`, from the submission's seed."""
+    return importlib.import_module(f"autograder.inputs.{assignment}").make_inputs(config, seed)
 
 
-def hidden_paths(notebook: Path, course_root: Path | None) -> list[str]:
-    """Folders and files the child must not read: suites, solutions, data, gradebooks, home."""
-    needed = [PROJECT_ROOT, Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent]
-    needed = [p.resolve() for p in needed]
-
-    def safe(path: Path) -> bool:
-        path = path.resolve()
-        return not any(n == path or path in n.parents for n in needed)
-
-    candidates = [paths.SUITES_DIR, paths.SOLUTIONS_DIR, paths.SOURCE_DIR, paths.TESTS_DIR, paths.cache_dir(),
-                  PROJECT_ROOT.parent / "shared", Path(notebook).resolve().parent]
-    for root in {PROJECT_ROOT, *( [course_root] if course_root else [])}:
-        candidates += [root / "submitted", root / "autograded", root / "feedback", root / "gradebook.db"]
-    home = Path.home()
-    if home.is_dir():
-        candidates += list(home.iterdir()) if not safe(home) else [home]
-    return sorted({str(p.resolve()) for p in candidates if p.exists() and safe(p)})
+def seed_of(program: Program, assignment: str, config: CourseConfig, student: str = "") -> int:
+    """The submission's seed: the course secret, the term's GRADING_SEED, the assignment, the student and
+    the program the sandbox runs (the notebook's code, not its outputs or locked cells)."""
+    content = json.dumps([cell["source"] for cell in program.cells]).encode()
+    return submission_seed(course_secret(config.grading_secret_file), config.grading_seed, assignment, student,
+                           content)
 
 
 def _failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
@@ -72,18 +56,24 @@ def _failed_report(assignment: str, config: CourseConfig, message: str, started:
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
-                   course_root: Path | None = None) -> GradeReport:
-    """Grade one submitted notebook file; never raises for anything the student did."""
+                   course_root: Path | None = None, *, student: str = "") -> GradeReport:
+    """Grade one submitted notebook file; never raises for anything the student did.
+
+    The grader's inputs derive from the course secret and the submission (assignment, `student`,
+    its code): the same notebook graded again gets the same inputs and the same score.
+    """
     started = time.monotonic()
     spec = config.assignment(assignment)
+    check_calibrated(config, assignment)
     try:
-        student = read_notebook(notebook)
+        submitted = read_notebook(notebook)
     except SubmissionError as err:
         return _failed_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
     warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
-    program = build_program(student, release)
-    inputs = grading_inputs(assignment, config)
+    program = build_program(submitted, release)
+    seed = seed_of(program, assignment, config, student)
+    inputs = grading_inputs(assignment, config, seed)
     probes = list(spec.checks)
     labels = dict(program.labels)
     labels.update({f"probe:{gid}": _probe_label(release, gid) for gid in probes})
@@ -91,10 +81,10 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     try:
         save_file({k: v.contiguous() for k, v in inputs.items() if k in _child_keys(inputs)},
                   workdir / "inputs.safetensors")
-        child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes,
-                      "seed": config.grading_seed, "inputs": str(workdir / "inputs.safetensors")}
-        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels,
-                            hidden_paths(notebook, course_root))
+        seeds = {"cells": derived_seed(seed, "cells"), **{p: derived_seed(seed, p) for p in probes}}
+        child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
+                      "inputs": str(workdir / "inputs.safetensors")}
+        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels)
         evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
         with _JUDGE_LOCK:
             verdicts = run_suite(assignment, evidence, inputs, config)

@@ -23,18 +23,39 @@ class Verdict:
     internal_error: str = ""
 
 
+def gated(verdicts: dict[str, Verdict], requires: dict[str, tuple[str, ...]]) -> dict[str, Verdict]:
+    """Verdicts once every check marked `requires(...)` has been failed where a check it needs failed.
+
+    Structural checks (types, shapes, attributes, modes) pass on evidence that any code, or a forger,
+    can produce; they earn their points only together with a check of a value that only correct code
+    computes. A check that failed on its own keeps its own, more specific message.
+    """
+    result = dict(verdicts)
+    for name, needed in requires.items():
+        own = verdicts.get(name)
+        missing = [n for n in needed if not (verdicts.get(n) and verdicts[n].passed)]
+        if own is not None and own.passed and missing:
+            result[name] = Verdict(False, f"earns its points only together with {' and '.join(missing)}, "
+                                          "which did not pass: see that check's message")
+    return result
+
+
 class _Judge:
     """pytest plugin: hands the evidence to the suite's fixtures and collects every verdict."""
 
     def __init__(self, evidence: Evidence, inputs: dict, config: CourseConfig) -> None:
         self.evidence, self.inputs, self.config = evidence, inputs, config
         self.verdicts: dict[str, Verdict] = {}
+        self.requires: dict[str, tuple[str, ...]] = {}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
         name = item.name.removeprefix("test_")
+        needed = tuple(n for marker in item.iter_markers("requires") for n in marker.args)
+        if needed:
+            self.requires[name] = needed
         if report.when == "call" or (report.when == "setup" and report.failed):
             if call.excinfo is None:
                 self.verdicts[name] = Verdict(True, "")
@@ -55,7 +76,7 @@ def run_suite(assignment: str, evidence: Evidence, inputs: dict, config: CourseC
             "no:cacheprovider", "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR),
             "--import-mode=importlib", "-W", "ignore::UserWarning"]
     pytest.main(args, plugins=[_Named(judge)])
-    return judge.verdicts
+    return gated(judge.verdicts, judge.requires)
 
 
 class _Named:

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+from autograder import paths
 from autograder.authoring.build import solution_notebook
 from autograder.config import CourseConfig, load_config
 from autograder.results import GradeReport
@@ -34,6 +35,12 @@ def _solution_json(assignment: str) -> str:
 def solution(assignment: str) -> NotebookNode:
     """A fresh copy of the assignment's complete solution notebook."""
     return nbformat.reads(_solution_json(assignment), as_version=4)
+
+
+def release(assignment: str) -> NotebookNode:
+    """A fresh copy of the assignment's release notebook: what students start from, every function a stub."""
+    return nbformat.read(paths.release_notebook(assignment, load_config().assignment(assignment).notebook),
+                         as_version=4)
 
 
 def replace_function(nb: NotebookNode, name: str, source: str) -> NotebookNode:

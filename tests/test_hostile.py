@@ -261,14 +261,15 @@ print("ok")
 
 
 def test_everything_of_the_project_but_the_grader_runtime_is_hidden_from_student_code():
-    from autograder.sandbox.child import project_extras
+    from autograder.sandbox.namespaces import grader_files, runtime_paths
 
-    hidden = set(project_extras())
+    seen = {p.relative_to(PROJECT_ROOT).as_posix() for p in grader_files()}
     for name in ("solutions", "tests", "source", ".git", "autograder/suites", "course_config.py"):
-        if (PROJECT_ROOT / name).exists():
-            assert str(PROJECT_ROOT / name) in hidden, name
-    assert str(PROJECT_ROOT / "autograder") not in hidden
-    assert not any(Path(os.sys.prefix).resolve().is_relative_to(h) for h in hidden if Path(h).is_dir())
+        assert not any(s == name or s.startswith(name + "/") for s in seen), name
+    assert "autograder/sandbox/child.py" in seen
+    runtime = [Path(os.path.realpath(p)) for p in runtime_paths()]
+    assert not any(PROJECT_ROOT == p or PROJECT_ROOT.is_relative_to(p) for p in runtime)
+    assert Path(os.sys.prefix).resolve() in runtime
 
 
 # Grades a few corpus cases in a fresh process whose environment picks the isolation mode.

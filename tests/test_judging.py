@@ -1,6 +1,7 @@
 """Pure grading logic: comparisons, evidence, messages, reports and programs (no sandbox)."""
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import threading
@@ -12,7 +13,7 @@ import torch
 
 from autograder.config import load_config
 from autograder.inputs import part1_regression as part1_inputs
-from autograder.judge import run_suite
+from autograder.judge import Verdict, gated, run_suite
 from autograder.judging import CheckFailed, Evidence, ProbeEvidence, expect_close, expect_equal, raised_message
 from autograder.results import CheckResult, GradeReport
 from autograder.submission import SubmissionError, build_program, read_notebook
@@ -130,7 +131,7 @@ def test_program_notes_a_notebook_of_another_assignment():
 def test_judging_leaves_what_other_threads_print_alone(capfd):
     """The batch's progress bar prints from another thread while a suite judges: no line may vanish."""
     config = load_config()
-    inputs = part1_inputs.make_inputs(config)
+    inputs = part1_inputs.make_inputs(config, seed=7)
     stop = threading.Event()
 
     def tick() -> None:
@@ -153,3 +154,35 @@ def test_judging_leaves_what_other_threads_print_alone(capfd):
     assert ticks > 0 and all(f"tick {i}\n" in err for i in range(ticks))
     assert out == ""
     assert verdicts and not any(v.passed for v in verdicts.values())
+
+
+@pytest.mark.parametrize("own, needed, expected", [
+    (True, True, True),     # both pass: points
+    (True, False, False),   # structure right, value wrong: no points for structure alone
+    (False, True, False),   # its own failure stands
+    (False, False, False),
+])
+def test_a_structural_check_earns_points_only_with_the_value_check_it_requires(own, needed, expected):
+    verdicts = {"shape": Verdict(own, "" if own else "shape wrong"), "values": Verdict(needed, "values wrong")}
+    result = gated(verdicts, {"shape": ("values",)})
+    assert result["shape"].passed is expected
+    assert result["values"] == verdicts["values"]
+    if not own:
+        assert result["shape"].message == "shape wrong", "a check that failed on its own keeps its message"
+    elif not needed:
+        assert "values" in result["shape"].message
+
+
+def test_a_check_requiring_a_check_that_never_ran_fails():
+    assert not gated({"shape": Verdict(True, "")}, {"shape": ("values",)})["shape"].passed
+
+
+@pytest.mark.parametrize("assignment", ["part1_regression", "part2_mnist"])
+def test_every_required_check_is_a_configured_check(assignment):
+    suite = importlib.import_module(f"autograder.suites.test_{assignment}")
+    checks = load_config().assignment(assignment).check_points
+    for name, fn in vars(suite).items():
+        for mark in getattr(fn, "pytestmark", []):
+            if mark.name == "requires":
+                assert name.removeprefix("test_") in checks, name
+                assert mark.args and set(mark.args) <= set(checks), (name, mark.args)

@@ -5,6 +5,7 @@ from nbformat.notebooknode import NotebookNode
 
 from solutions import part2_mnist as ref
 
+from ..calibration import threshold_text
 from ..config import Assignment, CourseConfig
 from .cells import answer, check, demo, graded, markdown, notebook, setup, solution
 
@@ -184,7 +185,7 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             The auto-graded check below trains *your* `MNISTModel` with *your* `train_epoch`
             ({config.mnist_epochs} epochs of SGD, learning rate {config.mnist_learning_rate}, batch
             {config.mnist_batch_size}, normalized images) and requires at least
-            {config.mnist_min_accuracy:.1%} accuracy on the test set.
+            {threshold_text(config)}.
         """),
         grade("test_mnist_accuracy", "MNISTModel and train_epoch together"),
         markdown("""

@@ -1,8 +1,11 @@
 """Inputs for part2_mnist's probes: images, weights, index datasets, and the MNIST data.
 
-Keys starting with "secret_" (the test labels) never enter the child.
+Keys starting with "secret_" (the test images and labels) never enter the child.
 """
 from __future__ import annotations
+
+import functools
+from typing import Callable
 
 import torch
 
@@ -19,11 +22,13 @@ PROBE_LR = 0.1
 LOADER_TRAIN, LOADER_TEST, LOADER_SMALL_BATCH = 100, 70, 16
 # training_loop: epochs run with the grader's stand-in train_epoch and validate.
 LOOP_EPOCHS = 3
+# validate: samples the dropout model is run on afterwards, to see whether it is back in train mode.
+VALIDATE_AFTER_SAMPLES = 8
 
 
-def make_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
-    """Every tensor the part2 probes need, from the grading seed and the course's dataset."""
-    g = torch.Generator().manual_seed(config.grading_seed)
+def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
+    """Every tensor the part2 probes need, from one submission's seed (autograder.seeds) and the dataset."""
+    g = torch.Generator().manual_seed(seed)
 
     def randn(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return torch.randn(shape, generator=g, dtype=dtype)
@@ -62,9 +67,14 @@ def make_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
         "te_b1": randn(PROBE_HIDDEN) * 0.05,
         "te_w2": randn(10, PROBE_HIDDEN) * 0.2,
         "te_b2": randn(10) * 0.2,
-        "loop_train_losses": uniform(0.1, 2.0, LOOP_EPOCHS, dtype=torch.float64),
-        "loop_val_losses": uniform(0.1, 2.0, LOOP_EPOCHS, dtype=torch.float64),
-        "loop_accuracies": uniform(0.5, 1.0, LOOP_EPOCHS, dtype=torch.float64),
+        # make_loaders: datasets of distinct values no one can predict, so the loaders' batches show
+        # which samples they hold and in which order.
+        "loader_train_items": torch.randperm(1 << 20, generator=g)[:LOADER_TRAIN],
+        "loader_test_items": torch.randperm(1 << 20, generator=g)[:LOADER_TEST],
+        # training_loop's stand-in train_epoch and validate (see loop_standins).
+        "loop_step": randn(PROBE_HIDDEN, 784) * 0.01,
+        "loop_train_weights": randn(PROBE_HIDDEN),
+        "loop_val_weights": randn(PROBE_HIDDEN),
         "shift_image": randn(1, 28, 28),
         "shift_batch": randn(2, 1, 28, 28),
         # validate: the train-mode mask (dropout with p = 0.5, fixed) and the logit offset that
@@ -72,25 +82,46 @@ def make_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
         "te_train_mask": (torch.rand((PROBE_HIDDEN,), generator=g) < 0.5).float() * 2,
         "te_grad_offset": randn(10) * 3,
     }
-    inputs.update(mnist_inputs(config))
+    inputs.update(mnist_inputs(config.dataset, config.data_source, str(config.data_root)))
+    inputs.update(acc_epochs=torch.tensor(config.mnist_epochs), acc_batch=torch.tensor(config.mnist_batch_size),
+                  acc_lr=torch.tensor(config.mnist_learning_rate))
     return inputs
 
 
-def mnist_inputs(config: CourseConfig) -> dict[str, torch.Tensor]:
-    """The accuracy check's data as uint8 images, its normalization and training budget."""
-    train, test = load_datasets(config.data_source, config.data_root, config.dataset, cache=data_cache())
-    pixels = train.data.to(torch.float64) / 255
+@functools.lru_cache(maxsize=2)
+def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor]:
+    """The accuracy check's data as uint8 images and its normalization (read once per process).
+
+    The test images and labels are secret: the child trains, the trusted process evaluates.
+    """
+    train, test = load_datasets(source, root, dataset, cache=data_cache())
+    mean, std = _pixel_mean_std(train.data)
     return {
-        "acc_train_images": train.data.clone(),
-        "acc_train_labels": train.targets.clone(),
-        "acc_test_images": test.data.clone(),
-        "secret_test_labels": test.targets.clone(),
-        "acc_mean": pixels.mean().reshape(1).float(),
-        "acc_std": pixels.std().reshape(1).float(),
-        "acc_epochs": torch.tensor(config.mnist_epochs),
-        "acc_batch": torch.tensor(config.mnist_batch_size),
-        "acc_lr": torch.tensor(config.mnist_learning_rate),
+        "acc_train_images": train.data,
+        "acc_train_labels": train.targets,
+        "secret_test_images": test.data,
+        "secret_test_labels": test.targets,
+        "acc_mean": mean.reshape(1).float(),
+        "acc_std": std.reshape(1).float(),
     }
+
+
+def _pixel_mean_std(images: torch.Tensor, chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and (unbiased) standard deviation of all pixels in [0, 1], summed in float64 a chunk at a time
+    (a float64 copy of 60,000 images would take 376 MB)."""
+    total = squares = 0.0
+    for part in images.split(chunk):
+        pixels = part.double() / 255
+        total += float(pixels.sum())
+        squares += float((pixels * pixels).sum())
+    n = images.numel()
+    mean = total / n
+    return torch.tensor(mean), torch.tensor(((squares - n * mean * mean) / (n - 1)) ** 0.5)
+
+
+def normalized(images: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """uint8 images [N, 28, 28] as the accuracy check feeds them: [N, 1, 28, 28], normalized."""
+    return ((images.float() / 255 - inputs["acc_mean"]) / inputs["acc_std"]).unsqueeze(1)
 
 
 def probe_mlp(inputs: dict[str, torch.Tensor], *, train_mask: bool = False, grad_offset: bool = False,
@@ -147,3 +178,32 @@ def probe_batches(inputs: dict[str, torch.Tensor]) -> torch.utils.data.DataLoade
     """The grader's loader for train_epoch and validate: 150 samples in order, batches of 32."""
     dataset = torch.utils.data.TensorDataset(inputs["te_x"], inputs["te_y"])
     return torch.utils.data.DataLoader(dataset, batch_size=PROBE_BATCH, shuffle=False)
+
+
+def loop_standins(inputs: dict[str, torch.Tensor], calls: list[str]) -> tuple[Callable, Callable]:
+    """Stand-ins lent to training_loop as train_epoch and validate (isolated credit).
+
+    Each train_epoch moves the model's first Linear layer by a fixed step; both read what they return
+    off that layer's weights. The lists training_loop returns therefore depend on calling them once
+    per epoch, in order, on the model it was given: no one can copy them from the inputs. `calls`
+    collects the order of calls, for messages. The hidden suite replays the reference with them.
+    """
+    step = inputs["loop_step"].clone()
+    train_weights, val_weights = inputs["loop_train_weights"].clone(), inputs["loop_val_weights"].clone()
+
+    def first_layer(model: torch.nn.Module) -> torch.nn.Linear:
+        return next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+
+    def train_epoch(model, loader, optimizer, loss_fn):
+        calls.append("train_epoch")
+        layer = first_layer(model)
+        with torch.no_grad():
+            layer.weight.add_(step)
+        return 0.1 + float((layer.weight.detach().sum(dim=1) * train_weights).mean()) ** 2
+
+    def validate(model, loader, loss_fn):
+        calls.append("validate")
+        rows = first_layer(model).weight.detach().sum(dim=1)
+        return 0.1 + float((rows * val_weights).mean()) ** 2, float(torch.sigmoid((rows * train_weights).sum()))
+
+    return train_epoch, validate

