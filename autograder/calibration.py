@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import PROJECT_ROOT, ConfigError, CourseConfig
+from .config import ConfigError, CourseConfig
+from .paths import PROJECT_ROOT
 from .data import has_real_files
-from .inputs.part2_mnist import mnist_inputs
+from .assignments.part2_mnist.inputs import mnist_inputs
 
 STORE = PROJECT_ROOT / "autograder" / "calibrations.json"
 DOC = PROJECT_ROOT / "docs" / "calibration.md"

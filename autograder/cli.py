@@ -35,6 +35,20 @@ def _build_solutions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_assignment(args: argparse.Namespace) -> int:
+    from .authoring.build import build_source, release
+    from .scaffold import new_assignment
+
+    for path in new_assignment(args.name, load_config(args.config).path):
+        print(f"wrote {path}")
+    config = load_config(args.config)
+    for path in build_source(config):
+        print(f"wrote {path}")
+    release(config)
+    print(f"release/ regenerated; grade it with: tensorgrade grade NOTEBOOK --assignment {args.name}")
+    return 0
+
+
 def _isolation_refused(config: CourseConfig) -> bool:
     """Before grading: stop where isolation is weak (unless allowed), else say loudly that it is weak."""
     from .sandbox.limits import isolation
@@ -123,6 +137,9 @@ def parser() -> argparse.ArgumentParser:
     a.set_defaults(run=_autograde)
     sub.add_parser("demo", help="release, submit, autograde, feedback and export on built-in data").set_defaults(
         run=_demo)
+    n = sub.add_parser("new-assignment", help="scaffold an assignment (folder, solution, config entry) and release it")
+    n.add_argument("name", help="the new assignment's id, e.g. part3_cnn")
+    n.set_defaults(run=_new_assignment)
     s = sub.add_parser("build-solutions", help="write the complete solution notebooks")
     s.add_argument("--out", default="build/solutions", help="folder to write them to")
     s.set_defaults(run=_build_solutions)

@@ -8,8 +8,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = PROJECT_ROOT / "course_config.py"
+from .paths import DEFAULT_CONFIG, data_cache, grading_secret
+
 DATASETS = ("MNIST", "FashionMNIST")
 DATA_SOURCES = ("torchvision", "offline", "auto")
 
@@ -154,14 +154,14 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
     m = _module(path)
     data_root = getattr(m, "DATA_ROOT", None)
     if data_root is None:
-        root = PROJECT_ROOT / ".cache" / "data"
+        root = data_cache()
     elif isinstance(data_root, (str, os.PathLike)):
         root = (path.parent / data_root).resolve()
     else:
         raise ConfigError(f"course_config.py: DATA_ROOT must be a path or None, not {data_root!r}")
     secret_file = getattr(m, "GRADING_SECRET_FILE", None)
     if secret_file is None:
-        secret_path = PROJECT_ROOT / ".cache" / "grading-secret"
+        secret_path = grading_secret()
     elif isinstance(secret_file, (str, os.PathLike)):
         secret_path = (path.parent / secret_file).resolve()
     else:

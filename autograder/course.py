@@ -17,6 +17,7 @@ from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 from traitlets.config import Config
 
+from . import nbgrader_cells
 from .batch import grade_many
 from .calibration import check_calibrated
 from .config import CourseConfig
@@ -98,8 +99,7 @@ def _record_isolation(course_root: Path, course_id: str, assignment: str, studen
 
 def _first_answer(nb) -> str | None:
     """The grade id of the notebook's first solution cell (nbgrader keeps a comment for each)."""
-    return next((c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")), None)
+    return next((nbgrader_cells.grade_id(c) for c in nb.cells if nbgrader_cells.is_solution(c)), None)
 
 
 def autograde_course(assignment: str, course_root: Path, config: CourseConfig,

@@ -6,47 +6,19 @@ a notebook that never finishes, a file that is not JSON) -> autograde -> feedbac
 """
 from __future__ import annotations
 
+import importlib
 import shutil
 import time
 from pathlib import Path
 
 import nbformat
 
+from . import assignments, nbgrader_cells
 from .authoring.build import solution_notebook
-from .config import PROJECT_ROOT, CourseConfig
+from .config import CourseConfig
+from .paths import PROJECT_ROOT
 from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
 
-WRONG = {
-    "part1_regression": {
-        "sum_not_mean": ("loss_fn", "def loss_fn(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).sum()\n"),
-        "no_zero_grad": ("training_loop", '''def training_loop(n_epochs, learning_rate, params, x, y):
-    for epoch in range(1, n_epochs + 1):
-        w, b = params
-        loss = loss_fn(model(x, w, b), y)
-        loss.backward()
-        with torch.no_grad():
-            params -= learning_rate * params.grad
-    return params
-'''),
-    },
-    "part2_mnist": {
-        "swapped_mean_std": ("normalize", '''def normalize(images, mean, std):
-    mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
-    std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
-    return (images - std) / mean
-'''),
-        "softmax_logits": ("MNISTModel", '''class MNISTModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 512)
-        self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(512, 10)
-
-    def forward(self, x):
-        return torch.softmax(self.fc2(self.relu(self.fc1(x.reshape(x.shape[0], -1)))), dim=1)
-'''),
-    },
-}
 NEVER_FINISHES = "while True:\n    pass\n"
 
 
@@ -54,11 +26,10 @@ def _submissions(config: CourseConfig, assignment: str) -> dict[str, str | None]
     """Student id -> notebook text (None: a file that is not JSON)."""
     reference = solution_notebook(config, assignment)
     result: dict[str, str | None] = {"reference": nbformat.writes(reference)}
-    for student, (function, source) in WRONG[assignment].items():
+    known_wrong = getattr(importlib.import_module(f"{assignments.__name__}.{assignment}"), "KNOWN_WRONG", {})
+    for student, (function, source) in known_wrong.items():
         nb = solution_notebook(config, assignment)
-        for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == function:
-                cell.source = source
+        nbgrader_cells.find(nb.cells, function).source = source
         result[student] = nbformat.writes(nb)
     stuck = solution_notebook(config, assignment)
     stuck.cells.insert(2, nbformat.v4.new_code_cell(NEVER_FINISHES))

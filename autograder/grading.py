@@ -7,7 +7,6 @@ Nothing in this process runs student code or unpickles what it produced.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import tempfile
@@ -19,16 +18,16 @@ import nbformat
 import torch
 from safetensors.torch import save_file
 
-from . import paths
+from . import assignments, nbgrader_cells, paths
 from .calibration import check_calibrated
 from .config import CourseConfig
-from .judge import INTERNAL_ERROR, run_suite
-from .judging import load_evidence
+from .evidence import load_evidence
 from .results import CheckResult, GradeReport
 from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits
 from .seeds import course_secret, derived_seed, submission_seed
 from .submission import Program, SubmissionError, build_program, read_notebook
+from .suite import INTERNAL_ERROR, run_suite
 
 # pytest keeps process-wide state: one suite runs at a time, while sandboxes of other
 # submissions keep running in parallel (autograder.batch).
@@ -37,7 +36,7 @@ _JUDGE_LOCK = threading.Lock()
 
 def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
     """The grader's inputs for one submission of `assignment`, from the submission's seed."""
-    return importlib.import_module(f"autograder.inputs.{assignment}").make_inputs(config, seed)
+    return assignments.module(assignment, "inputs").make_inputs(config, seed)
 
 
 def seed_of(program: Program, assignment: str, config: CourseConfig, student: str = "") -> int:
@@ -85,7 +84,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
                       "inputs": str(workdir / "inputs.safetensors")}
         run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels)
-        evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
+        evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names)
         with _JUDGE_LOCK:
             verdicts = run_suite(assignment, evidence, inputs, config)
     finally:
@@ -104,12 +103,9 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
 
 
 def _probe_label(release, grade_id: str) -> str:
-    for cell in release.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade_id") == grade_id:
-            first = cell.source.splitlines()[0] if cell.source else grade_id
-            return first.split("Auto-graded when you submit: ")[-1].split(",")[0].strip('"')
-    return grade_id
+    """What the graded cell `grade_id` of the trusted release grades ("validate"), for messages."""
+    cell = nbgrader_cells.find(release.cells, grade_id)
+    return (nbgrader_cells.label(cell) if cell is not None else None) or grade_id
 
 
 def _child_keys(inputs: dict) -> set[str]:

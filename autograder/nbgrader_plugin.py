@@ -16,6 +16,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from . import nbgrader_cells
 from .config import load_config
 from .grading import grade_notebook
 from .paths import release_notebook
@@ -81,9 +82,8 @@ class GradeInSandbox(NbGraderPreprocessor):
         groups = report.by_grade_id()
         notes = report.notes + ([report.isolation_note] if report.isolation_note else [])
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-                checks = groups.get(meta.get("grade_id"), [])
+            if cell.cell_type == "code" and nbgrader_cells.is_grade(cell) and not nbgrader_cells.is_solution(cell):
+                checks = groups.get(nbgrader_cells.grade_id(cell), [])
                 cell.outputs = report_outputs(checks, notes)
                 cell.execution_count = None
                 notes = []  # submission-wide notes appear once, in the first graded cell

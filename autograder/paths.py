@@ -1,16 +1,17 @@
-"""The one module that knows where things live: caches, the course layout, results."""
+"""The one module that knows where things live: the project, caches, the course layout, results.
+
+The sandbox child imports it too: it imports nothing of the kit.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .config import PROJECT_ROOT
-
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = PROJECT_ROOT / "source"
 RELEASE_DIR = PROJECT_ROOT / "release"
 SOLUTIONS_DIR = PROJECT_ROOT / "solutions"
-SUITES_DIR = PROJECT_ROOT / "autograder" / "suites"
-TESTS_DIR = PROJECT_ROOT / "tests"
+DEFAULT_CONFIG = PROJECT_ROOT / "course_config.py"
 
 
 def cache_dir() -> Path:
@@ -33,9 +34,9 @@ def release_notebook(assignment: str, notebook: str) -> Path:
     return RELEASE_DIR / assignment / notebook
 
 
-def solution_notebook(assignment: str, notebook: str) -> Path:
-    """The complete notebook a perfect student would submit."""
-    return SOLUTIONS_DIR / "notebooks" / assignment / notebook
+def grading_secret() -> Path:
+    """Where the course's grading secret lives unless course_config.py names a file."""
+    return cache_dir() / "grading-secret"
 
 
 class CourseLayout:

@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+from . import nbgrader_cells
+
 MAX_NOTEBOOK_MB = 100
 
 
@@ -80,25 +82,6 @@ def _repair(data: dict) -> int:
     return dropped
 
 
-def _metadata(cell: NotebookNode) -> dict:
-    meta = cell.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
-def _role(cell: NotebookNode) -> str | None:
-    tensorgrade = _metadata(cell).get("tensorgrade")
-    return tensorgrade.get("role") if isinstance(tensorgrade, dict) else None
-
-
-def _nbgrader(cell: NotebookNode) -> dict:
-    meta = _metadata(cell).get("nbgrader")
-    if not isinstance(meta, dict):
-        return {}
-    if not isinstance(meta.get("grade_id", ""), str):  # hand-edited: a list, a number...
-        meta = {**meta, "grade_id": str(meta["grade_id"])}
-    return meta
-
-
 def defined_names(source: str) -> list[str]:
     """Top-level functions and classes a cell defines (by regex where it does not parse)."""
     try:
@@ -114,17 +97,17 @@ class Program:
 
     cells: list[dict] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
-    cell_defines: dict[int, str] = field(default_factory=dict)
+    cell_names: dict[int, list[str]] = field(default_factory=dict)  # what each student cell defines
     notes: list[str] = field(default_factory=list)
 
 
 def build_program(student: NotebookNode, release: NotebookNode) -> Program:
     """Setup cells from the release, then the student's unlocked code cells in order."""
     program = Program()
-    locked_sources = {c.source for c in release.cells if _nbgrader(c).get("locked")}
-    graded_functions = [_nbgrader(c)["grade_id"] for c in release.cells if _role(c) == "solution"]
+    locked_sources = {c.source for c in release.cells if nbgrader_cells.is_locked(c)}
+    graded_functions = [nbgrader_cells.grade_id(c) for c in nbgrader_cells.with_role(release.cells, "solution")]
     for i, cell in enumerate(release.cells):
-        if _role(cell) == "setup":
+        if nbgrader_cells.role(cell) == "setup":
             index = -(i + 1)  # negative: not a cell of the student's notebook
             program.cells.append({"index": index, "source": cell.source})
             program.labels[f"cell:{index}"] = "the notebook's given setup cell"
@@ -133,7 +116,7 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
     for number, cell in enumerate(student.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
-        meta = _nbgrader(cell)
+        meta = nbgrader_cells.nbgrader(cell)
         source = cell.get("source") or ""
         source = "".join(source) if isinstance(source, list) else str(source)
         if meta.get("locked") or meta.get("grade") and not meta.get("solution"):
@@ -145,8 +128,8 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         names = defined_names(source)
         all_names.update(names)
         program.cells.append({"index": number, "source": source})
-        for name in names:
-            program.cell_defines.setdefault(number, name)
+        if names:
+            program.cell_names[number] = names
         label = f"cell {number}" + (f" ({', '.join(names)})" if names else "")
         program.labels[f"cell:{number}"] = label
     ours = seen_solution_ids & set(graded_functions)

@@ -20,11 +20,12 @@ import time
 import torch
 
 from autograder.calibration import DOC, STORE, Calibration, markdown, store_calibration, threshold_from, training_data
-from autograder.config import DEFAULT_CONFIG, PROJECT_ROOT, load_config
-from autograder.inputs.part2_mnist import make_inputs
-from autograder.probes.part2_mnist import probe_mnist_accuracy
+from autograder.config import DEFAULT_CONFIG, load_config
+from autograder.paths import PROJECT_ROOT
+from autograder.assignments.part2_mnist.checks import TRAINED_LAYERS, accuracy_of
+from autograder.assignments.part2_mnist.inputs import make_inputs
+from autograder.assignments.part2_mnist.probes import probe_mnist_accuracy
 from autograder.sandbox.recorder import Recorder
-from autograder.suites.test_part2_mnist import TRAINED_LAYERS, accuracy_of
 from solutions import part2_mnist as ref
 
 DEFAULT_SEEDS = 100

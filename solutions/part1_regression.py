@@ -122,3 +122,31 @@ class NeuralNetwork(nn.Module):
         x = self.relu(self.fc1(x))
         x = self.relu(self.fc2(x))
         return self.out(x)
+
+
+# Model answers of the free-response cells, for whoever grades them in formgrader: the source
+# notebook holds them, the release never does (nbgrader replaces them).
+ANSWERS = {
+    "answer_argmax_dims": """
+        `scores.argmax(dim=1)` has shape `[N]`: dimension 1 (the classes) is reduced away.
+        Entry `i` is the index of the largest score in row `i`, i.e. the class the model
+        predicts for sample `i`.
+    """,
+    "answer_no_grad_in_place": """
+        Inside `no_grad` the update is not recorded in the graph: it is bookkeeping, not part
+        of the model, and an in-place change of a leaf that requires grad is an error under
+        autograd. In place keeps `params` the same leaf tensor, so it still requires grad,
+        still accumulates `.grad`, and every reference to it (an optimizer, the caller) sees
+        the new values. `params = params - lr * grad` would make a new non-leaf tensor.
+    """,
+    "answer_call_vs_forward": """
+        `model(x)` goes through `nn.Module.__call__`, which runs the registered hooks (as the
+        demo shows) and other bookkeeping around `forward`. Calling `forward` directly skips
+        them silently.
+    """,
+    "answer_parameter_vs_hyperparameter": """
+        Parameters (`w`, `b`, the weights of each `nn.Linear`) are learned: the optimizer
+        changes them from their gradients. Hyperparameters (learning rate, number of epochs,
+        layer widths) are chosen by us before training and stay fixed while it runs.
+    """,
+}

@@ -129,3 +129,19 @@ def shift_pixels(t, shift=3):
     t: tensor [C, H, W] or [N, C, H, W]; only the last two dims (H, W) move.
     """
     return torch.roll(t, shifts=(shift, shift), dims=(-2, -1))
+
+
+# Model answers of the free-response cells, for whoever grades them in formgrader: the source
+# notebook holds them, the release never does (nbgrader replaces them).
+ANSWERS = {
+    "answer_shifted_digits": """
+        The MLP ties each weight to one pixel position, so it is not translation invariant.
+        Augment the training data with random shifts (e.g. `transforms.RandomAffine`), or use
+        a convolutional network, whose shared filters and pooling tolerate shifts.
+    """,
+    "answer_evaluation_loop": """
+        It measures accuracy on the data the model was trained on, which overestimates how it
+        does on new digits; evaluation must loop over held-out data (the validation or test
+        loader), in eval mode and under `torch.no_grad()`.
+    """,
+}

@@ -14,7 +14,7 @@ from autograder.authoring.build import solution_notebook
 from autograder.config import CourseConfig, load_config
 from autograder.results import GradeReport
 
-ASSIGNMENTS = ("part1_regression", "part2_mnist")
+ASSIGNMENTS = tuple(load_config().assignments)  # found from course_config.py, as the kit finds them
 
 
 @functools.lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import grade_many
-from autograder.config import PROJECT_ROOT
+from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
 from tests.helpers import solution, test_config, write
 from tests.hostile.corpus import ALL, CASES, ORPHAN_MARKER, SECRET_NAME, SECRET_VALUE, Case
@@ -230,7 +230,7 @@ def test_the_result_channel_charges_the_running_check_with_any_forgery(tmp_path,
 def test_the_guard_undoes_patches_of_libraries_builtins_and_the_grader():
     script = """
 import builtins, gc, importlib, torch
-probes = importlib.import_module("autograder.probes.part1_regression")
+probes = importlib.import_module("autograder.assignments.part1_regression.probes")
 from autograder.sandbox.child import hide_grader_modules
 from autograder.sandbox.guard import Guard
 from autograder.sandbox.recorder import Recorder
@@ -249,7 +249,7 @@ guard.heal()
 assert (torch.equal, builtins.isinstance, torch.nn.Module.parameters, probes.lent, Recorder.note.__code__) == originals
 assert "equal" not in vars(torch.Tensor)
 try:
-    import autograder.judging
+    import autograder.expect
 except ImportError as err:
     assert "part of the grader" in str(err)
 else:
@@ -264,8 +264,10 @@ def test_everything_of_the_project_but_the_grader_runtime_is_hidden_from_student
     from autograder.sandbox.namespaces import grader_files, runtime_paths
 
     seen = {p.relative_to(PROJECT_ROOT).as_posix() for p in grader_files()}
-    for name in ("solutions", "tests", "source", ".git", "autograder/suites", "course_config.py"):
+    for name in ("solutions", "tests", "source", ".git", "course_config.py", "autograder/grading.py",
+                 "autograder/suite.py"):
         assert not any(s == name or s.startswith(name + "/") for s in seen), name
+    assert not any(s.endswith("/checks.py") for s in seen)
     assert "autograder/sandbox/child.py" in seen
     runtime = [Path(os.path.realpath(p)) for p in runtime_paths()]
     assert not any(PROJECT_ROOT == p or PROJECT_ROOT.is_relative_to(p) for p in runtime)

@@ -10,9 +10,9 @@ import torch
 
 from autograder.batch import grade_many
 from autograder.config import load_config
-from autograder.inputs import part1_regression as part1
-from autograder.inputs import part2_mnist as part2
-from autograder.probes.common import lent
+from autograder.assignments.part1_regression import inputs as part1
+from autograder.assignments.part2_mnist import inputs as part2
+from autograder.assignments.probing import lent
 from solutions import part1_regression as ref
 from solutions import part2_mnist as ref2
 from tests.helpers import ASSIGNMENTS, solution, write

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import paths
+from autograder import assignments, paths
 from autograder.batch import grade_many
-from autograder.config import DEFAULT_CONFIG, PROJECT_ROOT, ConfigError, load_config
+from autograder.config import DEFAULT_CONFIG, ConfigError, load_config
+from autograder.paths import PROJECT_ROOT
 from autograder.grading import grade_notebook
 from autograder.results import CheckResult, GradeReport
 from autograder.sandbox.limits import Isolation, isolation, isolation_mode
@@ -90,22 +91,23 @@ def predict_classes(scores):
 '''
 
 
-def test_the_rule_admits_the_childs_grader_modules_and_never_the_suites_solutions_or_tests():
+def test_the_rule_admits_the_childs_grader_modules_and_never_the_hidden_checks_solutions_or_tests():
     seen = {p.relative_to(PROJECT_ROOT).as_posix() for p in grader_files()}
-    assert {"autograder/sandbox/child.py", "autograder/probes/common.py", "autograder/inputs/part1_regression.py"} \
-        <= seen
-    for secret in ("autograder/suites/test_part1_regression.py", "autograder/suites/conftest.py",
+    assert {"autograder/sandbox/child.py", "autograder/assignments/probing.py",
+            "autograder/assignments/part1_regression/inputs.py", "autograder/assignments/part2_mnist/probes.py"} <= seen
+    for secret in ("autograder/assignments/part1_regression/checks.py", "autograder/assignments/part2_mnist/checks.py",
+                   "autograder/assignments/pytest.ini", "autograder/assignments/new_one/checks.py",
                    "solutions/part1_regression.py", "tests/helpers.py", "source/part1_regression/part1_regression.ipynb",
-                   "course_config.py", "autograder/judge.py", "autograder/grading.py", "autograder/authoring/build.py",
+                   "course_config.py", "autograder/suite.py", "autograder/grading.py", "autograder/authoring/build.py",
                    ".cache/grading-secret"):
         assert not child_may_see(secret), secret
-    assert not any(s.startswith("autograder/suites/") for s in seen)
+    assert not any(s.endswith("/checks.py") for s in seen)
 
 
 def test_the_zygote_preloads_only_modules_whose_sources_the_child_may_see():
     """The rule and what the child runs agree: every grader module the zygote loads has its source in the root."""
-    script = ("import importlib, pkgutil, sys\nfrom autograder import probes\nfrom autograder.sandbox import child\n"
-              "for i in pkgutil.iter_modules(probes.__path__): importlib.import_module(f'autograder.probes.{i.name}')\n"
+    script = ("import sys\nfrom autograder import assignments\nfrom autograder.sandbox import child\n"
+              "for name in assignments.names(): assignments.module(name, 'probes')\n"
               "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'autograder'))")
     done = subprocess.run([sys.executable, "-I", "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           timeout=120, check=True)
@@ -115,7 +117,8 @@ def test_the_zygote_preloads_only_modules_whose_sources_the_child_may_see():
 
 def test_the_expected_root_has_no_host_places_beyond_the_interpreters_path():
     listings = expected_listings()
-    assert "suites" not in (listings.get(str(PROJECT_ROOT / "autograder")) or [])
+    for name in assignments.names():
+        assert "checks.py" not in (listings.get(str(assignments.folder(name))) or [])
     assert not {"solutions", "tests", "source", ".git", "course_config.py", ".cache"} \
         & set(listings.get(str(PROJECT_ROOT)) or [])
     assert set(listings["/"]) >= {"dev", "etc", "proc", "tmp"}

@@ -1,7 +1,7 @@
 """Pure grading logic: comparisons, evidence, messages, reports and programs (no sandbox)."""
 from __future__ import annotations
 
-import importlib
+
 import json
 import sys
 import threading
@@ -11,10 +11,12 @@ import nbformat
 import pytest
 import torch
 
+from autograder import assignments
 from autograder.config import load_config
-from autograder.inputs import part1_regression as part1_inputs
-from autograder.judge import Verdict, gated, run_suite
-from autograder.judging import CheckFailed, Evidence, ProbeEvidence, expect_close, expect_equal, raised_message
+from autograder.assignments.part1_regression import inputs as part1_inputs
+from autograder.suite import Verdict, gated, run_suite
+from autograder.evidence import Evidence, ProbeEvidence, raised_message
+from autograder.expect import CheckFailed, expect_close, expect_equal
 from autograder.results import CheckResult, GradeReport
 from autograder.submission import SubmissionError, build_program, read_notebook
 
@@ -59,9 +61,8 @@ def test_evidence_of_a_lost_probe_explains_the_limit():
 
 def test_evidence_of_a_missing_function_names_its_failed_cell():
     probe = ProbeEvidence("test_x", "normalize", {"_missing": "normalize"})
-    cells = {7: {"ok": False, "error": "SyntaxError", "message": "invalid syntax", "where": "cell 7, line 3",
-                 "defines": "normalize"}}
-    evidence = Evidence({"test_x": probe}, {}, {}, cells)
+    cells = {7: {"ok": False, "error": "SyntaxError", "message": "invalid syntax", "where": "cell 7, line 3"}}
+    evidence = Evidence({"test_x": probe}, {}, {}, cells, {7: ["normalize"]})
     with pytest.raises(CheckFailed, match="does not define normalize because its cell failed"):
         evidence.probe("test_x")
 
@@ -116,7 +117,7 @@ def test_program_takes_setup_from_release_and_skips_locked_student_cells():
     program = build_program(student, release)
     assert [c["source"] for c in program.cells] == ["import torch", "def f():\n    return 1",
                                                     "def helper():\n    return 2"]
-    assert program.cell_defines == {2: "f", 4: "helper"}
+    assert program.cell_names == {2: ["f"], 4: ["helper"]}
     assert program.notes == []
 
 
@@ -179,7 +180,7 @@ def test_a_check_requiring_a_check_that_never_ran_fails():
 
 @pytest.mark.parametrize("assignment", ["part1_regression", "part2_mnist"])
 def test_every_required_check_is_a_configured_check(assignment):
-    suite = importlib.import_module(f"autograder.suites.test_{assignment}")
+    suite = assignments.module(assignment, "checks")
     checks = load_config().assignment(assignment).check_points
     for name, fn in vars(suite).items():
         for mark in getattr(fn, "pytestmark", []):

@@ -12,9 +12,10 @@ import nbformat
 import pytest
 
 from autograder import paths
-from autograder.authoring.build import EXTRA_FILES, source_notebook, write_solution_notebooks
+from autograder.authoring.build import extra_files, source_notebook, write_solution_notebooks
 from autograder.authoring.cells import BEGIN, END
-from autograder.config import PROJECT_ROOT, load_config
+from autograder.config import load_config
+from autograder.paths import PROJECT_ROOT
 from tests.helpers import ASSIGNMENTS
 from tests.notebook_runner import execute
 
@@ -39,7 +40,7 @@ def test_committed_source_is_what_solutions_and_course_config_generate(assignmen
     built = nbformat.writes(source_notebook(CONFIG, assignment)) + "\n"
     assert _notebook_path(paths.SOURCE_DIR, assignment).read_text() == built, \
         "source/ drifted from solutions/ or course_config.py: run `make source release`"
-    for origin, name in EXTRA_FILES.get(assignment, []):
+    for origin, name in extra_files(assignment):
         assert (paths.SOURCE_DIR / assignment / name).read_bytes() == origin.read_bytes(), name
 
 

@@ -1,31 +1,37 @@
 """Build source notebooks from solutions/, release them with nbgrader, and make solution notebooks."""
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from .. import data, paths
-from ..config import CourseConfig, PROJECT_ROOT
-from . import part1_regression, part2_mnist
+from .. import assignments, nbgrader_cells, paths
+from ..config import CourseConfig
+from ..paths import PROJECT_ROOT
 from .cells import reference_source
 
-# Files shipped beside a notebook, by assignment: (source in the kit, name in the assignment folder).
-EXTRA_FILES = {"part2_mnist": [(Path(data.__file__), "course_data.py")]}
+
+def extra_files(assignment: str) -> list[tuple[Path, str]]:
+    """Files shipped beside the assignment's notebook: (source in the kit, name in the assignment folder),
+    from its notebook.py's EXTRA_FILES."""
+    return list(getattr(assignments.module(assignment, "notebook"), "EXTRA_FILES", []))
+
+
+def reference_module(assignment: str) -> ModuleType:
+    """The assignment's reference implementation: solutions/<assignment>.py."""
+    return importlib.import_module(f"solutions.{assignment}")
 
 
 def source_notebook(config: CourseConfig, assignment: str) -> NotebookNode:
     """The nbgrader source notebook of `assignment`, generated from solutions/ and course_config.py."""
-    spec = config.assignment(assignment)
-    if assignment == "part1_regression":
-        return part1_regression.build(spec)
-    if assignment == "part2_mnist":
-        return part2_mnist.build(spec, config)
-    raise KeyError(f"no notebook builder for {assignment}")
+    return assignments.module(assignment, "notebook").build(config.assignment(assignment), config)
 
 
 def write_notebook(nb: NotebookNode, path: Path) -> None:
@@ -41,7 +47,7 @@ def build_source(config: CourseConfig) -> list[Path]:
         target = paths.source_notebook(name, spec.notebook)
         write_notebook(source_notebook(config, name), target)
         written.append(target)
-        for origin, filename in EXTRA_FILES.get(name, []):
+        for origin, filename in extra_files(name):
             shutil.copyfile(origin, target.parent / filename)
             written.append(target.parent / filename)
     return written
@@ -57,8 +63,6 @@ def release(config: CourseConfig, course_root: Path = PROJECT_ROOT) -> None:
 
 
 def _tool_env() -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
@@ -68,17 +72,14 @@ def solution_notebook(config: CourseConfig, assignment: str) -> NotebookNode:
     """The release notebook as a perfect student would submit it: every stub and answer filled in."""
     spec = config.assignment(assignment)
     source = source_notebook(config, assignment)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("tensorgrade", {}).get("role") == "answer"}
-    module = {"part1_regression": "solutions.part1_regression", "part2_mnist": "solutions.part2_mnist"}[assignment]
-    reference = __import__(module, fromlist=["_"])
+    answers = {nbgrader_cells.grade_id(c): c.source for c in nbgrader_cells.with_role(source.cells, "answer")}
+    reference = reference_module(assignment)
     nb = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
-            cell.source = reference_source(reference, meta["grade_id"], marked=False)
-        elif meta.get("solution") and meta.get("grade_id") in answers:
-            cell.source = answers[meta["grade_id"]]
+        if nbgrader_cells.is_solution(cell) and cell.cell_type == "code":
+            cell.source = reference_source(reference, nbgrader_cells.grade_id(cell), marked=False)
+        elif nbgrader_cells.is_solution(cell) and nbgrader_cells.grade_id(cell) in answers:
+            cell.source = answers[nbgrader_cells.grade_id(cell)]
     return nb
 
 
@@ -88,7 +89,7 @@ def write_solution_notebooks(config: CourseConfig, out: Path) -> list[Path]:
     for name, spec in config.assignments.items():
         target = Path(out) / name / spec.notebook
         write_notebook(solution_notebook(config, name), target)
-        for _, filename in EXTRA_FILES.get(name, []):
+        for _, filename in extra_files(name):
             shutil.copyfile(paths.RELEASE_DIR / name / filename, target.parent / filename)
         written.append(target)
     return written

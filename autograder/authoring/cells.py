@@ -1,6 +1,6 @@
 """Cell constructors for nbgrader source notebooks, and the solution-region wrapper.
 
-Roles (kept in cell metadata under "tensorgrade"):
+Roles (kept in cell metadata under "tensorgrade", read and written by autograder.nbgrader_cells):
   setup     locked code run before the student's cells at grading time (imports only);
   solution  the student's code: the reference between nbgrader's solution markers;
   check     a visible, locked test a student can run;
@@ -18,21 +18,15 @@ from types import ModuleType
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+from .. import nbgrader_cells
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
-def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
-    if points is not None:
-        meta["points"] = points
-    return meta
-
-
 def _code(source: str, grade_id: str, role: str, **flags) -> NotebookNode:
     cell = nbformat.v4.new_code_cell(textwrap.dedent(source).strip("\n"))
-    cell.metadata = {"nbgrader": _nbgrader(grade_id, **flags), "tensorgrade": {"role": role}}
+    cell.metadata = nbgrader_cells.make(grade_id, role, **flags)
     return cell
 
 
@@ -62,14 +56,13 @@ def graded(grade_id: str, checks: dict[str, float], graded_name: str) -> Noteboo
     listing = "\n".join(f"# {name}: {pts:g}" for name, pts in checks.items())
     source = (f'"""Auto-graded when you submit: {graded_name}, {total:g} points."""\n'
               f"{BEGIN_HIDDEN}\n# tensorgrade hidden checks (points):\n{listing}\n{END_HIDDEN}")
-    return _code(source, grade_id, "graded", grade=True, solution=False, locked=True, points=total)
+    return _code(source, grade_id, "graded", grade=True, solution=False, locked=True, points=total, label=graded_name)
 
 
 def answer(grade_id: str, points: float, model_answer: str) -> NotebookNode:
     """A free-response cell for formgrader; the source holds the model answer for TAs."""
     cell = nbformat.v4.new_markdown_cell(inspect.cleandoc(model_answer))
-    cell.metadata = {"nbgrader": _nbgrader(grade_id, grade=True, solution=True, locked=False, points=points),
-                     "tensorgrade": {"role": "answer"}}
+    cell.metadata = nbgrader_cells.make(grade_id, "answer", grade=True, solution=True, locked=False, points=points)
     return cell
 
 

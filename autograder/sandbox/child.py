@@ -8,7 +8,6 @@ holds no descriptor of any folder the trusted process reads.
 """
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -16,11 +15,12 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from .. import assignments
 from . import namespaces
 
 STUDENT_OUTPUT_LIMIT = 64 * 1024
-# The grader's packages student code cannot import (of their files, the child's root holds the sandbox's and
-# the probes' sources only, for tracebacks).
+# The grader's packages student code cannot import (of their files, the child's root holds those
+# namespaces.child_may_see admits only, for tracebacks).
 PRIVATE_MODULES = ("autograder", "solutions", "course_config")
 
 
@@ -232,7 +232,7 @@ def run(spec_path: str, status_fd: int) -> NoReturn:
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     inputs = load_file(spec["inputs"])
-    probes = importlib.import_module(f"autograder.probes.{spec['assignment']}").PROBES
+    probes = assignments.module(spec["assignment"], "probes").PROBES
     isolate(spec)
     guard = Guard(hide_grader_modules().values())
     child = Child(spec, channel, guard)

@@ -27,7 +27,6 @@ from .limits import Limits, ProcessCgroup, isolation, nproc_limit
 from .namespaces import released_files
 from .zygote import ZygoteChild, run_request, shared_zygote
 
-LOG_TAIL = 4000
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
 MAX_HEADER = 512
 FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
@@ -48,9 +47,6 @@ class SandboxRun:
     finished: set[str] = field(default_factory=set)
     lost: dict[str, str] = field(default_factory=dict)
     isolation: str = ""
-    restarts: int = 0
-    log_tail: str = ""
-    sandbox_failed: bool = False
 
 
 @dataclass
@@ -235,7 +231,6 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
                 with open(log_path, "ab") as log:
                     proc = shared_zygote(zygote_environment()).spawn(request, write_end, log.fileno())
             except OSError:
-                run.sandbox_failed = True
                 for p in probes:
                     run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
                 break
@@ -265,7 +260,6 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
         if not probes:
             break
         if not outcome.began:
-            run.sandbox_failed = True
             for p in probes:
                 run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
             break
@@ -277,8 +271,6 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             for p in probes:
                 run.lost.setdefault(f"probe:{p}", why)
             break
-        run.restarts += 1
-    run.log_tail = log_path.read_bytes()[-LOG_TAIL:].decode("utf-8", "replace") if log_path.exists() else ""
     return run
 
 

@@ -37,16 +37,14 @@ from pathlib import Path
 
 from ..config import CourseConfig
 from ..results import WEAK_ISOLATION
+from .namespaces import NOBODY, unshare_options
 
 MIB = 1024 * 1024
-BASE_FLAGS = ["--mount", "--net", "--pid", "--uts", "--ipc", "--fork", "--kill-child", "--mount-proc"]
-USER_FLAGS = ["--user", "--map-root-user"]
 CGROUP_V1 = Path("/sys/fs/cgroup")
 CGROUP_V2_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 # Slack of the memory cgroup over RLIMIT_DATA: the tmpfs files (charged as shared memory),
 # page cache and the interpreter's code.
 MEMORY_SLACK_MB = 512
-NOBODY = 65534  # the uid of the child in mode "root"
 CPU_PERIOD_US = 100_000
 CPU_CORES = 1  # each child's whole tree together gets at most this many cores
 CONTROLLERS = ("memory", "pids", "cpu")
@@ -83,11 +81,11 @@ def isolation_mode() -> str:
     exe = shutil.which("unshare")
     if exe is None or os.environ.get("TENSORGRADE_NO_NAMESPACES"):
         return ""
-    modes = [("user", USER_FLAGS + BASE_FLAGS)]
+    modes = ["user"]
     if os.geteuid() == 0 and not os.environ.get("TENSORGRADE_USER_NAMESPACE"):
-        modes.insert(0, ("root", BASE_FLAGS))
-    for mode, flags in modes:
-        if subprocess.run([exe, *flags, "true"], capture_output=True, timeout=30).returncode == 0:
+        modes.insert(0, "root")
+    for mode in modes:
+        if subprocess.run([exe, *unshare_options(mode), "true"], capture_output=True, timeout=30).returncode == 0:
             return mode
     return ""
 
@@ -205,11 +203,8 @@ class ProcessCgroup:
     apply), or one v2 cgroup with pids.max, memory.max and cpu.max. `controllers` names those made.
     """
 
-    def __init__(self, limits: Limits | int) -> None:
-        if isinstance(limits, int):  # the old signature: max_processes only
-            max_processes, memory_mb = limits, None
-        else:
-            max_processes, memory_mb = limits.max_processes, limits.memory_mb + 2 * limits.tmp_mb + MEMORY_SLACK_MB
+    def __init__(self, limits: Limits) -> None:
+        max_processes, memory_mb = limits.max_processes, limits.memory_mb + 2 * limits.tmp_mb + MEMORY_SLACK_MB
         self.paths: list[Path] = []
         self.memory: Path | None = None
         self.controllers: set[str] = set()
@@ -217,8 +212,7 @@ class ProcessCgroup:
         quota = str(CPU_CORES * CPU_PERIOD_US)
         v1 = {"pids": {"pids.max": str(max_processes)},
               "cpu": {"cpu.cfs_period_us": str(CPU_PERIOD_US), "cpu.cfs_quota_us": quota}}
-        if memory_mb:
-            v1["memory"] = {"memory.limit_in_bytes": str(memory_mb * MIB)}
+        v1["memory"] = {"memory.limit_in_bytes": str(memory_mb * MIB)}
         for controller, limit_files in v1.items():
             root = CGROUP_V1 / controller
             if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
@@ -235,15 +229,14 @@ class ProcessCgroup:
         if not self.paths:
             for root in CGROUP_V2_ROOTS:
                 if (root / "cgroup.controllers").exists() and os.access(root, os.W_OK):
-                    limits_v2 = {"pids.max": str(max_processes), "cpu.max": f"{quota} {CPU_PERIOD_US}"}
-                    if memory_mb:
-                        limits_v2["memory.max"] = str(memory_mb * MIB)
+                    limits_v2 = {"pids.max": str(max_processes), "cpu.max": f"{quota} {CPU_PERIOD_US}",
+                                 "memory.max": str(memory_mb * MIB)}
                     _delegate(root, root / "tensorgrade")
                     path = self._make(root / "tensorgrade" / name, limits_v2, optional={"memory.max", "cpu.max"})
                     if path:
                         self.memory = path if (path / "memory.max").exists() else None
                         self.controllers = {"pids"} | {c for c, f in (("memory", "memory.max"), ("cpu", "cpu.max"))
-                                                       if f in limits_v2 and (path / f).exists()}
+                                                       if (path / f).exists()}
                         break
 
     def _make(self, path: Path, limit_files: dict[str, str], optional: set[str] = frozenset()) -> Path | None:
@@ -355,11 +348,9 @@ def _owner(path: Path) -> int | None:
         return None
 
 
-def make_preexec(limits: Limits, cgroup_procs: list[str] | str | None, nproc: int | None):
+def make_preexec(limits: Limits, cgroup_procs: list[str], nproc: int | None):
     """A function the zygote's fork runs before anything else: a session of its own, the cgroups, the rlimits."""
-    if isinstance(cgroup_procs, str):
-        cgroup_procs = [cgroup_procs]
-    procs_files = list(cgroup_procs or [])
+    procs_files = list(cgroup_procs)
 
     def preexec() -> None:
         os.setsid()

@@ -7,7 +7,7 @@ on a tmpfs, then makes it its `/` with pivot_root(2) and detaches the host's:
   system        /usr and the /bin, /sbin, /lib* folders (or the merged-usr symlinks), read-only;
   /etc          generated: passwd and group (root, nobody), hosts, nsswitch.conf, plus ld.so.cache
                 and localtime from the host;
-  grader        the files `child_may_see` admits, one bind each (never the hidden suites);
+  grader        the files `child_may_see` admits, one bind each (never the hidden checks);
   work folder   /tmp/student, with the assignment's released files (not its notebook) read-only;
   /dev          null, zero, full, random, urandom and the fd symlinks; no terminal;
   /proc         fresh, of the child's own PID namespace;
@@ -19,15 +19,24 @@ Everything but /tmp and /dev/shm is then read-only.
 from __future__ import annotations
 
 import ctypes
+import functools
+import operator
 import os
 import platform
 import re
 import signal
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from ..assignments import HIDDEN
+from ..paths import PROJECT_ROOT
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
     0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
+# The namespaces every child gets, as unshare(2) flags and as util-linux unshare(1) options (which
+# limits.isolation_mode probes with); mode "user" adds a user namespace mapping the grader's user to root.
+NAMESPACES = {CLONE_NEWNS: "--mount", CLONE_NEWPID: "--pid", CLONE_NEWNET: "--net", CLONE_NEWUTS: "--uts",
+              CLONE_NEWIPC: "--ipc"}
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 MS_NOATIME, MS_NODIRATIME, MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 18, 1 << 21, 1 << 24
 MNT_DETACH = 2
@@ -38,12 +47,10 @@ MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec"
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "ppc64le": 203, "s390x": 217, "riscv64": 41}
 NOBODY = 65534
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# The project's files the child may see: what the zygote preloads for it (the sandbox, the probes, the
-# inputs module they take constants from, and the package modules those import). Never the hidden suites,
-# the authoring code, the trusted side's modules, solutions, source notebooks or tests.
-CHILD_GRADER_FILES = ("autograder/__init__.py", "autograder/config.py", "autograder/paths.py", "autograder/data.py",
-                      "autograder/sandbox/", "autograder/probes/", "autograder/inputs/")
+# The kit's child side: the sandbox and the assignments' folders (their probes, the inputs and keys these
+# import; their notebooks' text is released anyway). Never the trusted side's modules, solutions, source
+# notebooks or tests, and never an assignment's hidden checks (assignments.HIDDEN).
+CHILD_SIDE = ("autograder/__init__.py", "autograder/paths.py", "autograder/sandbox/", "autograder/assignments/")
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 ROOT_TMPFS = "size=16m,mode=0755"
@@ -89,6 +96,12 @@ def mounts() -> list[tuple[str, int]]:
 
 # ------------------------------------------------------------------ namespaces (the zygote's fork)
 
+def unshare_options(mode: str) -> list[str]:
+    """What enter_namespaces(mode) does, as options of util-linux unshare(1)."""
+    user = ["--user", "--map-root-user"] if mode == "user" else []
+    return [*user, *NAMESPACES.values(), "--fork", "--kill-child", "--mount-proc"]
+
+
 def enter_namespaces(mode: str) -> None:
     """New mount, PID, network, UTS and IPC namespaces (and a user one in mode "user").
 
@@ -99,7 +112,7 @@ def enter_namespaces(mode: str) -> None:
     if not mode:
         return
     uid, gid = os.getuid(), os.getgid()
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC
+    flags = functools.reduce(operator.or_, NAMESPACES)
     libc_call("unshare", flags | (CLONE_NEWUSER if mode == "user" else 0))
     if mode == "user":  # --map-root-user
         for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
@@ -123,9 +136,9 @@ def enter_namespaces(mode: str) -> None:
 
 def child_may_see(relative: str) -> bool:
     """The one rule for the project's own files: whether the child's root holds `relative` (a posix path
-    from the project's root). Only Python sources of the grader's child-side modules; never the suites."""
-    return (relative.endswith(".py") and relative.startswith(CHILD_GRADER_FILES)
-            and not relative.startswith("autograder/suites/"))
+    from the project's root). Python sources of the kit's child side, but never a hidden checks file."""
+    return (relative.endswith(".py") and relative.startswith(CHILD_SIDE)
+            and PurePosixPath(relative).name != HIDDEN)
 
 
 def grader_files(project: Path = PROJECT_ROOT) -> list[Path]:

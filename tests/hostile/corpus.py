@@ -28,7 +28,7 @@ from typing import Callable
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from autograder.config import PROJECT_ROOT
+from autograder.paths import PROJECT_ROOT
 from tests.helpers import release, solution
 
 P1, P2 = "part1_regression", "part2_mnist"
@@ -303,8 +303,8 @@ READ_HIDDEN = """
                     found.append(path)
             except OSError:
                 pass
-        for module in ("solutions.part1_regression", "autograder.suites.test_part1_regression",
-                       "autograder.judging", "autograder.sandbox.recorder"):
+        for module in ("solutions.part1_regression", "autograder.assignments.part1_regression.checks",
+                       "autograder.expect", "autograder.sandbox.recorder"):
             try:
                 __import__(module)
                 found.append(module)
@@ -316,7 +316,7 @@ READ_HIDDEN = """
 
 def _read_hidden() -> NotebookNode:
     secrets = [PROJECT_ROOT / p for p in (
-        "autograder/suites/test_part1_regression.py", "autograder/suites", "solutions/part1_regression.py",
+        "autograder/assignments/part1_regression/checks.py", "autograder/assignments/part2_mnist/checks.py", "solutions/part1_regression.py",
         "solutions", "source", "tests/helpers.py", "tests", ".git/HEAD", ".git", "build", "gradebook.db",
         "course_config.py", ".cache", "release/part1_regression/part1_regression.ipynb")]
     nb = wrap(P1, "model", before=READ_HIDDEN.replace("SECRETS", repr([str(p) for p in secrets])))
@@ -434,7 +434,7 @@ PATCH_KIT = """
     import gc, sys
     try:
         import autograder.sandbox.recorder as recorder_module  # refused while grading
-        import autograder.judging as judging
+        import autograder.expect as judging
         judging.expect = lambda *args, **kwargs: None
     except ImportError:
         pass

@@ -1,11 +1,12 @@
 """Inputs for part1_regression's probes: scores, lines, a small module and network weights."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 
-from ..config import CourseConfig
+if TYPE_CHECKING:  # the child imports this module, and never the config
+    from ...config import CourseConfig
 
 # Epoch counts at which training trajectories are compared with the reference. Adam's are the
 # epochs just after ReduceLROnPlateau's cuts (after epochs 12, 23, 34, see mse_with_flat_value):

@@ -7,10 +7,11 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from ..inputs.part2_mnist import (LOADER_SMALL_BATCH, LOOP_EPOCHS, PROBE_LR, VALIDATE_AFTER_SAMPLES,
+from .inputs import (LOADER_SMALL_BATCH, LOOP_EPOCHS, PROBE_LR, VALIDATE_AFTER_SAMPLES,
                                   loop_standins, normalized, probe_batches, probe_mlp)
-from ..sandbox.recorder import Recorder
-from .common import lent, record_gradient, student
+from ...sandbox.recorder import Recorder
+from . import keys
+from ..probing import lent, record_gradient, student
 
 
 def _params(net: nn.Module) -> torch.Tensor:
@@ -108,22 +109,23 @@ def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
 
 def probe_validate(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "validate", rec)
+    k = keys.VALIDATE
     net = probe_mlp(inputs)
-    rec.call("returned", f, net, probe_batches(inputs), nn.CrossEntropyLoss())
-    rec.output("params_after", _params(net))
+    rec.call(k.returned, f, net, probe_batches(inputs), nn.CrossEntropyLoss())
+    rec.output(k.params_after, _params(net))
     # Eval mode and grad mode are read off values, not off flags the student's code could reset:
     # each model below gives the plain model's result only when validate runs it correctly, and
     # the dropout model's output afterwards shows whether validate left it in train mode.
-    for key, options in (("train_mask", dict(train_mask=True)), ("grad_offset", dict(grad_offset=True)),
-                         ("offset_bias", dict(offset_bias=True))):
+    for key, options in ((k.train_mask, dict(train_mask=True)), (k.grad_offset, dict(grad_offset=True)),
+                         (k.offset_bias, dict(offset_bias=True))):
         model = probe_mlp(inputs, **options)
         model.train()
         rec.call(key, f, model, probe_batches(inputs), nn.CrossEntropyLoss())
-        if key == "train_mask":
-            rec.note("modules_in_eval_mode", sum(not m.training for m in model.modules()))
-            rec.output("mask_params_after", _params(model))
+        if key == k.train_mask:
+            rec.note(k.modules_in_eval_mode, sum(not m.training for m in model.modules()))
+            rec.output(k.mask_params_after, _params(model))
             with torch.no_grad():
-                rec.call("output_after", model, inputs["te_x"][:VALIDATE_AFTER_SAMPLES].clone())
+                rec.call(k.output_after, model, inputs["te_x"][:VALIDATE_AFTER_SAMPLES].clone())
 
 
 def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -170,15 +172,15 @@ def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
 
 
 PROBES = {
-    "test_compute_mean_std": probe_compute_mean_std,
-    "test_normalize": probe_normalize,
-    "test_make_transform": probe_make_transform,
-    "test_binary_cross_entropy": probe_binary_cross_entropy,
-    "test_mnist_model": probe_mnist_model,
-    "test_make_loaders": probe_make_loaders,
-    "test_train_epoch": probe_train_epoch,
-    "test_validate": probe_validate,
-    "test_training_loop": probe_training_loop,
-    "test_shift_pixels": probe_shift_pixels,
-    "test_mnist_accuracy": probe_mnist_accuracy,
+    keys.COMPUTE_MEAN_STD.grade_id: probe_compute_mean_std,
+    keys.NORMALIZE.grade_id: probe_normalize,
+    keys.MAKE_TRANSFORM.grade_id: probe_make_transform,
+    keys.BINARY_CROSS_ENTROPY.grade_id: probe_binary_cross_entropy,
+    keys.MNIST_MODEL.grade_id: probe_mnist_model,
+    keys.MAKE_LOADERS.grade_id: probe_make_loaders,
+    keys.TRAIN_EPOCH.grade_id: probe_train_epoch,
+    keys.VALIDATE.grade_id: probe_validate,
+    keys.TRAINING_LOOP.grade_id: probe_training_loop,
+    keys.SHIFT_PIXELS.grade_id: probe_shift_pixels,
+    keys.MNIST_ACCURACY.grade_id: probe_mnist_accuracy,
 }

@@ -1,4 +1,4 @@
-"""What the hidden suites judge with: evidence from the sandbox, comparisons, student messages.
+"""The sandbox's evidence as the hidden checks read it: each probe's recorded values, and why one is missing.
 
 Pure logic on plain data: nothing here runs student code or unpickles anything.
 """
@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from safetensors.torch import load_file
 
-MAX_EVIDENCE_BYTES = 256 * 1024 * 1024
+from .expect import CheckFailed
+from .sandbox.launcher import MAX_EVIDENCE_BYTES
+
 MAX_META_BYTES = 8 * 1024 * 1024
-
-
-class CheckFailed(AssertionError):
-    """A check failed; the message is for the student: what was checked, expected, and found."""
 
 
 def raised_message(entry: dict) -> str:
@@ -84,6 +82,7 @@ class Evidence:
     lost: dict[str, str]
     labels: dict[str, str]
     cells: dict[int, dict]
+    cell_names: dict[int, list[str]] = field(default_factory=dict)  # what each student cell defines
 
     def probe(self, grade_id: str) -> ProbeEvidence:
         """The evidence of probe `grade_id`, or CheckFailed explaining why there is none."""
@@ -96,34 +95,23 @@ class Evidence:
         missing = found.meta.get("_missing")
         if missing:
             raise CheckFailed(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
-        if isinstance(found.meta.get("_probe"), dict) and found.meta["_probe"].get("kind") == "raised":
-            bad = found.meta["_probe"]
-            found.meta.setdefault("_failure", f"{bad.get('error')}: {bad.get('message')}")
         return found
-
-    def _defines(self, index: int, cell: dict | None) -> list[str]:
-        """Names a cell of the student's notebook defines (from its label "cell 7 (f, g)")."""
-        names = [cell["defines"]] if cell and cell.get("defines") else []
-        label = self.labels.get(f"cell:{index}", "")
-        if label.endswith(")") and " (" in label:
-            names += label[label.index(" (") + 2:-1].split(", ")
-        return names
 
     def _why_missing(self, name: str) -> str:
         for index, cell in sorted(self.cells.items()):
-            if name in self._defines(index, cell) and not cell.get("ok", True):
+            if name in self.cell_names.get(index, ()) and not cell.get("ok", True):
                 where = cell.get("where") or f"cell {index}"
                 message = f": {cell.get('message')}" if cell.get("message") else ""
                 return f" because its cell failed ({where}: {cell.get('error')}{message})"
         for phase, why in self.lost.items():
             kind, _, index = phase.partition(":")
-            if kind == "cell" and index.lstrip("-").isdigit() and name in self._defines(int(index), None):
+            if kind == "cell" and index.lstrip("-").isdigit() and name in self.cell_names.get(int(index), ()):
                 return f" because {self.labels.get(phase, phase)} {why}"
         return ""
 
 
 def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
-                  cell_defines: dict[int, str]) -> Evidence:
+                  cell_names: dict[int, list[str]]) -> Evidence:
     """Read the child's evidence folder: JSON with a size cap, tensors with safetensors (no pickle)."""
     folder = Path(folder)
     probes: dict[str, ProbeEvidence] = {}
@@ -144,7 +132,7 @@ def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
                 index = int(path.stem[5:])
             except ValueError:
                 continue
-            cells[index] = {**meta, "defines": cell_defines.get(index)}
+            cells[index] = meta
             continue
         tensors: dict[str, torch.Tensor] = {}
         blob = path.with_suffix(".safetensors")
@@ -155,63 +143,4 @@ def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
             except Exception:  # noqa: BLE001 - a corrupt file is no evidence, never a crash
                 tensors = {}
         probes[path.stem] = ProbeEvidence(path.stem, labels.get(f"probe:{path.stem}", path.stem), meta, tensors)
-    return Evidence(probes, lost, labels, cells)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
-
-
-def expect_shape(actual: torch.Tensor, shape: tuple[int, ...], what: str) -> None:
-    """Fail unless `actual` has exactly this shape."""
-    if tuple(actual.shape) != tuple(shape):
-        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got {tuple(actual.shape)}")
-
-
-def expect_close(actual: torch.Tensor, expected: torch.Tensor, what: str, *, rtol: float, atol: float) -> None:
-    """Fail unless shapes match and |actual - expected| <= atol + rtol * |expected| everywhere."""
-    expect_shape(actual, tuple(expected.shape), what)
-    if actual.dtype == torch.bool or expected.dtype == torch.bool:
-        actual, expected = actual.to(torch.int64), expected.to(torch.int64)
-    a, e = actual.detach().double(), expected.detach().double()
-    if not torch.isfinite(a).all():
-        bad = (~torch.isfinite(a)).nonzero()[0].tolist()
-        raise CheckFailed(f"{what}: got a non-finite value {_fmt(a[tuple(bad)].item())} at index {tuple(bad)}")
-    err = (a - e).abs()
-    allowed = atol + rtol * e.abs()
-    if (err > allowed).any():
-        idx = tuple(int(i) for i in torch.unravel_index((err - allowed).flatten().argmax(), err.shape)) \
-            if err.dim() else ()
-        at = f" at index {idx}" if idx else ""
-        raise CheckFailed(f"{what}: expected {_fmt(e[idx].item())}{at}, got {_fmt(a[idx].item())} "
-                          f"(largest error {_fmt(err.max().item())}, tolerance {atol:g} + {rtol:g} x |expected|)")
-
-
-def expect_equal(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
-    """Fail unless shapes and every value match exactly (integers, classes, orders)."""
-    expect_shape(actual, tuple(expected.shape), what)
-    if not torch.equal(actual.to(expected.dtype), expected):
-        diff = (actual.to(expected.dtype) != expected).nonzero()[0].tolist()
-        idx = tuple(diff)
-        raise CheckFailed(f"{what}: expected {expected[idx].item()} at index {idx}, got {actual[idx].item()}")
-
-
-def expect_gradient(probe: ProbeEvidence, what: str, reference: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                    x64: torch.Tensor, target64: torch.Tensor, *, rtol: float, atol: float) -> None:
-    """What probes.common.record_gradient saw: the gradient matches the reference's, and gradcheck passed.
-
-    what: "gradient of loss_fn with respect to the predictions", for messages.
-    """
-    grad = probe.tensor("grad64", f"{what} (float64)")
-    x = x64.clone().requires_grad_()
-    expected = torch.autograd.grad(reference(x, target64).sum(), x)[0]
-    expect_close(grad, expected, f"{what} (float64)", rtol=rtol, atol=atol)
-    info = probe.info("gradcheck", "torch.autograd.gradcheck in float64")
-    expect(info.get("value") is True, f"torch.autograd.gradcheck failed for the {what}: the analytical "
-           "gradient does not match finite differences")
-
-
-def expect(condition: bool, message: str) -> None:
-    """Fail with `message` unless `condition` holds."""
-    if not condition:
-        raise CheckFailed(message)
+    return Evidence(probes, lost, labels, cells, cell_names)

@@ -8,11 +8,13 @@ from PIL import Image
 from torch import nn
 
 from autograder.calibration import threshold_for
-from autograder.inputs.part2_mnist import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, PROBE_LR,
+from autograder.assignments.part2_mnist.inputs import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, PROBE_LR,
                                            VALIDATE_AFTER_SAMPLES, loop_standins, normalized, probe_batches,
                                            probe_mlp)
-from autograder.probes.common import lent
-from autograder.judging import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
+from autograder.assignments.probing import lent
+from autograder.assignments.part2_mnist import keys
+from autograder.assignments.part2_mnist.keys import VALIDATE
+from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
 from solutions import part2_mnist as ref
 
 # Elementwise float32 arithmetic written another way ((x - m) / s, x.sub(m).div(s)): a few ulps.
@@ -66,7 +68,7 @@ def _pair(probe, key: str, what: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 def test_mean_std_values(evidence, inputs):
     what = "compute_mean_std on 12 images of different brightness"
-    mean, std = _pair(evidence.probe("test_compute_mean_std"), "returned", what)
+    mean, std = _pair(evidence.probe(keys.COMPUTE_MEAN_STD.grade_id), "returned", what)
     dataset = [(img, 0) for img in inputs["mean_std_images"]]
     ref_mean, ref_std = ref.compute_mean_std(dataset)
     expect(mean.numel() == 1 and std.numel() == 1,
@@ -79,7 +81,7 @@ def test_mean_std_values(evidence, inputs):
 @requires("mean_std_values")
 def test_mean_std_shape(evidence):
     what = "compute_mean_std"
-    mean, std = _pair(evidence.probe("test_compute_mean_std"), "returned", what)
+    mean, std = _pair(evidence.probe(keys.COMPUTE_MEAN_STD.grade_id), "returned", what)
     expect_shape(mean, (1,), f"{what}: the mean")
     expect_shape(std, (1,), f"{what}: the std")
 
@@ -88,21 +90,21 @@ def test_mean_std_shape(evidence):
 
 def test_normalize_single_image(evidence, inputs):
     what = "normalize on one image [3, 5, 6] with per-channel mean and std"
-    out = evidence.probe("test_normalize").tensor("image", what)
+    out = evidence.probe(keys.NORMALIZE.grade_id).tensor("image", what)
     expect_close(out, ref.normalize(inputs["norm_image"], inputs["norm_mean"], inputs["norm_std"]), what,
                  **ELEMENTWISE)
 
 
 def test_normalize_batch(evidence, inputs):
     what = "normalize on a batch [4, 3, 5, 6] with per-channel mean and std"
-    out = evidence.probe("test_normalize").tensor("batch", what)
+    out = evidence.probe(keys.NORMALIZE.grade_id).tensor("batch", what)
     expect_close(out, ref.normalize(inputs["norm_batch"], inputs["norm_mean"], inputs["norm_std"]), what,
                  **ELEMENTWISE)
 
 
 def test_normalize_half_maps_to_unit_range(evidence, inputs):
     what = "normalize(image, 0.5, 0.5) on an image in [0, 1]"
-    out = evidence.probe("test_normalize").tensor("half", what)
+    out = evidence.probe(keys.NORMALIZE.grade_id).tensor("half", what)
     expect_close(out, inputs["unit_image"] * 2 - 1, what, **ELEMENTWISE)
 
 
@@ -110,7 +112,7 @@ def test_normalize_half_maps_to_unit_range(evidence, inputs):
 
 def test_make_transform_output(evidence, inputs):
     what = "make_transform(mean, std) applied to 5 PIL images"
-    out = evidence.probe("test_make_transform").tensor("outputs", what)
+    out = evidence.probe(keys.MAKE_TRANSFORM.grade_id).tensor("outputs", what)
     transform = ref.make_transform(tuple(inputs["transform_mean"].tolist()), tuple(inputs["transform_std"].tolist()))
     expected = torch.stack([transform(Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L"))
                             for img in inputs["transform_images"]])
@@ -121,14 +123,14 @@ def test_make_transform_output(evidence, inputs):
 
 def test_bce_values(evidence, inputs):
     what = "binary_cross_entropy on 50 probabilities in [0.02, 0.98]"
-    out = evidence.probe("test_binary_cross_entropy").tensor("values", what)
+    out = evidence.probe(keys.BINARY_CROSS_ENTROPY.grade_id).tensor("values", what)
     expect(out.numel() == 1, f"{what}: expected one mean loss, got shape {tuple(out.shape)}")
     expect_close(out.reshape(()), ref.binary_cross_entropy(inputs["bce_p"], inputs["bce_y"]), what, **BCE)
 
 
 @requires("bce_values")
 def test_bce_finite_at_extremes(evidence):
-    probe = evidence.probe("test_binary_cross_entropy")
+    probe = evidence.probe(keys.BINARY_CROSS_ENTROPY.grade_id)
     what = "binary_cross_entropy(p=[0, 1], y=[1, 0]) (confidently wrong)"
     wrong = probe.tensor("extremes", what)
     expect(wrong.numel() == 1 and torch.isfinite(wrong).all(),
@@ -142,7 +144,7 @@ def test_bce_finite_at_extremes(evidence):
 
 
 def test_bce_gradient(evidence, inputs):
-    expect_gradient(evidence.probe("test_binary_cross_entropy"), "gradient of binary_cross_entropy with respect "
+    expect_gradient(evidence.probe(keys.BINARY_CROSS_ENTROPY.grade_id), "gradient of binary_cross_entropy with respect "
                     "to p", ref.binary_cross_entropy, inputs["bce_p64"], inputs["bce_y64"], **BCE_GRADIENT)
 
 
@@ -160,7 +162,7 @@ def _reference_mlp(inputs: dict) -> nn.Module:
 
 @requires("mnist_model_logits")
 def test_mnist_model_architecture(evidence):
-    probe = evidence.probe("test_mnist_model")
+    probe = evidence.probe(keys.MNIST_MODEL.grade_id)
     probe.info("net", "MNISTModel()")
     layers = probe.note("layers") or {}
     for name, shape in (("fc1", [512, 784]), ("fc2", [10, 512])):
@@ -172,7 +174,7 @@ def test_mnist_model_architecture(evidence):
 
 
 def test_mnist_model_logits(evidence, inputs):
-    probe = evidence.probe("test_mnist_model")
+    probe = evidence.probe(keys.MNIST_MODEL.grade_id)
     what = "MNISTModel with the grader's weights on 5 images [5, 1, 28, 28]"
     probe.info("net", "MNISTModel()")
     if not probe.note("loaded"):
@@ -184,7 +186,7 @@ def test_mnist_model_logits(evidence, inputs):
 
 
 def test_mnist_model_flattens_any_batch(evidence, inputs):
-    probe = evidence.probe("test_mnist_model")
+    probe = evidence.probe(keys.MNIST_MODEL.grade_id)
     probe.info("net", "MNISTModel()")
     model = _reference_mlp(inputs)
     for key, x in (("images", inputs["mm_x"]), ("flat", inputs["mm_x"].reshape(5, 784)),
@@ -206,7 +208,7 @@ def _batches_of(probe, key: str, what: str) -> list[int]:
 
 
 def test_make_loaders_shuffles_training(evidence, inputs):
-    probe = evidence.probe("test_make_loaders")
+    probe = evidence.probe(keys.MAKE_LOADERS.grade_id)
     items = inputs["loader_train_items"].tolist()
     orders = []
     for epoch in (1, 2):
@@ -225,7 +227,7 @@ def test_make_loaders_shuffles_training(evidence, inputs):
 
 @requires("make_loaders_shuffles_training")
 def test_make_loaders_keeps_test_order(evidence, inputs):
-    probe = evidence.probe("test_make_loaders")
+    probe = evidence.probe(keys.MAKE_LOADERS.grade_id)
     items = inputs["loader_test_items"].tolist()
     what = f"the test loader of make_loaders on a list of {LOADER_TEST} samples"
     order = _batches_of(probe, "test_order/0", what)
@@ -252,7 +254,7 @@ def _reference_epoch(inputs: dict) -> tuple[float, torch.Tensor]:
 
 def test_train_epoch_updates_like_reference(evidence, inputs):
     what = f"train_epoch on the grader's MLP and 150 samples (SGD, lr {PROBE_LR}): the parameters after one epoch"
-    probe = evidence.probe("test_train_epoch")
+    probe = evidence.probe(keys.TRAIN_EPOCH.grade_id)
     probe.info("returned", what)
     params = probe.tensor("params", what)
     expect_close(params, _reference_epoch(inputs)[1], what, **EPOCH)
@@ -274,14 +276,14 @@ def _kind_of(entry: dict) -> str:
 @requires("train_epoch_returns_mean_loss")
 def test_train_epoch_returns_a_python_float(evidence):
     what = "train_epoch's return value"
-    entry = evidence.probe("test_train_epoch").info("returned", what)
+    entry = evidence.probe(keys.TRAIN_EPOCH.grade_id).info("returned", what)
     expect(_is_python_float(entry), f"{what}: expected a Python float (loss.item()), got {_kind_of(entry)}; "
            "a tensor kept across batches also keeps every batch's autograd graph in memory")
 
 
 def test_train_epoch_returns_mean_loss(evidence, inputs):
     what = "train_epoch's return value (mean training loss over all 150 samples)"
-    loss = evidence.probe("test_train_epoch").number("returned", what)
+    loss = evidence.probe(keys.TRAIN_EPOCH.grade_id).number("returned", what)
     expect_close(torch.tensor(loss), torch.tensor(_reference_epoch(inputs)[0]), what, **EPOCH)
 
 
@@ -307,10 +309,10 @@ def _show(result: tuple[float, float]) -> str:
 
 
 def test_validate_loss_and_accuracy(evidence, inputs):
-    probe = evidence.probe("test_validate")
+    probe = evidence.probe(VALIDATE.grade_id)
     for key, options, what in (
-            ("returned", {}, "validate on 150 samples in batches of 32 (the last has 22)"),
-            ("offset_bias", dict(offset_bias=True), "validate on the same samples and a model with other logits")):
+            (VALIDATE.returned, {}, "validate on 150 samples in batches of 32 (the last has 22)"),
+            (VALIDATE.offset_bias, dict(offset_bias=True), "validate on the same samples and a model with other logits")):
         loss, accuracy = _validate_result(probe, key, what)
         ref_loss, ref_accuracy = _reference_validate(inputs, **options)
         expect_close(torch.tensor(loss), torch.tensor(ref_loss), f"{what}: the mean loss over samples", **EPOCH)
@@ -320,18 +322,18 @@ def test_validate_loss_and_accuracy(evidence, inputs):
 
 @requires("validate_loss_and_accuracy")
 def test_validate_uses_eval_mode(evidence, inputs):
-    probe = evidence.probe("test_validate")
+    probe = evidence.probe(VALIDATE.grade_id)
     what = "validate on the grader's model with a dropout layer added, passed in train mode"
-    got, expected = _validate_result(probe, "train_mask", what), _reference_validate(inputs)
+    got, expected = _validate_result(probe, VALIDATE.train_mask, what), _reference_validate(inputs)
     expect(_same(got, expected), f"{what}: expected {_show(expected)}, as without dropout, since eval mode turns "
            f"dropout off; got {_show(got)}: dropout was active (call model.eval() before evaluating)")
 
 
 @requires("validate_loss_and_accuracy")
 def test_validate_builds_no_graph(evidence, inputs):
-    probe = evidence.probe("test_validate")
+    probe = evidence.probe(VALIDATE.grade_id)
     what = "validate on the grader's model with a layer that shifts the logits while gradients are enabled"
-    got, expected = _validate_result(probe, "grad_offset", what), _reference_validate(inputs)
+    got, expected = _validate_result(probe, VALIDATE.grad_offset, what), _reference_validate(inputs)
     expect(_same(got, expected), f"{what}: expected {_show(expected)}, from forward passes under torch.no_grad(); "
            f"got {_show(got)}: the forward pass ran with gradients enabled and built an autograd graph")
     for key in ("returned/0", "returned/1"):
@@ -341,18 +343,18 @@ def test_validate_builds_no_graph(evidence, inputs):
 
 @requires("validate_loss_and_accuracy")
 def test_validate_restores_train_mode(evidence, inputs):
-    probe = evidence.probe("test_validate")
+    probe = evidence.probe(VALIDATE.grade_id)
     what = "the grader's dropout model, passed to validate in train mode, run again afterwards"
-    out = probe.tensor("output_after", what)
+    out = probe.tensor(VALIDATE.output_after, what)
     x = inputs["te_x"][:VALIDATE_AFTER_SAMPLES]
     # The model as validate left it (whether it changed its parameters is another check's business).
     model = probe_mlp(inputs, train_mask=True)
-    params = probe.tensor("mask_params_after", what)
+    params = probe.tensor(VALIDATE.mask_params_after, what)
     expect_shape(params, (sum(p.numel() for p in model.parameters()),), f"{what}: its parameters")
     nn.utils.vector_to_parameters(params.float(), model.parameters())
     with torch.no_grad():
         in_train_mode, in_eval_mode = model.train()(x), model.eval()(x)
-    left = probe.note("modules_in_eval_mode")
+    left = probe.note(VALIDATE.modules_in_eval_mode)
     expect(left == 0 and not torch.allclose(out, in_eval_mode, **LOGITS),
            f"{what}: {left or 'some'} of its modules were left in eval mode, so dropout would stay off for the "
            "rest of training (call model.train() before returning)")
@@ -361,9 +363,9 @@ def test_validate_restores_train_mode(evidence, inputs):
 
 @requires("validate_loss_and_accuracy")
 def test_validate_leaves_parameters_unchanged(evidence, inputs):
-    probe = evidence.probe("test_validate")
+    probe = evidence.probe(VALIDATE.grade_id)
     what = "validate: the model's parameters afterwards"
-    after = probe.tensor("params_after", what)
+    after = probe.tensor(VALIDATE.params_after, what)
     before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
     expect(after.shape == before.shape and torch.equal(after, before),
            f"{what} changed; validation must not train (no backward, no optimizer step)")
@@ -379,7 +381,7 @@ def _reference_loop(inputs: dict) -> tuple[list[float], list[float], list[float]
 
 
 def test_training_loop_returns_per_epoch_values(evidence, inputs):
-    probe = evidence.probe("test_training_loop")
+    probe = evidence.probe(keys.TRAINING_LOOP.grade_id)
     what = f"training_loop(..., epochs={LOOP_EPOCHS}) with the grader's train_epoch and validate"
     info = probe.info("returned", what)
     expect(info.get("kind") in ("tuple", "list") and info.get("length") == 3,
@@ -398,7 +400,7 @@ def test_training_loop_returns_per_epoch_values(evidence, inputs):
 
 @requires("training_loop_returns_per_epoch_values")
 def test_training_loop_returns_plain_numbers(evidence):
-    probe = evidence.probe("test_training_loop")
+    probe = evidence.probe(keys.TRAINING_LOOP.grade_id)
     what = "training_loop's lists"
     probe.info("returned", what)
     for i, name in enumerate(("train_losses", "val_losses", "accuracies")):
@@ -411,7 +413,7 @@ def test_training_loop_returns_plain_numbers(evidence):
 # shift_pixels
 
 def test_shift_pixels_values(evidence, inputs):
-    probe = evidence.probe("test_shift_pixels")
+    probe = evidence.probe(keys.SHIFT_PIXELS.grade_id)
     for key, image, shift in (("image", "shift_image", 3), ("batch", "shift_batch", 5), ("default", "shift_image", 3)):
         what = f"shift_pixels on shape {tuple(inputs[image].shape)}" + (f", shift={shift}" if key != "default" else "")
         expect_equal(probe.tensor(key, what), ref.shift_pixels(inputs[image], shift), what)
@@ -441,7 +443,7 @@ def accuracy_of(weights: dict[str, torch.Tensor], inputs: dict) -> float:
 
 @requires("train_epoch_updates_like_reference")
 def test_mnist_accuracy(evidence, inputs, config):
-    probe = evidence.probe("test_mnist_accuracy")
+    probe = evidence.probe(keys.MNIST_ACCURACY.grade_id)
     labels = inputs["secret_test_labels"]
     what = (f"your MNISTModel trained with your train_epoch ({config.mnist_epochs} epochs of SGD, lr "
             f"{config.mnist_learning_rate}, batch {config.mnist_batch_size}) on {len(inputs['acc_train_labels'])} "

@@ -5,11 +5,11 @@ from nbformat.notebooknode import NotebookNode
 
 from solutions import part1_regression as ref
 
-from ..config import Assignment
-from .cells import answer, check, demo, graded, markdown, notebook, setup, solution
+from ...config import Assignment, CourseConfig
+from ...authoring.cells import answer, check, demo, graded, markdown, notebook, setup, solution
 
 
-def build(assignment: Assignment) -> NotebookNode:
+def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
     """The source notebook of part1_regression, points taken from course_config.py."""
     pts = assignment.checks
     manual = assignment.manual
@@ -53,11 +53,7 @@ def build(assignment: Assignment) -> NotebookNode:
         """),
         grade("test_predict_classes", "predict_classes"),
         markdown("**Question.** What are the dimensions of `scores.argmax(dim=1)`, and what does each entry mean?"),
-        answer("answer_argmax_dims", manual["answer_argmax_dims"], """
-            `scores.argmax(dim=1)` has shape `[N]`: dimension 1 (the classes) is reduced away.
-            Entry `i` is the index of the largest score in row `i`, i.e. the class the model
-            predicts for sample `i`.
-        """),
+        answer("answer_argmax_dims", manual["answer_argmax_dims"], ref.ANSWERS["answer_argmax_dims"]),
         markdown("""
             ## 2. A line, a loss, and their gradients
 
@@ -116,13 +112,7 @@ def build(assignment: Assignment) -> NotebookNode:
             plt.show()
         """),
         markdown("**Question.** Why does the update run inside `torch.no_grad()`, and why in place?"),
-        answer("answer_no_grad_in_place", manual["answer_no_grad_in_place"], """
-            Inside `no_grad` the update is not recorded in the graph: it is bookkeeping, not part
-            of the model, and an in-place change of a leaf that requires grad is an error under
-            autograd. In place keeps `params` the same leaf tensor, so it still requires grad,
-            still accumulates `.grad`, and every reference to it (an optimizer, the caller) sees
-            the new values. `params = params - lr * grad` would make a new non-leaf tensor.
-        """),
+        answer("answer_no_grad_in_place", manual["answer_no_grad_in_place"], ref.ANSWERS["answer_no_grad_in_place"]),
         markdown("""
             ## 4. Let `torch.optim` do the update
 
@@ -198,15 +188,7 @@ def build(assignment: Assignment) -> NotebookNode:
             handle.remove()
         """),
         markdown("**Question.** Why should you call `model(x)` rather than `model.forward(x)`?"),
-        answer("answer_call_vs_forward", manual["answer_call_vs_forward"], """
-            `model(x)` goes through `nn.Module.__call__`, which runs the registered hooks (as the
-            demo shows) and other bookkeeping around `forward`. Calling `forward` directly skips
-            them silently.
-        """),
+        answer("answer_call_vs_forward", manual["answer_call_vs_forward"], ref.ANSWERS["answer_call_vs_forward"]),
         markdown("**Question.** What is the difference between a parameter and a hyperparameter?"),
-        answer("answer_parameter_vs_hyperparameter", manual["answer_parameter_vs_hyperparameter"], """
-            Parameters (`w`, `b`, the weights of each `nn.Linear`) are learned: the optimizer
-            changes them from their gradients. Hyperparameters (learning rate, number of epochs,
-            layer widths) are chosen by us before training and stay fixed while it runs.
-        """),
+        answer("answer_parameter_vs_hyperparameter", manual["answer_parameter_vs_hyperparameter"], ref.ANSWERS["answer_parameter_vs_hyperparameter"]),
     ])

@@ -1,13 +1,19 @@
 """The part2_mnist notebook: normalization, cross-entropy and an MLP trained on MNIST."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from nbformat.notebooknode import NotebookNode
 
 from solutions import part2_mnist as ref
 
-from ..calibration import threshold_text
-from ..config import Assignment, CourseConfig
-from .cells import answer, check, demo, graded, markdown, notebook, setup, solution
+from ... import data
+from ...calibration import threshold_text
+from ...config import Assignment, CourseConfig
+from ...authoring.cells import answer, check, demo, graded, markdown, notebook, setup, solution
+
+# Shipped beside the notebook: the course's data loader, which its demo cells import.
+EXTRA_FILES = [(Path(data.__file__), "course_data.py")]
 
 
 def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
@@ -210,18 +216,10 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             print(f"accuracy: {accuracies[-1]:.2%} on the test set, {shifted_accuracy:.2%} on shifted digits")
         """),
         markdown("**Question.** The accuracy drops on shifted digits. What would you do about it?"),
-        answer("answer_shifted_digits", manual["answer_shifted_digits"], """
-            The MLP ties each weight to one pixel position, so it is not translation invariant.
-            Augment the training data with random shifts (e.g. `transforms.RandomAffine`), or use
-            a convolutional network, whose shared filters and pooling tolerate shifts.
-        """),
+        answer("answer_shifted_digits", manual["answer_shifted_digits"], ref.ANSWERS["answer_shifted_digits"]),
         markdown("""
             **Question.** The lecture measured accuracy with a loop over `train_loader`.
             What is wrong with that evaluation code?
         """),
-        answer("answer_evaluation_loop", manual["answer_evaluation_loop"], """
-            It measures accuracy on the data the model was trained on, which overestimates how it
-            does on new digits; evaluation must loop over held-out data (the validation or test
-            loader), in eval mode and under `torch.no_grad()`.
-        """),
+        answer("answer_evaluation_loop", manual["answer_evaluation_loop"], ref.ANSWERS["answer_evaluation_loop"]),
     ])

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import torch
 
-from ..inputs.part1_regression import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
+from .inputs import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
                                        MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
                                        probe_module, standin_loss, standin_model)
-from ..sandbox.recorder import Recorder
-from .common import lent, record_gradient, student
+from ...sandbox.recorder import Recorder
+from . import keys
+from ..probing import lent, record_gradient, student
 
 
 def probe_predict_classes(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -114,12 +115,12 @@ def probe_neural_network(ns: dict, inputs: dict, rec: Recorder) -> None:
 
 
 PROBES = {
-    "test_predict_classes": probe_predict_classes,
-    "test_model": probe_model,
-    "test_loss_fn": probe_loss_fn,
-    "test_training_loop": probe_training_loop,
-    "test_training_loop_adam": probe_training_loop_adam,
-    "test_training_loop_module": probe_training_loop_module,
-    "test_make_dnn": probe_make_dnn,
-    "test_neural_network": probe_neural_network,
+    keys.PREDICT_CLASSES.grade_id: probe_predict_classes,
+    keys.MODEL.grade_id: probe_model,
+    keys.LOSS_FN.grade_id: probe_loss_fn,
+    keys.TRAINING_LOOP.grade_id: probe_training_loop,
+    keys.TRAINING_LOOP_ADAM.grade_id: probe_training_loop_adam,
+    keys.TRAINING_LOOP_MODULE.grade_id: probe_training_loop_module,
+    keys.MAKE_DNN.grade_id: probe_make_dnn,
+    keys.NEURAL_NETWORK.grade_id: probe_neural_network,
 }

@@ -1,15 +1,21 @@
-"""Run an assignment's hidden pytest suite on a submission's evidence, in the trusted process."""
+"""Run an assignment's hidden checks (its checks.py, a pytest suite) on a submission's evidence, in the
+trusted process, and turn pytest's outcomes into verdicts.
+
+The checks take their fixtures from the plugin here: `evidence`, `inputs`, `config` and `quiet`.
+"""
 from __future__ import annotations
 
+import sys
 import traceback
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import pytest
 
+from .assignments import PYTEST_INI, checks_file
 from .config import CourseConfig
-from .judging import CheckFailed, Evidence
-from .paths import SUITES_DIR
-from .suites.conftest import PLUGIN_NAME
+from .evidence import Evidence
+from .expect import CheckFailed
 
 INTERNAL_ERROR = "the grader could not finish this check (an error in the grader, reported to the instructor)"
 
@@ -41,12 +47,32 @@ def gated(verdicts: dict[str, Verdict], requires: dict[str, tuple[str, ...]]) ->
 
 
 class _Judge:
-    """pytest plugin: hands the evidence to the suite's fixtures and collects every verdict."""
+    """pytest plugin: hands the evidence to the checks as fixtures and collects every verdict."""
 
     def __init__(self, evidence: Evidence, inputs: dict, config: CourseConfig) -> None:
-        self.evidence, self.inputs, self.config = evidence, inputs, config
+        self._evidence, self._inputs, self._config = evidence, inputs, config
         self.verdicts: dict[str, Verdict] = {}
         self.requires: dict[str, tuple[str, ...]] = {}
+
+    @pytest.fixture
+    def evidence(self) -> Evidence:
+        """The sandbox's evidence for this submission."""
+        return self._evidence
+
+    @pytest.fixture
+    def inputs(self) -> dict:
+        """The grader-chosen inputs the probes used, as tensors."""
+        return self._inputs
+
+    @pytest.fixture
+    def config(self) -> CourseConfig:
+        """The validated course configuration."""
+        return self._config
+
+    @pytest.fixture
+    def quiet(self) -> Callable[..., Any]:
+        """Run reference code without its progress prints reaching the grader's output."""
+        return _quietly
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -66,24 +92,25 @@ class _Judge:
                 self.verdicts[name] = Verdict(False, INTERNAL_ERROR, detail)
 
 
+def _quietly(fn: Callable[..., Any], *args: Any) -> Any:
+    # `print` is shadowed in the reference's own module only, not by swapping sys.stdout: other
+    # threads keep their output (suites run one at a time, under grading's judge lock).
+    module = sys.modules[fn.__module__]
+    module.print = lambda *args, **kwargs: None
+    try:
+        return fn(*args)
+    finally:
+        del module.print
+
+
 def run_suite(assignment: str, evidence: Evidence, inputs: dict, config: CourseConfig) -> dict[str, Verdict]:
-    """Verdicts of every check in the assignment's hidden suite, by check name."""
+    """Verdicts of every check in the assignment's hidden checks, by check name."""
     judge = _Judge(evidence, inputs, config)
     # No terminal reporter (nothing to print) and no output capture: pytest's capture swaps the
     # process's file descriptors 1 and 2, which would swallow what other threads write meanwhile
-    # (the batch's progress bar). Reference code's prints are silenced by the suites' `quiet`.
-    args = [str(SUITES_DIR / f"test_{assignment}.py"), "-p", "no:terminal", "--capture=no", "-p",
-            "no:cacheprovider", "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR),
-            "--import-mode=importlib", "-W", "ignore::UserWarning"]
-    pytest.main(args, plugins=[_Named(judge)])
+    # (the batch's progress bar). Reference code's prints are silenced by the `quiet` fixture.
+    args = [str(checks_file(assignment)), "-p", "no:terminal", "--capture=no", "-p", "no:cacheprovider",
+            "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent), "--import-mode=importlib",
+            "-W", "ignore::UserWarning"]
+    pytest.main(args, plugins=[judge])
     return gated(judge.verdicts, judge.requires)
-
-
-class _Named:
-    """Registers the judge under PLUGIN_NAME so fixtures can find it."""
-
-    def __init__(self, judge: _Judge) -> None:
-        self.judge = judge
-
-    def pytest_configure(self, config) -> None:
-        config.pluginmanager.register(self.judge, PLUGIN_NAME)

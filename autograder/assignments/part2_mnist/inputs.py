@@ -5,13 +5,12 @@ Keys starting with "secret_" (the test images and labels) never enter the child.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 
-from ..config import CourseConfig
-from ..data import load_datasets
-from ..paths import data_cache
+if TYPE_CHECKING:  # the child imports this module (for the probe models), and never the config
+    from ...config import CourseConfig
 
 # train_epoch / validate: a small MLP, 150 samples in batches of 32 (the last batch has 22).
 PROBE_BATCH = 32
@@ -94,6 +93,9 @@ def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor
 
     The test images and labels are secret: the child trains, the trusted process evaluates.
     """
+    from ...data import load_datasets
+    from ...paths import data_cache
+
     train, test = load_datasets(source, root, dataset, cache=data_cache())
     mean, std = _pixel_mean_std(train.data)
     return {

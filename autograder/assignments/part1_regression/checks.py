@@ -4,11 +4,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.inputs.part1_regression import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
+from autograder.assignments.part1_regression.inputs import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
                                                 MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
                                                 probe_module, standin_line_loss, standin_loss, standin_model)
-from autograder.judging import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
-from autograder.probes.common import lent
+from autograder.assignments.part1_regression import keys
+from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
+from autograder.assignments.probing import lent
 from solutions import part1_regression as ref
 
 # A few float32 ulps: the same arithmetic written differently (w * x + b, torch.add(...)) may
@@ -39,7 +40,7 @@ requires = pytest.mark.requires
 
 @requires("predict_classes_values")
 def test_predict_classes_shape_and_dtype(evidence, inputs):
-    probe = evidence.probe("test_predict_classes")
+    probe = evidence.probe(keys.PREDICT_CLASSES.grade_id)
     for key in ("scores", "scores_one", "scores_wide"):
         n = inputs[key].shape[0]
         what = f"predict_classes on scores of shape {tuple(inputs[key].shape)}"
@@ -49,7 +50,7 @@ def test_predict_classes_shape_and_dtype(evidence, inputs):
 
 
 def test_predict_classes_values(evidence, inputs):
-    probe = evidence.probe("test_predict_classes")
+    probe = evidence.probe(keys.PREDICT_CLASSES.grade_id)
     for key in ("scores", "scores_one", "scores_wide"):
         what = f"predict_classes on scores of shape {tuple(inputs[key].shape)}"
         out = probe.tensor(key, what)
@@ -59,14 +60,14 @@ def test_predict_classes_values(evidence, inputs):
 # model
 
 def test_model_values(evidence, inputs):
-    out = evidence.probe("test_model").tensor("vector", "model(x, w, b) on x of shape (9,)")
+    out = evidence.probe(keys.MODEL.grade_id).tensor("vector", "model(x, w, b) on x of shape (9,)")
     expected = ref.model(inputs["model_x"], inputs["model_w"], inputs["model_b"])
     expect_close(out, expected, "model(x, w, b) on x of shape (9,)", **ELEMENTWISE)
 
 
 def test_model_broadcasts_over_x(evidence, inputs):
     what = "model(x, w, b) on x of shape (3, 4)"
-    out = evidence.probe("test_model").tensor("matrix", what)
+    out = evidence.probe(keys.MODEL.grade_id).tensor("matrix", what)
     expect_close(out, ref.model(inputs["model_x2d"], inputs["model_w"], inputs["model_b"]), what, **ELEMENTWISE)
 
 
@@ -74,14 +75,14 @@ def test_model_broadcasts_over_x(evidence, inputs):
 
 def test_loss_fn_value(evidence, inputs):
     what = "loss_fn on 20 predictions"
-    out = evidence.probe("test_loss_fn").tensor("value", what)
+    out = evidence.probe(keys.LOSS_FN.grade_id).tensor("value", what)
     expected = ref.loss_fn(inputs["loss_pred"], inputs["loss_true"])
     expect_close(out.reshape(()) if out.numel() == 1 else out, expected, what, **REDUCTION)
 
 
 @requires("loss_fn_value", "loss_fn_gradient")
 def test_loss_fn_is_scalar(evidence):
-    probe = evidence.probe("test_loss_fn")
+    probe = evidence.probe(keys.LOSS_FN.grade_id)
     info = probe.info("value", "loss_fn")
     expect(info.get("kind") == "tensor", f"loss_fn: expected a tensor, got {info.get('type') or info.get('kind')}")
     expect(info["shape"] == [], f"loss_fn: expected a 0-dim tensor (shape ()), got shape {tuple(info['shape'])}")
@@ -91,7 +92,7 @@ def test_loss_fn_is_scalar(evidence):
 
 
 def test_loss_fn_gradient(evidence, inputs):
-    expect_gradient(evidence.probe("test_loss_fn"), "gradient of loss_fn with respect to the predictions",
+    expect_gradient(evidence.probe(keys.LOSS_FN.grade_id), "gradient of loss_fn with respect to the predictions",
                     ref.loss_fn, inputs["loss_pred64"], inputs["loss_true64"], **GRADIENT64)
 
 
@@ -143,7 +144,7 @@ def _check_decrease(evidence, inputs, grade_id, name, epochs):
 
 
 def test_training_loop_trajectory(evidence, inputs, quiet):
-    _check_trajectory(evidence, quiet, inputs, "test_training_loop", ref.training_loop, standin_loss(inputs),
+    _check_trajectory(evidence, quiet, inputs, keys.TRAINING_LOOP.grade_id, ref.training_loop, standin_loss(inputs),
                       TRAJECTORY_EPOCHS, "gd_lr", "training_loop", TRAJECTORY)
 
 
@@ -154,19 +155,19 @@ def test_training_loop_updates_params_in_place(evidence, inputs, quiet):
 
 @requires("training_loop_trajectory")
 def test_training_loop_lowers_loss(evidence, inputs):
-    _check_decrease(evidence, inputs, "test_training_loop", "training_loop", DECREASE_EPOCHS)
+    _check_decrease(evidence, inputs, keys.TRAINING_LOOP.grade_id, "training_loop", DECREASE_EPOCHS)
 
 
 # training_loop_adam
 
 def test_training_loop_adam_trajectory(evidence, inputs, quiet):
-    _check_trajectory(evidence, quiet, inputs, "test_training_loop_adam", ref.training_loop_adam,
+    _check_trajectory(evidence, quiet, inputs, keys.TRAINING_LOOP_ADAM.grade_id, ref.training_loop_adam,
                       mse_with_flat_value, ADAM_TRAJECTORY_EPOCHS, "adam_lr", "training_loop_adam", ADAM_TRAJECTORY)
 
 
 @requires("training_loop_adam_trajectory")
 def test_training_loop_adam_returns_params(evidence, inputs, quiet):
-    probe = evidence.probe("test_training_loop_adam")
+    probe = evidence.probe(keys.TRAINING_LOOP_ADAM.grade_id)
     for n in ADAM_TRAJECTORY_EPOCHS:
         probe.info(f"epochs{n}/returned", f"training_loop_adam({n}, ...)")
         expect(probe.note(f"epochs{n}/returned_is_params") is True,
@@ -178,7 +179,7 @@ def test_training_loop_adam_returns_params(evidence, inputs, quiet):
 
 @requires("training_loop_adam_trajectory")
 def test_training_loop_adam_lowers_loss(evidence, inputs):
-    _check_decrease(evidence, inputs, "test_training_loop_adam", "training_loop_adam", DECREASE_EPOCHS)
+    _check_decrease(evidence, inputs, keys.TRAINING_LOOP_ADAM.grade_id, "training_loop_adam", DECREASE_EPOCHS)
 
 
 # training_loop_module
@@ -190,7 +191,7 @@ def _reference_module(quiet, n: int, inputs: dict) -> torch.Tensor:
 
 
 def test_training_loop_module_trajectory(evidence, inputs, quiet):
-    probe = evidence.probe("test_training_loop_module")
+    probe = evidence.probe(keys.TRAINING_LOOP_MODULE.grade_id)
     for n in TRAJECTORY_EPOCHS:
         what = f"training_loop_module({n}, ...) on a Linear(1, 8)-Tanh-Linear(8, 1) module: its parameters"
         probe.info(f"epochs{n}/returned", what)
@@ -200,7 +201,7 @@ def test_training_loop_module_trajectory(evidence, inputs, quiet):
 
 @requires("training_loop_module_trajectory")
 def test_training_loop_module_returns_model(evidence):
-    probe = evidence.probe("test_training_loop_module")
+    probe = evidence.probe(keys.TRAINING_LOOP_MODULE.grade_id)
     for n in TRAJECTORY_EPOCHS:
         info = probe.info(f"epochs{n}/returned", f"training_loop_module({n}, ...)")
         expect(probe.note(f"epochs{n}/returned_is_model") is True,
@@ -209,7 +210,7 @@ def test_training_loop_module_returns_model(evidence):
 
 @requires("training_loop_module_trajectory")
 def test_training_loop_module_lowers_loss(evidence, inputs):
-    probe = evidence.probe("test_training_loop_module")
+    probe = evidence.probe(keys.TRAINING_LOOP_MODULE.grade_id)
     n = MODULE_DECREASE_EPOCHS
     what = f"training_loop_module for {n} epochs on y = sin(3x)"
     probe.info(f"epochs{n}/returned", what)
@@ -239,7 +240,7 @@ def _reference_dnn_output(inputs: dict) -> torch.Tensor:
 
 @requires("make_dnn_forward")
 def test_make_dnn_architecture(evidence):
-    probe = evidence.probe("test_make_dnn")
+    probe = evidence.probe(keys.MAKE_DNN.grade_id)
     info = probe.info("net", "make_dnn()")
     expect(info.get("type") == "Sequential", f"make_dnn(): expected an nn.Sequential, got {info.get('type') or info.get('kind')}")
     layers = probe.note("layers")
@@ -251,13 +252,13 @@ def test_make_dnn_architecture(evidence):
 
 def test_make_dnn_forward(evidence, inputs):
     what = "make_dnn() with the grader's weights, on 16 inputs in [-2, 2]"
-    out = evidence.probe("test_make_dnn").tensor("forward", what)
+    out = evidence.probe(keys.MAKE_DNN.grade_id).tensor("forward", what)
     expect_close(out, _reference_dnn_output(inputs), what, **REDUCTION)
 
 
 @requires("neural_network_forward")
 def test_neural_network_attributes(evidence):
-    probe = evidence.probe("test_neural_network")
+    probe = evidence.probe(keys.NEURAL_NETWORK.grade_id)
     info = probe.info("net", "NeuralNetwork()")
     attributes = probe.note("attributes")
     expect(isinstance(attributes, dict), f"NeuralNetwork(): expected an nn.Module, got {info.get('type') or info.get('kind')}")
@@ -272,7 +273,7 @@ def test_neural_network_attributes(evidence):
 
 def test_neural_network_forward(evidence, inputs):
     what = "NeuralNetwork() with the grader's weights, on 16 inputs in [-2, 2]"
-    probe = evidence.probe("test_neural_network")
+    probe = evidence.probe(keys.NEURAL_NETWORK.grade_id)
     probe.info("net", "NeuralNetwork()")
     if probe.note("attributes") is not None and "forward" not in probe.meta:
         raise CheckFailed(f"{what}: fc1, fc2 and out must be Linear(1, 10), Linear(10, 10), Linear(10, 1) "

@@ -1,0 +1,201 @@
+"""`tensorgrade new-assignment NAME`: a new assignment with one example function, gradeable at once.
+
+Writes autograder/assignments/NAME/ (every part, see autograder/assignments/__init__.py), the reference
+solutions/NAME.py, and NAME's entry in course_config.py's ASSIGNMENTS; the caller then builds and
+releases its notebook. The example is `double(x)`, with one value check worth 10 points: replace it.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from . import assignments
+from .config import ConfigError, load_config
+from .paths import SOLUTIONS_DIR
+
+NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
+
+FILES = {
+    "__init__.py": '''\
+"""{name}: (say what the assignment teaches).
+
+Its parts are listed in autograder/assignments/__init__.py; its reference is solutions/{name}.py.
+"""
+
+# Known-wrong submissions `make demo` grades beside the reference: student id -> (the solution cell it
+# replaces, by grade id; the cell's new source).
+KNOWN_WRONG = {{
+    "adds_two": ("double", "def double(x):\\n    return x + 2\\n"),
+}}
+''',
+    "notebook.py": '''\
+"""The {name} notebook: its text, setup, solution cells, visible checks and graded cells."""
+from __future__ import annotations
+
+from nbformat.notebooknode import NotebookNode
+
+from solutions import {name} as ref
+
+from ...authoring.cells import check, graded, markdown, notebook, setup, solution
+from ...config import Assignment, CourseConfig
+
+
+def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
+    """The source notebook of {name}, points from course_config.py."""
+    pts = assignment.checks
+    return notebook([
+        markdown("""
+            # {name}
+
+            Implement `double`: it returns its input times two, for numbers and tensors alike.
+        """),
+        setup("setup_imports", """
+            import torch
+        """),
+        solution(ref, "double"),
+        check("check_double", """
+            assert torch.equal(double(torch.tensor([1.0, -2.0])), torch.tensor([2.0, -4.0]))
+            print("double: looks right")
+        """),
+        graded("test_double", pts["test_double"], "double"),
+    ])
+''',
+    "keys.py": '''\
+"""Names shared by {name}'s probes (which record evidence) and hidden checks (which read it), each spelled
+once: a probe's grade id (its graded cell, and its entry in course_config.py) and the keys it records under."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DoubleKeys:
+    """What probe_double records."""
+
+    grade_id: str = "test_double"
+    returned: str = "returned"
+
+
+DOUBLE = DoubleKeys()
+''',
+    "inputs.py": '''\
+"""Inputs for {name}'s probes, drawn from one submission's seed (autograder.seeds)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+if TYPE_CHECKING:  # the child imports this module, and never the config
+    from ...config import CourseConfig
+
+
+def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
+    """Every tensor the probes need, from the submission's seed."""
+    g = torch.Generator().manual_seed(seed)
+    return {{"double_x": torch.randn((5, 3), generator=g)}}
+''',
+    "probes.py": '''\
+"""Probes of {name}: one per grade id, each calling one student function in the sandbox child."""
+from __future__ import annotations
+
+from ...sandbox.recorder import Recorder
+from ..probing import student
+from .keys import DOUBLE
+
+
+def probe_double(ns: dict, inputs: dict, rec: Recorder) -> None:
+    f = student(ns, "double", rec)
+    rec.call(DOUBLE.returned, f, inputs["double_x"].clone())
+
+
+PROBES = {{
+    DOUBLE.grade_id: probe_double,
+}}
+''',
+    "checks.py": '''\
+"""Hidden checks of {name}. Each test is one check of course_config.py; run only in the trusted process."""
+from __future__ import annotations
+
+from autograder.assignments.{name}.keys import DOUBLE
+from autograder.expect import expect_close
+from solutions import {name} as ref
+
+# Doubling a float32 is exact (2 * x, x + x and x * 2 agree bit for bit): no tolerance is needed.
+EXACT = dict(rtol=0.0, atol=0.0)
+
+
+def test_double_values(evidence, inputs):
+    what = "double on a tensor [5, 3]"
+    out = evidence.probe(DOUBLE.grade_id).tensor(DOUBLE.returned, what)
+    expect_close(out, ref.double(inputs["double_x"]), what, **EXACT)
+''',
+}
+
+SOLUTION = '''\
+"""Reference solution of {name}: the source notebook's solution cells are generated from it."""
+
+
+def double(x):
+    """x times two (a number or a tensor)."""
+    return 2 * x
+
+
+# Model answers of the free-response cells, by grade id (none yet).
+ANSWERS = {{}}
+'''
+
+CONFIG_ENTRY = '''\
+    "{name}": {{
+        "notebook": "{name}.ipynb",
+        "checks": {{
+            "test_double": {{
+                "double_values": 10,
+            }},
+        }},
+        "manual": {{}},
+    }},
+'''
+
+
+def add_config_entry(config_path: Path, name: str) -> None:
+    """Append `name`'s entry to ASSIGNMENTS in course_config.py, keeping the rest of the text as it is."""
+    text = config_path.read_text()
+    node = next((n for n in ast.parse(text).body if isinstance(n, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == "ASSIGNMENTS" for t in n.targets)), None)
+    if node is None or not isinstance(node.value, ast.Dict):
+        raise ConfigError(f"{config_path}: no ASSIGNMENTS = {{...}} to add {name} to")
+    lines = text.splitlines(keepends=True)
+    last = node.value.end_lineno - 1  # the line of the closing brace
+    if lines[last].strip() != "}":
+        raise ConfigError(f"{config_path}: ASSIGNMENTS must end with a line holding only its closing brace")
+    lines.insert(last, CONFIG_ENTRY.format(name=name))
+    config_path.write_text("".join(lines))
+    try:
+        load_config(config_path)
+    except ConfigError:
+        config_path.write_text(text)
+        raise
+
+
+def new_assignment(name: str, config_path: Path) -> list[Path]:
+    """Scaffold assignment `name`; returns the files written or changed."""
+    if not NAME.fullmatch(name):
+        raise ConfigError(f"assignment name {name!r}: use lower-case letters, digits and _, starting with a letter")
+    config = load_config(config_path)
+    folder = assignments.folder(name)
+    solution = SOLUTIONS_DIR / f"{name}.py"
+    for taken in (folder, solution):
+        if taken.exists():
+            raise ConfigError(f"{taken} exists already: choose another name")
+    if name in config.assignments:
+        raise ConfigError(f"course_config.py already has an assignment {name}")
+    folder.mkdir(parents=True)
+    written = []
+    for filename, template in FILES.items():
+        (folder / filename).write_text(template.format(name=name))
+        written.append(folder / filename)
+    solution.write_text(SOLUTION.format(name=name))
+    add_config_entry(config.path, name)
+    return [*written, solution, config.path]
