@@ -5,7 +5,7 @@ PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup demo test test-quick source release solutions benchmark calibrate clean
+.PHONY: setup demo test test-quick lint new-assignment source release solutions benchmark calibrate clean
 
 setup: $(STAMP)
 
@@ -19,10 +19,19 @@ demo: $(STAMP)
 	$(PY) -m autograder demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(PY) -m pytest -q
 
 test-quick: $(STAMP)
+	$(BIN)/ruff check .
 	$(PY) -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# make new-assignment NAME=part3_cnn: a folder, a reference and a config entry, released and gradeable.
+new-assignment: $(STAMP)
+	$(PY) -m autograder new-assignment $(NAME)
 
 # Source notebooks are built from solutions/ and authoring/; release/ from source/ by nbgrader.
 source: $(STAMP)

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ConfigError, CourseConfig
-from .paths import PROJECT_ROOT
-from .data import has_real_files
 from .assignments.part2_mnist.inputs import mnist_inputs
+from .config import ConfigError, CourseConfig
+from .data import has_real_files
+from .paths import PROJECT_ROOT
 
 STORE = PROJECT_ROOT / "autograder" / "calibrations.json"
 DOC = PROJECT_ROOT / "docs" / "calibration.md"

@@ -16,8 +16,8 @@ import nbformat
 from . import assignments, nbgrader_cells
 from .authoring.build import solution_notebook
 from .config import CourseConfig
-from .paths import PROJECT_ROOT
 from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
+from .paths import PROJECT_ROOT
 
 NEVER_FINISHES = "while True:\n    pass\n"
 

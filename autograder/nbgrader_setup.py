@@ -16,8 +16,13 @@ def configure(c: Any, course_root: str | os.PathLike | None = None) -> None:
     notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                        SaveAutoGrades)
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
 
     from .nbgrader_plugin import GradeInSandbox
 

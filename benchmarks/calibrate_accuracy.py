@@ -19,12 +19,12 @@ import time
 
 import torch
 
-from autograder.calibration import DOC, STORE, Calibration, markdown, store_calibration, threshold_from, training_data
-from autograder.config import DEFAULT_CONFIG, load_config
-from autograder.paths import PROJECT_ROOT
 from autograder.assignments.part2_mnist.checks import TRAINED_LAYERS, accuracy_of
 from autograder.assignments.part2_mnist.inputs import make_inputs
 from autograder.assignments.part2_mnist.probes import probe_mnist_accuracy
+from autograder.calibration import DOC, STORE, Calibration, markdown, store_calibration, threshold_from, training_data
+from autograder.config import DEFAULT_CONFIG, load_config
+from autograder.paths import PROJECT_ROOT
 from autograder.sandbox.recorder import Recorder
 from solutions import part2_mnist as ref
 

@@ -2,8 +2,9 @@
 
 Prints: what starting one sandbox child costs as a fresh interpreter importing torch,
 torchvision and matplotlib versus a fork of the pre-loaded zygote; wall time per submission
-for each assignment's solution notebook (cold first, then warm), a batch of submissions graded PARALLEL_SUBMISSIONS at a time, and one epoch of the
-784-512-10 MLP over a training set fed by per-sample ToTensor/Normalize versus
+for each assignment's solution notebook (cold first, then warm), a batch of submissions graded
+PARALLEL_SUBMISSIONS at a time, and one epoch of the 784-512-10 MLP over a training set fed by
+per-sample ToTensor/Normalize versus
 pre-normalized tensors (why the accuracy check trains on the latter). The epochs use the full
 60,000 Fashion-MNIST images of Debian's dataset-fashion-mnist when it is installed, else the
 course's own data.

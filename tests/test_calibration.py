@@ -7,9 +7,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.calibration import (DOC, STORE, Calibration, CalibrationMissing, TrainingData, calibration_for,
-                                    check_calibrated, fingerprint, load_store, markdown, store_calibration,
-                                    threshold_for, threshold_from, threshold_text, training_data)
+from autograder.calibration import (
+    DOC,
+    STORE,
+    Calibration,
+    CalibrationMissing,
+    TrainingData,
+    calibration_for,
+    check_calibrated,
+    fingerprint,
+    load_store,
+    markdown,
+    store_calibration,
+    threshold_for,
+    threshold_from,
+    threshold_text,
+    training_data,
+)
 from autograder.config import DEFAULT_CONFIG, ConfigError, CourseConfig, load_config
 from autograder.data import idx_name, write_idx
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torchvision import datasets
 
-from autograder.data import (DataError, check_idx, idx_name, load_datasets, prepare_real_root, write_idx)
+from autograder.data import DataError, check_idx, idx_name, load_datasets, prepare_real_root, write_idx
 
 T10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
 T10K_MD5 = {"t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",

@@ -8,11 +8,11 @@ import io
 import pytest
 import torch
 
-from autograder.batch import grade_many
-from autograder.config import load_config
 from autograder.assignments.part1_regression import inputs as part1
 from autograder.assignments.part2_mnist import inputs as part2
 from autograder.assignments.probing import lent
+from autograder.batch import grade_many
+from autograder.config import load_config
 from solutions import part1_regression as ref
 from solutions import part2_mnist as ref2
 from tests.helpers import ASSIGNMENTS, solution, write

@@ -20,8 +20,8 @@ import pytest
 from autograder import assignments, paths
 from autograder.batch import grade_many
 from autograder.config import DEFAULT_CONFIG, ConfigError, load_config
-from autograder.paths import PROJECT_ROOT
 from autograder.grading import grade_notebook
+from autograder.paths import PROJECT_ROOT
 from autograder.results import CheckResult, GradeReport
 from autograder.sandbox.limits import Isolation, isolation, isolation_mode
 from autograder.sandbox.namespaces import (
@@ -97,7 +97,8 @@ def test_the_rule_admits_the_childs_grader_modules_and_never_the_hidden_checks_s
             "autograder/assignments/part1_regression/inputs.py", "autograder/assignments/part2_mnist/probes.py"} <= seen
     for secret in ("autograder/assignments/part1_regression/checks.py", "autograder/assignments/part2_mnist/checks.py",
                    "autograder/assignments/pytest.ini", "autograder/assignments/new_one/checks.py",
-                   "solutions/part1_regression.py", "tests/helpers.py", "source/part1_regression/part1_regression.ipynb",
+                   "solutions/part1_regression.py", "tests/helpers.py",
+                   "source/part1_regression/part1_regression.ipynb",
                    "course_config.py", "autograder/suite.py", "autograder/grading.py", "autograder/authoring/build.py",
                    ".cache/grading-secret"):
         assert not child_may_see(secret), secret
@@ -323,7 +324,8 @@ def test_grade_refuses_weak_isolation_unless_allowed_and_then_states_it_in_resul
     assert "not grading" in done.stderr and "namespaces" in done.stderr and "ALLOW_WEAK_ISOLATION" in done.stderr
     assert not (tmp_path / "results.json").exists()
     allowed = tmp_path / "course_config.py"
-    allowed.write_text(DEFAULT_CONFIG.read_text().replace("ALLOW_WEAK_ISOLATION = False", "ALLOW_WEAK_ISOLATION = True"))
+    allowed.write_text(DEFAULT_CONFIG.read_text().replace("ALLOW_WEAK_ISOLATION = False",
+                                                          "ALLOW_WEAK_ISOLATION = True"))
     done = _cli("--config", str(allowed), "grade", str(notebook), "--assignment", P1, "--out", "results.json",
                 cwd=tmp_path, env=weak)
     assert done.returncode == 0, done.stderr[-2000:]

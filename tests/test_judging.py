@@ -1,7 +1,6 @@
 """Pure grading logic: comparisons, evidence, messages, reports and programs (no sandbox)."""
 from __future__ import annotations
 
-
 import json
 import sys
 import threading
@@ -12,13 +11,13 @@ import pytest
 import torch
 
 from autograder import assignments
-from autograder.config import load_config
 from autograder.assignments.part1_regression import inputs as part1_inputs
-from autograder.suite import Verdict, gated, run_suite
+from autograder.config import load_config
 from autograder.evidence import Evidence, ProbeEvidence, raised_message
 from autograder.expect import CheckFailed, expect_close, expect_equal
 from autograder.results import CheckResult, GradeReport
 from autograder.submission import SubmissionError, build_program, read_notebook
+from autograder.suite import Verdict, gated, run_suite
 
 
 def test_expect_close_reports_expected_and_actual_numbers_with_the_index():

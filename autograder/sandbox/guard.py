@@ -141,7 +141,8 @@ class Guard:
                     except (TypeError, AttributeError):
                         pass
         fns = self._fns
-        if (_any(_map(is_not, self._codes, _map(_code, fns))) or _any(_map(is_not, self._defaults, _map(_defaults, fns)))
+        if (_any(_map(is_not, self._codes, _map(_code, fns)))
+                or _any(_map(is_not, self._defaults, _map(_defaults, fns)))
                 or _any(_map(is_not, self._kwdefaults, _map(_kwdefaults, fns)))):
             for fn, code, defaults, kwdefaults in _zip(fns, self._codes, self._defaults, self._kwdefaults):
                 if fn.__code__ is not code:

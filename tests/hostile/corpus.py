@@ -208,7 +208,8 @@ ORPHANS = f"""
         try:
             os.setsid()
             if os.fork() == 0:
-                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", "{ORPHAN_MARKER}-daemon"])
+                os.execv(sys.executable,
+                         [sys.executable, "-c", "import time; time.sleep(600)", "{ORPHAN_MARKER}-daemon"])
         finally:
             os._exit(0)
     """
@@ -316,7 +317,8 @@ READ_HIDDEN = """
 
 def _read_hidden() -> NotebookNode:
     secrets = [PROJECT_ROOT / p for p in (
-        "autograder/assignments/part1_regression/checks.py", "autograder/assignments/part2_mnist/checks.py", "solutions/part1_regression.py",
+        "autograder/assignments/part1_regression/checks.py", "autograder/assignments/part2_mnist/checks.py",
+        "solutions/part1_regression.py",
         "solutions", "source", "tests/helpers.py", "tests", ".git/HEAD", ".git", "build", "gradebook.db",
         "course_config.py", ".cache", "release/part1_regression/part1_regression.ipynb")]
     nb = wrap(P1, "model", before=READ_HIDDEN.replace("SECRETS", repr([str(p) for p in secrets])))

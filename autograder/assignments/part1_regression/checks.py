@@ -4,12 +4,21 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.assignments.part1_regression.inputs import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
-                                                MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
-                                                probe_module, standin_line_loss, standin_loss, standin_model)
 from autograder.assignments.part1_regression import keys
-from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
+from autograder.assignments.part1_regression.inputs import (
+    ADAM_TRAJECTORY_EPOCHS,
+    DECREASE_EPOCHS,
+    DNN_SHAPES,
+    MODULE_DECREASE_EPOCHS,
+    TRAJECTORY_EPOCHS,
+    mse_with_flat_value,
+    probe_module,
+    standin_line_loss,
+    standin_loss,
+    standin_model,
+)
 from autograder.assignments.probing import lent
+from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
 from solutions import part1_regression as ref
 
 # A few float32 ulps: the same arithmetic written differently (w * x + b, torch.add(...)) may
@@ -205,7 +214,8 @@ def test_training_loop_module_returns_model(evidence):
     for n in TRAJECTORY_EPOCHS:
         info = probe.info(f"epochs{n}/returned", f"training_loop_module({n}, ...)")
         expect(probe.note(f"epochs{n}/returned_is_model") is True,
-               f"training_loop_module({n}, ...): must return the model it trained, got {info.get('type') or info.get('kind')}")
+               f"training_loop_module({n}, ...): must return the model it trained, "
+               f"got {info.get('type') or info.get('kind')}")
 
 
 @requires("training_loop_module_trajectory")
@@ -242,7 +252,8 @@ def _reference_dnn_output(inputs: dict) -> torch.Tensor:
 def test_make_dnn_architecture(evidence):
     probe = evidence.probe(keys.MAKE_DNN.grade_id)
     info = probe.info("net", "make_dnn()")
-    expect(info.get("type") == "Sequential", f"make_dnn(): expected an nn.Sequential, got {info.get('type') or info.get('kind')}")
+    expect(info.get("type") == "Sequential",
+           f"make_dnn(): expected an nn.Sequential, got {info.get('type') or info.get('kind')}")
     layers = probe.note("layers")
     expect(layers == EXPECTED_LAYERS, f"make_dnn(): expected layers {EXPECTED_LAYERS}, got {layers}")
     shapes = [tuple(s) for s in probe.note("param_shapes", [])]
@@ -261,7 +272,8 @@ def test_neural_network_attributes(evidence):
     probe = evidence.probe(keys.NEURAL_NETWORK.grade_id)
     info = probe.info("net", "NeuralNetwork()")
     attributes = probe.note("attributes")
-    expect(isinstance(attributes, dict), f"NeuralNetwork(): expected an nn.Module, got {info.get('type') or info.get('kind')}")
+    expect(isinstance(attributes, dict),
+           f"NeuralNetwork(): expected an nn.Module, got {info.get('type') or info.get('kind')}")
     expected = {"fc1": ["Linear", [10, 1]], "fc2": ["Linear", [10, 10]], "out": ["Linear", [1, 10]]}
     for name, want in expected.items():
         expect(attributes.get(name) == want, f"NeuralNetwork().{name}: expected {want[0]} with weight shape "

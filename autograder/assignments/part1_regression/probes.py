@@ -3,12 +3,20 @@ from __future__ import annotations
 
 import torch
 
-from .inputs import (ADAM_TRAJECTORY_EPOCHS, DECREASE_EPOCHS, DNN_SHAPES,
-                                       MODULE_DECREASE_EPOCHS, TRAJECTORY_EPOCHS, mse_with_flat_value,
-                                       probe_module, standin_loss, standin_model)
 from ...sandbox.recorder import Recorder
-from . import keys
 from ..probing import lent, record_gradient, student
+from . import keys
+from .inputs import (
+    ADAM_TRAJECTORY_EPOCHS,
+    DECREASE_EPOCHS,
+    DNN_SHAPES,
+    MODULE_DECREASE_EPOCHS,
+    TRAJECTORY_EPOCHS,
+    mse_with_flat_value,
+    probe_module,
+    standin_loss,
+    standin_model,
+)
 
 
 def probe_predict_classes(ns: dict, inputs: dict, rec: Recorder) -> None:

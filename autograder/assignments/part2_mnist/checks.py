@@ -7,13 +7,22 @@ import torch
 from PIL import Image
 from torch import nn
 
-from autograder.calibration import threshold_for
-from autograder.assignments.part2_mnist.inputs import (LOADER_SMALL_BATCH, LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, PROBE_LR,
-                                           VALIDATE_AFTER_SAMPLES, loop_standins, normalized, probe_batches,
-                                           probe_mlp)
-from autograder.assignments.probing import lent
 from autograder.assignments.part2_mnist import keys
+from autograder.assignments.part2_mnist.inputs import (
+    LOADER_SMALL_BATCH,
+    LOADER_TEST,
+    LOADER_TRAIN,
+    LOOP_EPOCHS,
+    PROBE_LR,
+    VALIDATE_AFTER_SAMPLES,
+    loop_standins,
+    normalized,
+    probe_batches,
+    probe_mlp,
+)
 from autograder.assignments.part2_mnist.keys import VALIDATE
+from autograder.assignments.probing import lent
+from autograder.calibration import threshold_for
 from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
 from solutions import part2_mnist as ref
 
@@ -312,7 +321,8 @@ def test_validate_loss_and_accuracy(evidence, inputs):
     probe = evidence.probe(VALIDATE.grade_id)
     for key, options, what in (
             (VALIDATE.returned, {}, "validate on 150 samples in batches of 32 (the last has 22)"),
-            (VALIDATE.offset_bias, dict(offset_bias=True), "validate on the same samples and a model with other logits")):
+            (VALIDATE.offset_bias, dict(offset_bias=True),
+             "validate on the same samples and a model with other logits")):
         loss, accuracy = _validate_result(probe, key, what)
         ref_loss, ref_accuracy = _reference_validate(inputs, **options)
         expect_close(torch.tensor(loss), torch.tensor(ref_loss), f"{what}: the mean loss over samples", **EPOCH)

@@ -8,9 +8,9 @@ from nbformat.notebooknode import NotebookNode
 from solutions import part2_mnist as ref
 
 from ... import data
+from ...authoring.cells import answer, check, demo, graded, markdown, notebook, setup, solution
 from ...calibration import threshold_text
 from ...config import Assignment, CourseConfig
-from ...authoring.cells import answer, check, demo, graded, markdown, notebook, setup, solution
 
 # Shipped beside the notebook: the course's data loader, which its demo cells import.
 EXTRA_FILES = [(Path(data.__file__), "course_data.py")]

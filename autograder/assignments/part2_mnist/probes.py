@@ -7,11 +7,19 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from .inputs import (LOADER_SMALL_BATCH, LOOP_EPOCHS, PROBE_LR, VALIDATE_AFTER_SAMPLES,
-                                  loop_standins, normalized, probe_batches, probe_mlp)
 from ...sandbox.recorder import Recorder
-from . import keys
 from ..probing import lent, record_gradient, student
+from . import keys
+from .inputs import (
+    LOADER_SMALL_BATCH,
+    LOOP_EPOCHS,
+    PROBE_LR,
+    VALIDATE_AFTER_SAMPLES,
+    loop_standins,
+    normalized,
+    probe_batches,
+    probe_mlp,
+)
 
 
 def _params(net: nn.Module) -> torch.Tensor:

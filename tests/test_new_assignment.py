@@ -1,0 +1,72 @@
+"""`tensorgrade new-assignment NAME` in a fresh copy of the kit: the scaffold builds, releases with
+nbgrader and grades (the reference full marks, the release's stub zero), and the kit's checks of the
+scaffold's pieces pass."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from autograder.config import ConfigError
+from autograder.paths import PROJECT_ROOT
+from autograder.scaffold import add_config_entry
+
+NAME = "part3_scaffolded"
+
+
+def _kit(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the kit (as `git clone` gives it) with a virtualenv that borrows the installed libraries."""
+    kit = tmp_path / "kit"
+    shutil.copytree(PROJECT_ROOT, kit, ignore=shutil.ignore_patterns(".venv", ".git", ".cache", "__pycache__",
+                                                                     "build", "gradebook.db"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(kit / ".venv")], check=True)
+    site = next((kit / ".venv" / "lib").glob("python3*/site-packages"))
+    (site / "borrowed.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{kit}\n")
+    return kit, kit / ".venv" / "bin" / "python"
+
+
+def _run(python: Path, kit: Path, *args: str) -> subprocess.CompletedProcess:
+    path = f"{python.parent}:{Path(sys.executable).parent}:{os.environ['PATH']}"
+    done = subprocess.run([str(python), "-I", "-m", "autograder", *args], cwd=kit, capture_output=True, text=True,
+                          timeout=900, env={**os.environ, "PATH": path})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.mark.slow
+def test_a_new_assignment_releases_and_grades_at_once(tmp_path):
+    kit, python = _kit(tmp_path)
+    _run(python, kit, "new-assignment", NAME)
+    assert (kit / "release" / NAME / f"{NAME}.ipynb").is_file()
+    _run(python, kit, "build-solutions", "--out", str(tmp_path / "solutions"))
+    scores = {}
+    for label, notebook in (("reference", tmp_path / "solutions" / NAME / f"{NAME}.ipynb"),
+                            ("stub", kit / "release" / NAME / f"{NAME}.ipynb")):
+        out = tmp_path / f"{label}.json"
+        _run(python, kit, "grade", str(notebook), "--assignment", NAME, "--out", str(out))
+        results = json.loads(out.read_text())
+        scores[label] = (results["score"], results["max_score"])
+    assert scores == {"reference": (10, 10), "stub": (0, 10)}
+    done = subprocess.run([str(python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_consistency.py"], cwd=kit, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_the_config_entry_is_added_inside_assignments_and_a_broken_config_is_left_as_it_was(tmp_path):
+    config = tmp_path / "course_config.py"
+    shutil.copyfile(PROJECT_ROOT / "course_config.py", config)
+    before = config.read_text()
+    add_config_entry(config, NAME)
+    after = config.read_text()
+    assert after.startswith(before[:before.rindex("}")]) and f'"{NAME}": {{' in after
+    broken = before.replace("ASSIGNMENTS = {", "ASSIGNMENTS = {  # hand-edited\n").rstrip("}\n") + "}  # end\n"
+    config.write_text(broken)
+    with pytest.raises(ConfigError):
+        add_config_entry(config, NAME)
+    assert config.read_text() == broken
