@@ -57,7 +57,8 @@ def check_idx(path: Path, ndim: int) -> tuple[int, ...]:
     if len(head) < 4 or head[0] != 0 or head[1] != 0:
         raise DataError(f"{path}: not an IDX file (bad magic number)")
     if head[2] != IDX_DTYPE_UBYTE or head[3] != ndim:
-        raise DataError(f"{path}: expected {ndim}-dim unsigned bytes, header says type {head[2]:#x} with {head[3]} dims")
+        raise DataError(f"{path}: expected {ndim}-dim unsigned bytes, "
+                        f"header says type {head[2]:#x} with {head[3]} dims")
     if len(head) < 4 + 4 * ndim:
         raise DataError(f"{path}: truncated header ({size} bytes)")
     shape = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
