@@ -1,6 +1,10 @@
-"""Grade many notebooks at once: sandboxes run in parallel, judging is serialized."""
+"""Grade many notebooks at once in this process's threads: sandboxes run in parallel, judging is serialized.
+
+The kit's tests use it; the batch command grades through the Dask engine (autograder.cluster) instead.
+"""
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
@@ -16,7 +20,7 @@ def grade_many(jobs: Iterable[Job], config: CourseConfig, workers: int | None = 
                course_root: Path | None = None) -> list[GradeReport]:
     """Grade (notebook, assignment[, student]) jobs with `workers` sandboxes at a time; reports in job order."""
     jobs = list(jobs)
-    workers = workers or config.parallel_submissions
+    workers = workers or config.parallel_submissions or len(os.sched_getaffinity(0))
 
     def one(job: Job) -> GradeReport:
         notebook, assignment, *student = job

@@ -78,12 +78,13 @@ def _autograde(args: argparse.Namespace) -> int:
     if _isolation_refused(config):
         return REFUSED
     root = Path(args.course).resolve()
-    outcomes = autograde_course(args.assignment, root, config)
+    outcomes = autograde_course(args.assignment, root, config, workers=args.workers, scheduler=args.scheduler)
     generate_feedback(args.assignment, root)
     csv = export_grades(root, config.course_id, root / "grades.csv")
     for o in outcomes:
         isolation = f"  [{o.isolation}]" if o.isolation else ""
-        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.problem[:80]}{isolation}")
+        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.peak_child_mb:5.0f} MB child  "
+              f"{o.peak_worker_mb:5.0f} MB worker  {o.problem[:80]}{isolation}")
     print(f"{len(outcomes)} submissions graded; grades in {csv}, feedback under {root / 'feedback'}")
     return 0
 
@@ -120,6 +121,10 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("autograde", help="autograde every submission of an assignment in a course directory")
     a.add_argument("assignment", help="assignment id")
     a.add_argument("--course", default=".", help="nbgrader course directory (default: the current one)")
+    a.add_argument("--workers", type=int, help="worker processes of the local Dask cluster (default: "
+                   "PARALLEL_SUBMISSIONS, else one per core)")
+    a.add_argument("--scheduler", help="grade on an existing Dask cluster, e.g. tcp://host:8786 (default: "
+                   "DASK_SCHEDULER, else a local cluster)")
     a.set_defaults(run=_autograde)
     sub.add_parser("demo", help="release, submit, autograde, feedback and export on built-in data").set_defaults(
         run=_demo)

@@ -1,14 +1,16 @@
 """Autograde every submission of an assignment in an nbgrader course directory.
 
-Sandboxes run PARALLEL_SUBMISSIONS at a time; each finished submission is then recorded
-through nbgrader's own autograde (in this process, so torch and the suites load once).
-A submission counts as done only when gradebook.db holds a score for every autograded
-cell, so a batch killed halfway and run again grades exactly the rest.
+Each submission is one task of the Dask engine (autograder.cluster: worker processes of this
+machine, or a cluster); as each task ends, this process alone records its report through
+nbgrader's own autograde, so a slow submission never holds back the others. A submission counts
+as done only when gradebook.db holds a score for every autograded cell, so a batch killed at any
+point and run again grades exactly the rest.
 """
 from __future__ import annotations
 
 import sys
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +19,13 @@ from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 from traitlets.config import Config
 
-from .batch import grade_many
 from .calibration import check_calibrated
+from .cluster import engine, grade_stream
 from .config import CourseConfig
 from .nbgrader_plugin import remember
 from .nbgrader_setup import configure
 from .paths import CourseLayout
+from .results import GradeReport
 from .submission import SubmissionError, read_notebook
 
 
@@ -36,6 +39,8 @@ class Outcome:
     seconds: float
     problem: str = ""
     isolation: str = ""  # the weak isolation it was graded with (ALLOW_WEAK_ISOLATION), else ""
+    peak_child_mb: float = 0.0  # GradeReport's peak memory of the sandbox child and of the grading worker
+    peak_worker_mb: float = 0.0
 
 
 def nbgrader_api(course_root: Path):
@@ -102,9 +107,13 @@ def _first_answer(nb) -> str | None:
                  if c.metadata.get("nbgrader", {}).get("solution")), None)
 
 
-def autograde_course(assignment: str, course_root: Path, config: CourseConfig,
-                     progress: bool = True) -> list[Outcome]:
-    """Autograde every not-yet-recorded submission; return one Outcome per graded student."""
+def autograde_course(assignment: str, course_root: Path, config: CourseConfig, progress: bool = True, *,
+                     client=None, workers: int | None = None, scheduler: str | None = None) -> list[Outcome]:
+    """Autograde every not-yet-recorded submission; return one Outcome per graded student, in recording order.
+
+    Grades on `client` (a distributed.Client) when given, else on autograder.cluster.engine(config, workers,
+    scheduler), started only when something is left to grade.
+    """
     check_calibrated(config, assignment)
     course_root = Path(course_root).resolve()
     layout = CourseLayout(course_root)
@@ -113,32 +122,41 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig,
     students = layout.students(assignment)
     pending = [s for s in students if not is_recorded(course_root, config.course_id, assignment, s)]
     outcomes: list[Outcome] = []
+    if not pending:
+        return outcomes
     bar = tqdm(total=len(pending), desc=f"autograde {assignment}", unit="submission", disable=not progress,
                file=sys.stderr)
-    step = max(1, config.parallel_submissions)
-    for start in range(0, len(pending), step):
-        chunk = pending[start:start + step]
-        paths = [layout.submitted(s, assignment) / spec.notebook for s in chunk]
-        reports = grade_many([(p, assignment, s) for p, s in zip(paths, chunk)], config, course_root=course_root)
-        for student, path, report in zip(chunk, paths, reports):
-            problem, nb = "", None
-            try:
-                nb = read_notebook(path)
-                remember(nb, assignment, report)
-            except SubmissionError as err:
-                problem = str(err)
-            result = api.autograde(assignment, student, force=True, create=True)
-            if not result.get("success"):
-                _record_zero(course_root, config.course_id, assignment, student)
-                problem = problem or "nbgrader could not autograde this notebook"
-            elif report.isolation_note and nb is not None:
-                _record_isolation(course_root, config.course_id, assignment, student, spec.notebook,
-                                  _first_answer(nb), report.isolation_note)
-            outcomes.append(Outcome(student, report.score, report.max_score, report.execution_time,
-                                    problem or "; ".join(report.notes), report.isolation_note))
+    with ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(engine(config, workers, scheduler))
+        jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
+        for (path, _, student), report in grade_stream(client, jobs, config):
+            outcomes.append(_record(api, course_root, config, assignment, student, path, report))
             bar.update(1)
     bar.close()
     return outcomes
+
+
+def _record(api, course_root: Path, config: CourseConfig, assignment: str, student: str, path: Path,
+            report: GradeReport) -> Outcome:
+    """Record one report in gradebook.db through nbgrader's autograde (its GradeInSandbox step takes the report)."""
+    spec = config.assignment(assignment)
+    problem, nb = "", None
+    try:
+        nb = read_notebook(path)
+        remember(nb, assignment, report)
+    except SubmissionError as err:
+        problem = str(err)
+    result = api.autograde(assignment, student, force=True, create=True)
+    if not result.get("success"):
+        _record_zero(course_root, config.course_id, assignment, student)
+        problem = problem or "nbgrader could not autograde this notebook"
+    elif report.isolation_note and nb is not None:
+        _record_isolation(course_root, config.course_id, assignment, student, spec.notebook,
+                          _first_answer(nb), report.isolation_note)
+    return Outcome(student, report.score, report.max_score, report.execution_time,
+                   problem or "; ".join(report.notes), report.isolation_note, report.peak_child_mb,
+                   report.peak_worker_mb)
 
 
 def generate_feedback(assignment: str, course_root: Path) -> None:

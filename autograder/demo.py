@@ -1,8 +1,8 @@
 """`make demo`: the whole job on built-in data, in a fresh course directory under build/.
 
 release -> a handful of generated submissions (the reference, known-wrong implementations,
-a notebook that never finishes, a file that is not JSON) -> autograde -> feedback -> export
--> a summary table.
+a notebook that never finishes, a file that is not JSON) -> autograde (on a local Dask cluster,
+one worker process per core) -> feedback -> export -> a summary table.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .authoring.build import solution_notebook
+from .cluster import engine
 from .config import PROJECT_ROOT, CourseConfig
 from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
 
@@ -90,14 +91,17 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
     print(f"course directory: {root}")
     make_course(root, config)
     rows = []
-    for name in config.assignments:
-        for outcome in autograde_course(name, root, config):
-            rows.append((name, outcome))
-        generate_feedback(name, root)
+    with engine(config) as client:
+        print(f"grading on a local Dask cluster of {len(client.scheduler_info()['workers'])} worker processes")
+        for name in config.assignments:
+            for outcome in autograde_course(name, root, config, client=client):
+                rows.append((name, outcome))
+            generate_feedback(name, root)
     csv = export_grades(root, config.course_id, root / "grades.csv")
-    print(f"\n{'assignment':<18} {'student':<18} {'auto score':>11} {'seconds':>8}  notes")
+    print(f"\n{'assignment':<18} {'student':<18} {'auto score':>11} {'seconds':>8} {'peak MB child/worker':>21}  notes")
     for name, o in rows:
-        print(f"{name:<18} {o.student:<18} {o.score:>5g}/{o.max_score:<5g} {o.seconds:>8.1f}  {o.problem[:70]}")
+        print(f"{name:<18} {o.student:<18} {o.score:>5g}/{o.max_score:<5g} {o.seconds:>8.1f} "
+              f"{o.peak_child_mb:>10.0f}/{o.peak_worker_mb:<10.0f}  {o.problem[:70]}")
     feedback = sorted((root / "feedback").rglob("*.html"))
     print(f"\ngradebook: {root / 'gradebook.db'}\ngrades:    {csv}\nfeedback:  {len(feedback)} HTML files under "
           f"{root / 'feedback'}\ntotal:     {time.monotonic() - started:.0f} s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import resource
 import shutil
 import tempfile
 import threading
@@ -30,8 +31,9 @@ from .sandbox.limits import Limits
 from .seeds import course_secret, derived_seed, submission_seed
 from .submission import Program, SubmissionError, build_program, read_notebook
 
-# pytest keeps process-wide state: one suite runs at a time, while sandboxes of other
-# submissions keep running in parallel (autograder.batch).
+# pytest keeps process-wide state: one suite runs at a time in a process. The batch engine
+# (autograder.cluster) runs one task per worker process, so judges there run in parallel and this
+# lock is never contended; it serializes only the threads of autograder.batch.grade_many.
 _JUDGE_LOCK = threading.Lock()
 
 
@@ -56,11 +58,12 @@ def _failed_report(assignment: str, config: CourseConfig, message: str, started:
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
-                   course_root: Path | None = None, *, student: str = "") -> GradeReport:
+                   course_root: Path | None = None, *, student: str = "", seed: int | None = None) -> GradeReport:
     """Grade one submitted notebook file; never raises for anything the student did.
 
     The grader's inputs derive from the course secret and the submission (assignment, `student`,
-    its code): the same notebook graded again gets the same inputs and the same score.
+    its code): the same notebook graded again gets the same inputs and the same score. `seed`, when
+    given, is that seed computed elsewhere (seed_of, by a batch's client that keeps the secret).
     """
     started = time.monotonic()
     spec = config.assignment(assignment)
@@ -72,7 +75,8 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
     program = build_program(submitted, release)
-    seed = seed_of(program, assignment, config, student)
+    if seed is None:
+        seed = seed_of(program, assignment, config, student)
     inputs = grading_inputs(assignment, config, seed)
     probes = list(spec.checks)
     labels = dict(program.labels)
@@ -100,7 +104,20 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
                                       verdict.message))
     notes = list(program.notes)
     notes += [f"{labels.get(phase, phase)} {why}" for phase, why in run.lost.items() if phase.startswith("cell:")]
-    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation)
+    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
+                       peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb())
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory, in MiB: VmHWM (since it started, or since the Dask engine reset it
+    for the task); getrusage's figure where /proc lacks it, which counts the parent's memory before exec too."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _probe_label(release, grade_id: str) -> str:

@@ -1,7 +1,7 @@
 """Check results and grade reports, and their Gradescope-style JSON form."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 # How the sandbox's description of a weak isolation begins (autograder.sandbox.limits.Isolation.describe).
 WEAK_ISOLATION = "weak isolation"
@@ -33,6 +33,8 @@ class GradeReport:
     notes: list[str] = field(default_factory=list)
     execution_time: float = 0.0
     isolation: str = ""
+    peak_child_mb: float = 0.0  # the sandbox child's peak, from its memory cgroup (0: no memory cgroup)
+    peak_worker_mb: float = 0.0  # the grading process's peak resident memory so far (getrusage)
 
     @property
     def score(self) -> float:
@@ -50,6 +52,15 @@ class GradeReport:
         if not self.isolation.startswith(WEAK_ISOLATION):
             return ""
         return f"This notebook was graded with {self.isolation}"
+
+    def to_dict(self) -> dict:
+        """The report as plain data (how it travels from a Dask worker to the client)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradeReport":
+        """The report to_dict made."""
+        return cls(**{**data, "checks": [CheckResult(**c) for c in data["checks"]]})
 
     def by_grade_id(self) -> dict[str, list[CheckResult]]:
         """Checks grouped by the nbgrader cell that reports them."""

@@ -51,6 +51,7 @@ class SandboxRun:
     restarts: int = 0
     log_tail: str = ""
     sandbox_failed: bool = False
+    peak_memory_mb: float = 0.0  # the largest peak of the child runs' memory cgroups
 
 
 @dataclass
@@ -246,6 +247,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             os.close(read_end)
             cgroup.kill_all()
             oom = cgroup.out_of_memory()
+            run.peak_memory_mb = max(run.peak_memory_mb, cgroup.peak_memory_mb())
             cgroup.remove()
         run.finished.update(protocol.finished)
         current = outcome.current
