@@ -34,8 +34,10 @@ release: $(STAMP)
 solutions: $(STAMP)
 	$(PY) -m autograder build-solutions
 
+# BENCH_ARGS="--n 32 --full-size-n 32" for the issue's full comparison (about 30 minutes on 2 cores).
 benchmark: $(STAMP)
 	$(PY) benchmarks/grading_time.py
+	$(PY) benchmarks/scaling.py $(BENCH_ARGS)
 
 calibrate: $(STAMP)
 	$(PY) benchmarks/calibrate_accuracy.py

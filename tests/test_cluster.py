@@ -160,14 +160,15 @@ def test_a_dask_cluster_with_a_worker_killed_mid_batch_records_every_submission_
 
 @pytest.mark.slow
 def test_a_submission_that_runs_into_its_time_limit_is_recorded_after_the_quick_ones(tmp_path):
-    config = dataclasses.replace(test_config(), submission_time_limit_s=20)
+    # Long enough that five quick ones graded one after another fit in it on a busy 2-core machine.
+    config = dataclasses.replace(test_config(), submission_time_limit_s=60)
     quick = {f"quick{i}": solution(P1) for i in range(5)}
     course = _course(tmp_path, {"a_slow": with_functions(P1, {"model": HANGS}), **quick})
     with engine(config, workers=2) as client:
         client.wait_for_workers(2)
         outcomes = autograde_course(P1, course, config, progress=False, client=client)
     order = [o.student for o in outcomes]
-    assert order[-1] == "a_slow" and sorted(order[:-1]) == sorted(quick), order
+    assert order[-1] == "a_slow" and sorted(order[:-1]) == sorted(quick), [(o.student, o.seconds) for o in outcomes]
     slow = outcomes[-1]
-    assert slow.score < 80 and slow.seconds >= 19
+    assert slow.score < 80 and slow.seconds >= config.check_time_limit_s  # its probe of model ran out of time
     assert all(o.score == 80 for o in outcomes[:-1])
