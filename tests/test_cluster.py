@@ -28,7 +28,9 @@ CONFIG = load_config()
 P1 = "part1_regression"
 SUM_NOT_MEAN = "def loss_fn(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).sum()\n"
 ARGMIN = "def predict_classes(scores):\n    return scores.argmin(dim=1)\n"
-HANGS = "def model(x, w, b):\n    while True:\n        pass\n"
+HANG = "    while True:\n        pass\n"
+HANGS = {"model": "def model(x, w, b):\n" + HANG, "loss_fn": "def loss_fn(y_pred, y_true):\n" + HANG,
+         "predict_classes": "def predict_classes(scores):\n" + HANG}
 BIN = Path(sys.executable).parent
 
 
@@ -160,10 +162,11 @@ def test_a_dask_cluster_with_a_worker_killed_mid_batch_records_every_submission_
 
 @pytest.mark.slow
 def test_a_submission_that_runs_into_its_time_limit_is_recorded_after_the_quick_ones(tmp_path):
-    # Long enough that five quick ones graded one after another fit in it on a busy 2-core machine.
-    config = dataclasses.replace(test_config(), submission_time_limit_s=60)
+    # Every probe of the slow one runs to its 30 s limit until the 90 s budget ends: long enough that five quick
+    # ones graded one after another fit in it on a busy 2-core machine.
+    config = dataclasses.replace(test_config(), submission_time_limit_s=90)
     quick = {f"quick{i}": solution(P1) for i in range(5)}
-    course = _course(tmp_path, {"a_slow": with_functions(P1, {"model": HANGS}), **quick})
+    course = _course(tmp_path, {"a_slow": with_functions(P1, HANGS), **quick})
     with engine(config, workers=2) as client:
         client.wait_for_workers(2)
         outcomes = autograde_course(P1, course, config, progress=False, client=client)
