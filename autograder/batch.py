@@ -4,15 +4,19 @@ The kit's tests use it; the batch command grades through the Dask engine (autogr
 """
 from __future__ import annotations
 
+import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
 from . import grading
-from .config import CourseConfig
+from .config import ConfigError, CourseConfig
+from .judge import INTERNAL_ERROR
 from .results import GradeReport
 
+_log = logging.getLogger(__name__)
 Job = tuple[Path, str] | tuple[Path, str, str]  # (notebook, assignment[, student])
 
 
@@ -24,7 +28,15 @@ def grade_many(jobs: Iterable[Job], config: CourseConfig, workers: int | None = 
 
     def one(job: Job) -> GradeReport:
         notebook, assignment, *student = job
-        return grading.grade_notebook(notebook, assignment, config, course_root, student=student[0] if student else "")
+        started = time.monotonic()
+        try:
+            return grading.grade_notebook(notebook, assignment, config, course_root,
+                                          student=student[0] if student else "")
+        except ConfigError:
+            raise  # the operator's mistake: no submission can be graded
+        except Exception:  # noqa: BLE001 - one submission's failure must not stop the batch
+            _log.exception("grading %s (%s) failed", notebook, assignment)
+            return grading.failed_report(assignment, config, INTERNAL_ERROR, started)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, jobs))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import resource
 import shutil
 import tempfile
@@ -35,6 +36,7 @@ from .submission import Program, SubmissionError, build_program, read_notebook
 # (autograder.cluster) runs one task per worker process, so judges there run in parallel and this
 # lock is never contended; it serializes only the threads of autograder.batch.grade_many.
 _JUDGE_LOCK = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
@@ -44,13 +46,15 @@ def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str
 
 def seed_of(program: Program, assignment: str, config: CourseConfig, student: str = "") -> int:
     """The submission's seed: the course secret, the term's GRADING_SEED, the assignment, the student and
-    the program the sandbox runs (the notebook's code, not its outputs or locked cells)."""
-    content = json.dumps([cell["source"] for cell in program.cells]).encode()
+    everything of the program the child can observe: each cell's code and its number in the notebook
+    (not outputs or locked cells). A resubmission that moves a cell gets new inputs too."""
+    content = json.dumps([[cell["index"], cell["source"]] for cell in program.cells]).encode()
     return submission_seed(course_secret(config.grading_secret_file), config.grading_seed, assignment, student,
                            content)
 
 
-def _failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+def failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+    """A report that gives every check 0 points with one reason (an unreadable file, a grader failure)."""
     spec = config.assignment(assignment)
     checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message)
               for name, pts in spec.check_points.items()]
@@ -71,7 +75,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     try:
         submitted = read_notebook(notebook)
     except SubmissionError as err:
-        return _failed_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
+        return failed_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
     warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
     program = build_program(submitted, release)
@@ -88,10 +92,15 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         seeds = {"cells": derived_seed(seed, "cells"), **{p: derived_seed(seed, p) for p in probes}}
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
                       "inputs": str(workdir / "inputs.safetensors")}
-        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels)
-        evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
-        with _JUDGE_LOCK:
-            verdicts = run_suite(assignment, evidence, inputs, config)
+        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels,
+                            [str(config.data_root), str(paths.data_cache())])
+        try:
+            evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
+            with _JUDGE_LOCK:
+                verdicts = run_suite(assignment, evidence, inputs, config)
+        except Exception:  # noqa: BLE001 - whatever the evidence did to the judge, this submission gets no points
+            _log.exception("judging %s (%s) failed", notebook, assignment)
+            verdicts = {}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     checks = []

@@ -186,3 +186,9 @@ def test_every_required_check_is_a_configured_check(assignment):
             if mark.name == "requires":
                 assert name.removeprefix("test_") in checks, name
                 assert mark.args and set(mark.args) <= set(checks), (name, mark.args)
+
+
+def test_a_gated_check_of_unimplemented_code_says_it_is_not_implemented():
+    stub = "validate: your code is not implemented yet (it raised NotImplementedError (cell 30, line 9))"
+    verdicts = {"modes": Verdict(True, ""), "values": Verdict(False, stub)}
+    assert gated(verdicts, {"modes": ("values",)})["modes"] == Verdict(False, stub)

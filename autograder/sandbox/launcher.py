@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..paths import RELEASE_DIR, cache_dir
 from .limits import Limits, ProcessCgroup, isolation, nproc_limit
-from .namespaces import released_files
+from .namespaces import dataset_folders, released_files
 from .zygote import ZygoteChild, run_request, shared_zygote
 
 LOG_TAIL = 4000
@@ -201,11 +201,13 @@ class _Protocol:
             self.violation = TAMPERED
 
 
-def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, str]) -> SandboxRun:
+def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, str],
+                  data_folders: list[str] = ()) -> SandboxRun:
     """Run spec's cells and probes in child processes; evidence lands in workdir/evidence.
 
     labels: a human name per phase ("cell 7 (normalize)") for messages. The child's work folder
-    holds the assignment's released files (release/<assignment>/, not the notebook).
+    holds the assignment's released code (release/<assignment>/*.py). data_folders: where the
+    course's datasets live, hidden from the child with every other dataset folder it could reach.
     """
     workdir = Path(workdir)
     folder = workdir / "evidence"
@@ -215,6 +217,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
     mode = status.mode
     run = SandboxRun(isolation=status.describe())
     released = [str(p) for p in released_files(RELEASE_DIR / spec["assignment"])]
+    masked = dataset_folders(list(data_folders))
     skip_cells: list[int] = []
     probes = list(spec["probes"])
     deadline = time.monotonic() + limits.submission_time_s
@@ -223,7 +226,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
     while True:
         read_end, write_end = os.pipe()
         child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": mode,
-                      "released": released, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
+                      "released": released, "masked": masked, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(child_spec))
         expected = {f"cell:{c['index']}" for c in spec["cells"] if c["index"] not in skip_cells}

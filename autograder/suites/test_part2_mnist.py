@@ -100,6 +100,7 @@ def test_normalize_batch(evidence, inputs):
                  **ELEMENTWISE)
 
 
+@requires("normalize_single_image")
 def test_normalize_half_maps_to_unit_range(evidence, inputs):
     what = "normalize(image, 0.5, 0.5) on an image in [0, 1]"
     out = evidence.probe("test_normalize").tensor("half", what)
@@ -439,7 +440,7 @@ def accuracy_of(weights: dict[str, torch.Tensor], inputs: dict) -> float:
     return correct / len(labels)
 
 
-@requires("train_epoch_updates_like_reference")
+@requires("train_epoch_updates_like_reference", "mnist_model_logits")
 def test_mnist_accuracy(evidence, inputs, config):
     probe = evidence.probe("test_mnist_accuracy")
     labels = inputs["secret_test_labels"]
