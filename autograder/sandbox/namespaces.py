@@ -23,6 +23,7 @@ import importlib.util
 import os
 import platform
 import re
+import select
 import signal
 import sys
 from pathlib import Path
@@ -50,6 +51,9 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 ROOT_TMPFS = "size=16m,mode=0755"
 WORK = "/tmp/student"  # the child's working folder (and HOME, TMPDIR)
 
+
+# PID 1's end of a pipe whose other end its parent holds (enter_namespaces): end of file once the parent is gone.
+_lifeline: int | None = None
 
 def libc_call(name: str, *args) -> None:
     """Call libc's `name`; OSError naming it (and the strerror) when it fails."""
@@ -106,8 +110,11 @@ def enter_namespaces(mode: str) -> None:
         for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
+    global _lifeline
+    lifeline, held = os.pipe()  # the parent holds the write end open for as long as it lives
     first = os.fork()
     if first:
+        os.close(lifeline)
         _, status = os.waitpid(first, 0)
         if os.WIFSIGNALED(status):  # die the same way, so the launcher can name the signal
             signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
@@ -115,6 +122,8 @@ def enter_namespaces(mode: str) -> None:
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     # (getppid() is 0 from here on: the parent lives outside this PID namespace. Should it die
     # before this line, the launcher's kill of the session and the cgroups still reaches us.)
+    os.close(held)
+    _lifeline = lifeline
     libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     mount("none", "/", "", MS_REC | MS_PRIVATE, "")
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "")
@@ -316,10 +325,27 @@ def remount_read_only(skip: set[str]) -> None:
 
 def drop_privileges() -> None:
     """Mode "root": become nobody, with no capabilities and no way back (setuid binaries ignored)."""
+    parent = os.getppid()
     os.setgroups([])
     os.setresgid(NOBODY, NOBODY, NOBODY)
     os.setresuid(NOBODY, NOBODY, NOBODY)
     no_new_privs()
+    _die_with_parent_again(parent)
+
+
+def _die_with_parent_again(parent: int) -> None:
+    """The kernel forgets PR_SET_PDEATHSIG when a process's credentials change (setresuid, a new user
+    namespace): ask again, and end now if the parent died in between, so no child outlives a killed
+    grader. `parent`: getppid() before the change; inside a PID namespace (where it reads 0) the
+    lifeline pipe of enter_namespaces tells instead."""
+    libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if _lifeline is not None:
+        gone, _, _ = select.select([_lifeline], [], [], 0)  # end of file: the write end's holder is gone
+        os.close(_lifeline)
+        if gone:
+            os._exit(137)
+    elif os.getppid() != parent:
+        os._exit(137)
 
 
 def no_new_privs() -> None:
@@ -330,9 +356,10 @@ def no_new_privs() -> None:
 def lock_mounts() -> None:
     """Mode "user": enter a nested user and mount namespace, which locks every mount made so far
     (mounts cannot be unmounted to reveal what is below, read-only ones cannot be made writable)."""
-    uid, gid = os.getuid(), os.getgid()
+    uid, gid, parent = os.getuid(), os.getgid(), os.getppid()
     libc_call("unshare", CLONE_NEWUSER | CLONE_NEWNS)
     Path("/proc/self/setgroups").write_text("deny")
     Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
     Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
     no_new_privs()
+    _die_with_parent_again(parent)
