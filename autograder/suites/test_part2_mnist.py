@@ -363,7 +363,7 @@ def test_validate_restores_train_mode(evidence, inputs):
 @requires("validate_loss_and_accuracy")
 def test_validate_leaves_parameters_unchanged(evidence, inputs):
     probe = evidence.probe("test_validate")
-    what = "validate: the model's parameters afterwards"
+    what = "validate: the model's parameters"
     after = probe.tensor("params_after", what)
     before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
     expect(after.shape == before.shape and torch.equal(after, before),
