@@ -22,6 +22,7 @@ from safetensors.torch import save_file
 from . import paths
 from .calibration import check_calibrated
 from .config import CourseConfig
+from .diagnosis import diagnose_verdicts
 from .judge import INTERNAL_ERROR, run_suite
 from .judging import load_evidence
 from .results import CheckResult, GradeReport
@@ -53,6 +54,11 @@ def _failed_report(assignment: str, config: CourseConfig, message: str, started:
     checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message)
               for name, pts in spec.check_points.items()]
     return GradeReport(assignment, checks, dict(spec.manual), [message], time.monotonic() - started)
+
+
+def unreadable_report(assignment: str, config: CourseConfig, reason: str) -> GradeReport:
+    """The report of a file that is not a readable notebook: every check 0, with `reason` as its message."""
+    return _failed_report(assignment, config, reason, time.monotonic())
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
@@ -88,6 +94,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
         with _JUDGE_LOCK:
             verdicts = run_suite(assignment, evidence, inputs, config)
+            diagnoses = diagnose_verdicts(assignment, verdicts, evidence, inputs, spec.grade_id_of)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     checks = []
@@ -96,11 +103,19 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         if verdict is None:
             checks.append(CheckResult(name, spec.grade_id_of[name], 0.0, pts, INTERNAL_ERROR))
         else:
+            found = diagnoses.get(name)
+            message = f"{verdict.message}\n{found.text}" if found else verdict.message
             checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts,
-                                      verdict.message))
+                                      message, found.mistake if found else ""))
     notes = list(program.notes)
-    notes += [f"{labels.get(phase, phase)} {why}" for phase, why in run.lost.items() if phase.startswith("cell:")]
-    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation)
+    cell_notes = {}
+    for phase, why in run.lost.items():
+        if phase.startswith("cell:"):
+            notes.append(f"{labels.get(phase, phase)} {why}")
+            if phase[5:].isdigit():
+                cell_notes[int(phase[5:])] = notes[-1]
+    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
+                       cell_notes)
 
 
 def _probe_label(release, grade_id: str) -> str:

@@ -16,6 +16,7 @@ class CheckResult:
     score: float
     max_score: float
     output: str
+    mistake: str = ""  # the id of the known mistake its message names (autograder.diagnosis), if any
 
     @property
     def passed(self) -> bool:
@@ -33,6 +34,7 @@ class GradeReport:
     notes: list[str] = field(default_factory=list)
     execution_time: float = 0.0
     isolation: str = ""
+    cell_notes: dict[int, str] = field(default_factory=dict)  # notes (also in `notes`) on one student cell, by number
 
     @property
     def score(self) -> float:
