@@ -364,7 +364,8 @@ VALIDATE = [
             "evaluation only measures: no loss.backward(), no optimizer.", _validate_trains),
     Mistake("train_mode_not_restored", VAL, "the model is left in eval mode afterwards",
             "call model.train() before returning, so training goes on with dropout.",
-            lambda p, i, q: isinstance(p.note("modules_in_eval_mode"), int) and p.note("modules_in_eval_mode") > 0),
+            lambda p, i, q: isinstance(p.note("modules_in_eval_mode"), int) and p.note("modules_in_eval_mode") > 0
+            and p.meta.get("train_mask", {}).get("kind") in ("tuple", "list")),
     Mistake("uses_global_name", VAL, "validate reads a name that is not one of its arguments (a global of your "
             "notebook, absent when grading)", "loop over the `loader` argument and use only what is passed in.",
             lambda p, i, q: raised(p, "returned", "NameError")),
