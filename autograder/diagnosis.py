@@ -74,7 +74,8 @@ def diagnose(catalog: dict[str, list[Mistake]], grade_id_of: dict[str, str], fai
                 found.append(mistake)
         if len({m.id for m in found}) == 1:
             mistake = found[0]
-            result[check] = Diagnosis(mistake.id, f"Likely mistake: {mistake.title}. {mistake.advice}")
+            advice = mistake.advice[:1].upper() + mistake.advice[1:]
+            result[check] = Diagnosis(mistake.id, f"Likely mistake: {mistake.title}. {advice}")
     return result
 
 
