@@ -22,7 +22,8 @@ from .judging import CheckFailed, Evidence, ProbeEvidence
 # How judge.gated begins the message of a structural check whose value check failed.
 GATED = "earns its points only together with"
 
-NOT_A_MATCH = (CheckFailed, KeyError, IndexError, ValueError, TypeError, RuntimeError, AttributeError)
+NOT_A_MATCH = (CheckFailed, KeyError, IndexError, ValueError, TypeError, RuntimeError, AttributeError,
+               ArithmeticError)
 
 
 @dataclass(frozen=True)
