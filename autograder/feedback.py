@@ -91,8 +91,8 @@ def cell_outputs(checks: list[CheckResult], notes: list[str]) -> list[NotebookNo
 
 def note_output(number: int, note: str) -> NotebookNode:
     """A grader's note shown under the student's own cell `number` (a time-out, a crash)."""
-    return nbformat.v4.new_output("stream", name="stdout", text=_wrapped(f"grader's note on cell {number}: {note}",
-                                                                         "") + "\n")
+    said = note if note.startswith(f"cell {number}") else f"cell {number}: {note}"
+    return nbformat.v4.new_output("stream", name="stdout", text=_wrapped(f"Note from the grader: {said}", "") + "\n")
 
 
 class FeedbackExporter(HTMLExporter):
