@@ -1,8 +1,11 @@
 """The nbgrader step that grades in tensorgrade's sandbox and reports into autograder cells.
 
 Each autograder test cell (grade_id test_*) gets, as its outputs, the feedback of its
-checks on stdout and its score as an execute_result, which nbgrader reads as partial
-credit; SaveAutoGrades then stores it in gradebook.db as usual.
+checks (HTML and wrapped text, autograder.feedback) and its score as an execute_result,
+which nbgrader reads as partial credit; SaveAutoGrades then stores it in gradebook.db as
+usual. A note about one of the student's cells goes under that cell; the isolation in force
+goes with the submission's notes into the first graded cell. A file that was not a notebook
+(marked by autograder.feedback.SubmissionExporter) gets the plain reason in every graded cell.
 """
 from __future__ import annotations
 
