@@ -49,11 +49,6 @@ def remember(nb: NotebookNode, assignment: str, report: GradeReport) -> None:
         _REPORTS[program_key(nb, assignment)] = report
 
 
-def report_outputs(checks: list, notes: list[str]) -> list[NotebookNode]:
-    """The outputs of one autograder cell: feedback text and the score as partial credit."""
-    return cell_outputs(checks, notes)
-
-
 def _isolation_refusal() -> str:
     """Why nbgrader's own autograde must not grade here (weak isolation, not allowed), or ""."""
     from .sandbox.limits import isolation
@@ -89,7 +84,7 @@ class GradeInSandbox(NbGraderPreprocessor):
                     note_output(number, report.cell_notes[number])]
             if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
                 checks = groups.get(meta.get("grade_id"), [])
-                cell.outputs = report_outputs(checks, notes)
+                cell.outputs = cell_outputs(checks, notes)
                 cell.execution_count = None
                 notes = []  # submission-wide notes appear once, in the first graded cell
         return nb, resources
