@@ -5,7 +5,7 @@ PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup demo test test-quick source release solutions benchmark calibrate clean
+.PHONY: setup demo test test-quick source release solutions benchmark calibrate diagnosis-rate clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,10 @@ benchmark: $(STAMP)
 
 calibrate: $(STAMP)
 	$(PY) benchmarks/calibrate_accuracy.py
+
+# Grade every mutant once: how many get the right known mistake named, a wrong one, none.
+diagnosis-rate: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) benchmarks/diagnosis_rate.py
 
 clean:
 	rm -rf build gradebook.db submitted autograded feedback grades.csv .cache

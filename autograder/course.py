@@ -25,6 +25,7 @@ from .config import CourseConfig
 from .nbgrader_plugin import remember
 from .nbgrader_setup import configure
 from .paths import CourseLayout
+from .provisional import annotate_grades
 from .results import GradeReport
 from .submission import SubmissionError, read_notebook
 
@@ -168,11 +169,11 @@ def generate_feedback(assignment: str, course_root: Path) -> None:
 
 
 def export_grades(course_root: Path, course_id: str, dest: Path) -> Path:
-    """nbgrader's CSV export of the whole gradebook."""
+    """nbgrader's CSV export of the whole gradebook, with the columns of autograder.provisional."""
     from nbgrader.plugins import CsvExportPlugin
 
     plugin = CsvExportPlugin()
     plugin.to = str(dest)
     with Gradebook(_db_url(course_root), course_id) as gb:
         plugin.export(gb)
-    return dest
+    return annotate_grades(dest, _db_url(course_root), course_id)

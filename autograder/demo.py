@@ -98,7 +98,9 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
                 rows.append((name, outcome))
             generate_feedback(name, root)
     csv = export_grades(root, config.course_id, root / "grades.csv")
-    print(f"\n{'assignment':<18} {'student':<18} {'auto score':>11} {'seconds':>8} {'peak MB child/worker':>21}  notes")
+    print(f"\n{'assignment':<18} {'student':<18} {'points':>11} {'seconds':>8} {'peak MB child/worker':>21}  notes\n"
+          "(points: auto-graded points out of all points; written answers count once a TA grades them, "
+          "see grades.csv's auto_score, awaiting_ta_points and grading_status)")
     for name, o in rows:
         print(f"{name:<18} {o.student:<18} {o.score:>5g}/{o.max_score:<5g} {o.seconds:>8.1f} "
               f"{o.peak_child_mb:>10.0f}/{o.peak_worker_mb:<10.0f}  {o.problem[:70]}")

