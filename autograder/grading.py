@@ -48,11 +48,16 @@ def seed_of(program: Program, assignment: str, config: CourseConfig, student: st
                            content)
 
 
-def _failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+NOT_RUN = "not run: the notebook could not be read (see the note at the top)"
+
+
+def _unreadable_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+    """Every check at 0, the reason said once (in `unreadable`), not under each check."""
     spec = config.assignment(assignment)
-    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message)
-              for name, pts in spec.check_points.items()]
-    return GradeReport(assignment, checks, dict(spec.manual), [message], time.monotonic() - started)
+    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, NOT_RUN) for name, pts in spec.check_points.items()]
+    elapsed = time.monotonic() - started
+    return GradeReport(assignment, checks, dict(spec.manual), [], elapsed, unreadable=message,
+                       phases={"read": elapsed})
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
@@ -68,7 +73,8 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     try:
         submitted = read_notebook(notebook)
     except SubmissionError as err:
-        return _failed_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
+        return _unreadable_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
+    phases = {"read": time.monotonic() - started}
     warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
     program = build_program(submitted, release)
@@ -84,23 +90,35 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         seeds = {"cells": derived_seed(seed, "cells"), **{p: derived_seed(seed, p) for p in probes}}
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
                       "inputs": str(workdir / "inputs.safetensors")}
+        phases["prepare"] = time.monotonic() - started - phases["read"]
+        mark = time.monotonic()
         run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels)
+        phases["sandbox"] = time.monotonic() - mark
         evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
         with _JUDGE_LOCK:
+            mark = time.monotonic()
             verdicts = run_suite(assignment, evidence, inputs, config)
+            phases["judge"] = time.monotonic() - mark
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    checks = []
+    checks, problems = [], []
     for name, pts in spec.check_points.items():
         verdict = verdicts.get(name)
         if verdict is None:
             checks.append(CheckResult(name, spec.grade_id_of[name], 0.0, pts, INTERNAL_ERROR))
+            problems.append(f"{name}: the hidden suite reported no verdict for this check")
         else:
             checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts,
                                       verdict.message))
+            if verdict.internal_error:
+                problems.append(f"{name}: internal error in the grader\n{verdict.internal_error}")
+    if run.sandbox_failed:
+        problems.append("the sandbox failed to start a child; its log tail is in this submission's log")
     notes = list(program.notes)
     notes += [f"{labels.get(phase, phase)} {why}" for phase, why in run.lost.items() if phase.startswith("cell:")]
-    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation)
+    phases.update({f"sandbox: {labels.get(phase, phase)}": secs for phase, secs in run.seconds.items()})
+    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
+                       grader_problems=problems, phases=phases, log_tail=run.log_tail)
 
 
 def _probe_label(release, grade_id: str) -> str:
