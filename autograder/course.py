@@ -1,15 +1,17 @@
 """Autograde every submission of an assignment in an nbgrader course directory.
 
 Sandboxes run PARALLEL_SUBMISSIONS at a time; each finished submission is then recorded
-through nbgrader's own autograde (in this process, so torch and the suites load once).
-A submission counts as done only when gradebook.db holds a score for every autograded
-cell, so a batch killed halfway and run again grades exactly the rest.
+through nbgrader's own autograde (in this process, so torch and the suites load once) and
+logged under logs/<assignment>/ (autograder.submission_log). A submission counts as done
+when gradebook.db holds a score for every autograded cell and its notebook is the one last
+graded, so a batch killed halfway and run again grades exactly the rest, and a resubmission
+is regraded (select_submissions).
 """
 from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -24,6 +26,7 @@ from .nbgrader_plugin import remember
 from .nbgrader_setup import configure
 from .paths import CourseLayout
 from .submission import SubmissionError, read_notebook
+from .submission_log import fingerprint, read_log, record_of, write_log
 
 
 @dataclass
@@ -36,14 +39,16 @@ class Outcome:
     seconds: float
     problem: str = ""
     isolation: str = ""  # the weak isolation it was graded with (ALLOW_WEAK_ISOLATION), else ""
+    grader_problems: list[str] = field(default_factory=list)  # problems on the grader's side (see the log)
+    log: Path | None = None  # the submission's log (autograder.submission_log)
 
 
-def nbgrader_api(course_root: Path):
-    """nbgrader's API object for this course directory, configured from course_config.py."""
+def nbgrader_api(course_root: Path, config: CourseConfig | None = None):
+    """nbgrader's API object for this course directory, configured from `config` (default: course_config.py)."""
     from nbgrader.apps import NbGraderAPI
 
     c = Config()
-    configure(c, course_root)
+    configure(c, course_root, config.path if config is not None else None)
     c.NbGraderAPI.log_level = "ERROR"
     # nbgrader's own session handling warns on every autograde; the warnings are not ours to fix.
     warnings.filterwarnings("ignore", category=SAWarning)
@@ -65,6 +70,38 @@ def is_recorded(course_root: Path, course_id: str, assignment: str, student: str
             return False
         grades = [g for nb in submission.notebooks for g in nb.grades if g.cell_type == "code"]
         return bool(grades) and all(g.auto_score is not None for g in grades)
+
+
+def needs_grading(course_root: Path, course_id: str, assignment: str, student: str, notebook: Path) -> bool:
+    """Not recorded yet, or the submitted notebook is newer than its recorded grade.
+
+    Newer: its SHA-256 differs from the one in the submission's log; where no log exists (graded by
+    `nbgrader autograde` itself), its file is newer than nbgrader's autograded copy.
+    """
+    if not is_recorded(course_root, course_id, assignment, student):
+        return True
+    layout = CourseLayout(course_root)
+    logged = read_log(layout, student, assignment)
+    if logged is not None:
+        return logged.get("sha256") != fingerprint(notebook)
+    graded = layout.autograded(student, assignment) / notebook.name
+    try:
+        return notebook.stat().st_mtime > graded.stat().st_mtime
+    except OSError:
+        return True
+
+
+def select_submissions(assignment: str, course_root: Path, config: CourseConfig, students: list[str] | None = None,
+                       force: bool = False) -> list[str]:
+    """The students the batch grades: those named (default: all who submitted), all of them with `force`,
+    else only those not recorded yet or resubmitted since (needs_grading)."""
+    layout = CourseLayout(course_root)
+    chosen = [s for s in layout.students(assignment) if not students or s in students]
+    if force:
+        return chosen
+    notebook = config.assignment(assignment).notebook
+    return [s for s in chosen
+            if needs_grading(course_root, config.course_id, assignment, s, layout.submitted(s, assignment) / notebook)]
 
 
 def _record_zero(course_root: Path, course_id: str, assignment: str, student: str) -> None:
@@ -103,15 +140,14 @@ def _first_answer(nb) -> str | None:
 
 
 def autograde_course(assignment: str, course_root: Path, config: CourseConfig,
-                     progress: bool = True) -> list[Outcome]:
-    """Autograde every not-yet-recorded submission; return one Outcome per graded student."""
+                     progress: bool = True, students: list[str] | None = None, force: bool = False) -> list[Outcome]:
+    """Autograde the submissions select_submissions picks; return one Outcome per graded student."""
     check_calibrated(config, assignment)
     course_root = Path(course_root).resolve()
     layout = CourseLayout(course_root)
     spec = config.assignment(assignment)
-    api = nbgrader_api(course_root)
-    students = layout.students(assignment)
-    pending = [s for s in students if not is_recorded(course_root, config.course_id, assignment, s)]
+    api = nbgrader_api(course_root, config)
+    pending = select_submissions(assignment, course_root, config, students, force)
     outcomes: list[Outcome] = []
     bar = tqdm(total=len(pending), desc=f"autograde {assignment}", unit="submission", disable=not progress,
                file=sys.stderr)
@@ -128,24 +164,30 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig,
             except SubmissionError as err:
                 problem = str(err)
             result = api.autograde(assignment, student, force=True, create=True)
+            grader_problems = list(report.grader_problems)
             if not result.get("success"):
                 _record_zero(course_root, config.course_id, assignment, student)
+                if nb is not None:  # nbgrader failed on a notebook the grader could read: the grader's problem
+                    grader_problems.append(f"nbgrader autograde failed; 0 recorded\n{result.get('error') or ''}")
                 problem = problem or "nbgrader could not autograde this notebook"
             elif report.isolation_note and nb is not None:
                 _record_isolation(course_root, config.course_id, assignment, student, spec.notebook,
                                   _first_answer(nb), report.isolation_note)
+            log = write_log(layout, record_of(student, path, report, problem, grader_problems))
             outcomes.append(Outcome(student, report.score, report.max_score, report.execution_time,
-                                    problem or "; ".join(report.notes), report.isolation_note))
+                                    problem or "; ".join(report.notes), report.isolation_note, grader_problems, log))
             bar.update(1)
     bar.close()
     return outcomes
 
 
-def generate_feedback(assignment: str, course_root: Path) -> None:
-    """nbgrader generate_feedback for every autograded student of the assignment."""
-    api = nbgrader_api(course_root)
+def generate_feedback(assignment: str, course_root: Path, config: CourseConfig | None = None,
+                      students: list[str] | None = None) -> None:
+    """nbgrader generate_feedback for every autograded student of the assignment (or only those in `students`)."""
+    api = nbgrader_api(course_root, config)
     for student in CourseLayout(course_root).students(assignment):
-        if CourseLayout(course_root).autograded(student, assignment).is_dir():
+        if (students is None or student in students) and CourseLayout(course_root).autograded(student,
+                                                                                                assignment).is_dir():
             api.generate_feedback(assignment, student)
 
 

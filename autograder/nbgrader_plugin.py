@@ -78,6 +78,8 @@ class GradeInSandbox(NbGraderPreprocessor):
                 course_root = Path(resources.get("metadata", {}).get("path", ".")).resolve()
                 report = grade_notebook(path, assignment, load_config(), course_root,
                                         student=resources["nbgrader"].get("student") or "")
+            for problem in report.grader_problems:  # nbgrader's own autograde: into its log, not lost
+                self.log.error("tensorgrade: grader-side problem: %s\nsandbox log tail:\n%s", problem, report.log_tail)
         groups = report.by_grade_id()
         notes = report.notes + ([report.isolation_note] if report.isolation_note else [])
         for cell in nb.cells:
