@@ -73,7 +73,8 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     try:
         submitted = read_notebook(notebook)
     except SubmissionError as err:
-        return _unreadable_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
+        reason = str(err) if str(err).endswith((".", "?", "!")) else f"{err}."
+        return _unreadable_report(assignment, config, f"Your notebook could not be graded: {reason}", started)
     phases = {"read": time.monotonic() - started}
     warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)

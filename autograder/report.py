@@ -19,6 +19,7 @@ from .submission_log import read_logs
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 REASONS_PER_FUNCTION = 3
+GATED = "earns its points only together with"  # autograder.judge.gated's message
 FIGURE_WIDTH_IN = 10  # at 100 dpi: 1000 px, inside the page's 1200 px column
 
 
@@ -40,8 +41,9 @@ class Findings:
         """A few lines for the terminal."""
         lines = [f"{self.submissions} submissions; mean {self.mean:.1f}/{self.max_score:g}, median {self.median:g}"]
         lines += [f"hardest check: {name} ({rate:.0%} pass)" for name, rate in self.pass_rates[:3]]
-        top = sorted(((n, gid, why) for gid, rs in self.reasons.items() for why, n in rs), reverse=True)[:3]
-        lines += [f"frequent failure ({n}x) in {gid}: {why[:100]}" for n, gid, why in top]
+        # one line per function: its most frequent reason, functions with the most failures first
+        top = sorted(self.reasons.items(), key=lambda item: -sum(n for _, n in item[1]))[:5]
+        lines += [f"{gid}: {rs[0][1]}x {rs[0][0][:100]}" for gid, rs in top]
         lines += [f"not graded or grader problem: {student}: {why[:100]}" for student, why in self.problems]
         return lines
 
@@ -75,7 +77,9 @@ def findings(records: list[dict]) -> Findings:
         median=statistics.median(scores) if scores else 0.0,
         max_score=max((r["max_score"] for r in records), default=0.0),
         pass_rates=sorted(((n, sum(v) / len(v)) for n, v in rates.items()), key=lambda x: (x[1], x[0])),
-        reasons={gid: c.most_common(REASONS_PER_FUNCTION) for gid, c in sorted(reasons.items())},
+        # among equally frequent reasons, a check's own failure before a gated one ("earns its points only ...")
+        reasons={gid: sorted(c.items(), key=lambda r: (-r[1], r[0].startswith(GATED)))[:REASONS_PER_FUNCTION]
+                 for gid, c in sorted(reasons.items())},
         problems=problems,
         seconds=sorted(((r["student"], r["execution_time"]) for r in records), key=lambda x: -x[1]),
     )
