@@ -81,7 +81,7 @@ class GradeInSandbox(NbGraderPreprocessor):
             for problem in report.grader_problems:  # nbgrader's own autograde: into its log, not lost
                 self.log.error("tensorgrade: grader-side problem: %s\nsandbox log tail:\n%s", problem, report.log_tail)
         groups = report.by_grade_id()
-        notes = report.notes + ([report.isolation_note] if report.isolation_note else [])
+        notes = report.submission_notes
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):

@@ -58,6 +58,12 @@ class GradeReport:
             return ""
         return f"This notebook was graded with {self.isolation}"
 
+    @property
+    def submission_notes(self) -> list[str]:
+        """What the student reads once for the whole submission: why it was unreadable, notes, weak isolation."""
+        return ([self.unreadable] if self.unreadable else []) + self.notes + (
+            [self.isolation_note] if self.isolation_note else [])
+
     def by_grade_id(self) -> dict[str, list[CheckResult]]:
         """Checks grouped by the nbgrader cell that reports them."""
         groups: dict[str, list[CheckResult]] = {}
@@ -75,10 +81,8 @@ class GradeReport:
                   "status": "passed" if c.passed else "failed", "output": c.output, "tags": [c.grade_id],
                   "visibility": "visible"} for i, c in enumerate(self.checks, start=1)]
         result = {"score": self.score, "execution_time": round(self.execution_time, 3), "tests": tests}
-        notes = ([self.unreadable] if self.unreadable else []) + self.notes + (
-            [self.isolation_note] if self.isolation_note else [])
-        if notes:
-            result["output"] = "\n".join(notes)
+        if self.submission_notes:
+            result["output"] = "\n".join(self.submission_notes)
         return result
 
 
