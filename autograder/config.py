@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -84,7 +85,15 @@ def _module(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ConfigError(f"cannot read course configuration {path}")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # noqa: BLE001 - any error in the instructor's file means the same: fix it
+        where = next((f" line {f.lineno}" for f in reversed(traceback.extract_tb(err.__traceback__))
+                      if Path(f.filename) == path), "")
+        if isinstance(err, SyntaxError) and err.lineno:
+            where = f" line {err.lineno}"
+        raise ConfigError(f"course configuration {path} cannot be loaded ({type(err).__name__}{where}: "
+                          f"{getattr(err, 'msg', None) or err}): fix that line and run again") from None
     return module
 
 

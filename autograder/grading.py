@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -55,16 +56,27 @@ def seed_of(program: Program, assignment: str, config: CourseConfig, student: st
 
 
 def failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
-    """A report that gives every check 0 points with one reason (an unreadable file, a grader failure)."""
+    """A report that gives every check 0 points with one reason (a failure of the grader itself)."""
     spec = config.assignment(assignment)
-    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message)
-              for name, pts in spec.check_points.items()]
-    return GradeReport(assignment, checks, dict(spec.manual), [message], time.monotonic() - started)
+    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message) for name, pts in spec.check_points.items()]
+    return GradeReport(assignment, checks, dict(spec.manual), [], time.monotonic() - started)
+
+
+NOT_RUN = "not run: the notebook could not be read (see the note at the top)"
+
+
+def _unreadable_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+    """Every check at 0, the reason said once (in `unreadable`), not under each check."""
+    spec = config.assignment(assignment)
+    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, NOT_RUN) for name, pts in spec.check_points.items()]
+    elapsed = time.monotonic() - started
+    return GradeReport(assignment, checks, dict(spec.manual), [], elapsed, unreadable=message,
+                       phases={"read": elapsed})
 
 
 def unreadable_report(assignment: str, config: CourseConfig, reason: str) -> GradeReport:
-    """The report of a file that is not a readable notebook: every check 0, with `reason` as its message."""
-    return _failed_report(assignment, config, reason, time.monotonic())
+    """The report of a file that is not a readable notebook: every check 0, `reason` said once."""
+    return _unreadable_report(assignment, config, reason, time.monotonic())
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
@@ -81,7 +93,9 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     try:
         submitted = read_notebook(notebook)
     except SubmissionError as err:
-        return failed_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
+        reason = str(err) if str(err).endswith((".", "?", "!")) else f"{err}."
+        return _unreadable_report(assignment, config, f"Your notebook could not be graded: {reason}", started)
+    phases = {"read": time.monotonic() - started}
     warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
     program = build_program(submitted, release)
@@ -91,6 +105,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     probes = list(spec.checks)
     labels = dict(program.labels)
     labels.update({f"probe:{gid}": _probe_label(release, gid) for gid in probes})
+    problems: list[str] = []  # for the instructor (the submission's log), never for the student
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-"))
     try:
         save_file({k: v.contiguous() for k, v in inputs.items() if k in _child_keys(inputs)},
@@ -98,15 +113,21 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         seeds = {"cells": derived_seed(seed, "cells"), **{p: derived_seed(seed, p) for p in probes}}
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
                       "inputs": str(workdir / "inputs.safetensors")}
+        phases["prepare"] = time.monotonic() - started - phases["read"]
+        mark = time.monotonic()
         run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels,
                             [str(config.data_root), str(paths.data_cache())])
+        phases["sandbox"] = time.monotonic() - mark
         try:
             evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_defines)
             with _JUDGE_LOCK:
+                mark = time.monotonic()
                 verdicts = run_suite(assignment, evidence, inputs, config)
+                phases["judge"] = time.monotonic() - mark
                 diagnoses = diagnose_verdicts(assignment, verdicts, evidence, inputs, spec.grade_id_of)
         except Exception:  # noqa: BLE001 - whatever the evidence did to the judge, this submission gets no points
             _log.exception("judging %s (%s) failed", notebook, assignment)
+            problems.append(f"judging failed, every check scored 0:\n{traceback.format_exc()}")
             verdicts, diagnoses = {}, {}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -115,11 +136,16 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         verdict = verdicts.get(name)
         if verdict is None:
             checks.append(CheckResult(name, spec.grade_id_of[name], 0.0, pts, INTERNAL_ERROR))
+            problems.append(f"{name}: the hidden suite reported no verdict for this check")
         else:
             found = diagnoses.get(name)
             message = f"{verdict.message}\n{found.text}" if found else verdict.message
             checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts,
                                       message, found.mistake if found else ""))
+            if verdict.internal_error:
+                problems.append(f"{name}: internal error in the grader\n{verdict.internal_error}")
+    if run.sandbox_failed:
+        problems.append("the sandbox failed to start a child; its log tail is in this submission's log")
     notes = list(program.notes)
     cell_notes = {}
     for phase, why in run.lost.items():
@@ -127,8 +153,10 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
             notes.append(f"{labels.get(phase, phase)} {why}")
             if phase[5:].isdigit():
                 cell_notes[int(phase[5:])] = notes[-1]
+    phases.update({f"sandbox: {labels.get(phase, phase)}": secs for phase, secs in run.seconds.items()})
     return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
-                       cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb())
+                       cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb(),
+                       grader_problems=problems, phases=phases, log_tail=run.log_tail)
 
 
 def _peak_rss_mb() -> float:

@@ -71,7 +71,10 @@ class GradeInSandbox(NbGraderPreprocessor):
             if check.output == INTERNAL_ERROR:
                 self.log.warning("tensorgrade: the grader failed on check %s (%s); see the grader's log",
                                  check.name, resources["nbgrader"].get("student"))
-        general = [n for n in report.notes if n not in report.cell_notes.values()]
+        for problem in report.grader_problems:  # nbgrader's own autograde: into its log, not lost
+            self.log.error("tensorgrade: grader-side problem: %s\nsandbox log tail:\n%s", problem, report.log_tail)
+        general = ([report.unreadable] if report.unreadable else []) + [
+            n for n in report.notes if n not in report.cell_notes.values()]
         isolation = report.isolation_note or (f"Graded with {report.isolation}." if report.isolation else "")
         nb.metadata["tensorgrade"] = {**nb.metadata.get("tensorgrade", {}), "notes": general,
                                       "isolation": report.isolation}

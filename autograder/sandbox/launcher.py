@@ -52,6 +52,7 @@ class SandboxRun:
     log_tail: str = ""
     sandbox_failed: bool = False
     peak_memory_mb: float = 0.0  # the largest peak of the child runs' memory cgroups
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall-clock seconds, finished phases
 
 
 @dataclass
@@ -136,6 +137,7 @@ class _Protocol:
         self.begun: set[str] = set()
         self.written: set[str] = set()
         self.finished: list[str] = []
+        self.seconds: dict[str, float] = {}
         self.violation: str | None = None  # why the running phase is charged, once it broke the rules
 
     def feed(self, chunk: bytes) -> None:
@@ -185,6 +187,7 @@ class _Protocol:
             self.finished.append(rest)
             self.current = None
             self.ended = time.monotonic()
+            self.seconds[rest] = self.ended - self.started
         elif word == "FILE":
             name, _, size = rest.rpartition(" ")
             if (self.current is None or not size.isdigit() or not FILE_NAME.fullmatch(name)
@@ -253,6 +256,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             run.peak_memory_mb = max(run.peak_memory_mb, cgroup.peak_memory_mb())
             cgroup.remove()
         run.finished.update(protocol.finished)
+        run.seconds.update(protocol.seconds)
         current = outcome.current
         if current is not None:
             evidence.discard(current)
