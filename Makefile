@@ -5,7 +5,7 @@ PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup demo test test-quick lint new-assignment source release solutions benchmark calibrate clean
+.PHONY: setup demo test test-quick lint new-assignment source release solutions benchmark calibrate diagnosis-rate clean
 
 setup: $(STAMP)
 
@@ -43,11 +43,17 @@ release: $(STAMP)
 solutions: $(STAMP)
 	$(PY) -m autograder build-solutions
 
+# BENCH_ARGS="--n 32 --full-size-n 32" for the issue's full comparison (about 30 minutes on 2 cores).
 benchmark: $(STAMP)
 	$(PY) benchmarks/grading_time.py
+	$(PY) benchmarks/scaling.py $(BENCH_ARGS)
 
 calibrate: $(STAMP)
 	$(PY) benchmarks/calibrate_accuracy.py
+
+# Grade every mutant once: how many get the right known mistake named, a wrong one, none.
+diagnosis-rate: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) benchmarks/diagnosis_rate.py
 
 clean:
 	rm -rf build gradebook.db submitted autograded feedback grades.csv .cache

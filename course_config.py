@@ -55,8 +55,15 @@ OUTPUT_LIMIT_MB = 16
 # Processes and threads a submission may run at once (stops fork bombs).
 MAX_PROCESSES = 256
 
-# Submissions graded at once by the batch command; each uses one CPU thread.
-PARALLEL_SUBMISSIONS = 2
+# Submissions graded at once by the batch command on this machine: the worker processes of its
+# local Dask cluster, one submission (and one CPU core) each. None: one per core. `autograde
+# --workers N` overrides it.
+PARALLEL_SUBMISSIONS = None
+
+# An existing Dask cluster to grade on instead, e.g. "tcp://scheduler.example.edu:8786" (started with
+# `dask scheduler` and `dask worker`, dask-jobqueue or the Dask Kubernetes operator; docs/scaling.md).
+# None: a local cluster. `autograde --scheduler ADDRESS` overrides it.
+DASK_SCHEDULER = None
 
 # Whether `grade` and `autograde` may grade where the sandbox cannot isolate
 # student code fully (namespaces with the allow-list root file system, and

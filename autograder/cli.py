@@ -1,4 +1,5 @@
-"""The kit's command line: build and release notebooks, grade one notebook or a whole class, demo."""
+"""The kit's command line: build and release notebooks, grade one notebook or a whole class, report, export to
+Gradescope, demo."""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +8,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, CourseConfig, load_config
-
-REFUSED = 3  # the exit code when the sandbox cannot isolate fully and ALLOW_WEAK_ISOLATION is off
+from .operator_checks import COULD_NOT_RUN, EXIT_CODES, GRADED, GRADER_PROBLEMS, REFUSED
 
 
 def _build_source(args: argparse.Namespace) -> int:
@@ -68,38 +68,105 @@ def _grade(args: argparse.Namespace) -> int:
     import json
 
     from .grading import grade_notebook
+    from .operator_checks import check_notebook
     from .results import check_message
 
     config = load_config(args.config)
     config.assignment(args.assignment)
+    check_notebook(Path(args.notebook))
     if _isolation_refused(config):
         return REFUSED
     report = grade_notebook(Path(args.notebook), args.assignment, config)
     Path(args.out).write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
-    for check in report.checks:
-        print(check_message(check))
+    if report.unreadable:
+        print(f"not graded: {report.unreadable}")
+    else:
+        for check in report.checks:
+            print(check_message(check))
     for note in report.notes + ([report.isolation_note] if report.isolation_note else []):
         print(f"note: {note}")
-    print(f"score {report.score:g}/{report.max_score:g} ({report.execution_time:.1f} s); wrote {args.out}")
-    return 0
+    if args.verbose:
+        print(f"isolation: {report.isolation or 'not run'}")
+        for phase, secs in report.phases.items():
+            print(f"  {phase:<60} {secs:7.2f} s")
+    for problem in report.grader_problems:
+        print(f"tensorgrade: grader-side problem: {problem if args.verbose else problem.splitlines()[0]}",
+              file=sys.stderr)
+    if report.grader_problems:
+        print(f"child's log tail:\n{report.log_tail}" if args.verbose else
+              "tensorgrade: run again with --verbose for tracebacks and the sandbox's log tail", file=sys.stderr)
+    auto = sum(c.max_score for c in report.checks)
+    print(f"score {report.score:g}/{auto:g} auto-graded points ({report.execution_time:.1f} s); wrote {args.out}")
+    return GRADER_PROBLEMS if report.grader_problems else GRADED
 
 
 def _autograde(args: argparse.Namespace) -> int:
+    from .calibration import check_calibrated
     from .course import autograde_course, export_grades, generate_feedback
+    from .exports import export_checks
+    from .operator_checks import check_course
+    from .paths import CourseLayout
+    from .sandbox.limits import isolation
+
+    config = load_config(args.config)
+    root = Path(args.course).resolve()
+    check_course(root, config, args.assignment, args.student)
+    check_calibrated(config, args.assignment)
+    if _isolation_refused(config):
+        return REFUSED
+    print(f"isolation: {isolation().describe()}")
+    outcomes = autograde_course(args.assignment, root, config, students=args.student, force=args.force,
+                                workers=args.workers, scheduler=args.scheduler)
+    generate_feedback(args.assignment, root, config, [o.student for o in outcomes])
+    csv = export_grades(root, config.course_id, CourseLayout(root).grades_csv())
+    checks = export_checks(root, config)
+    for o in outcomes:
+        isolation_note = f"  [{o.isolation}]" if o.isolation else ""
+        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.peak_child_mb:5.0f} MB child  "
+              f"{o.peak_worker_mb:5.0f} MB worker  {o.problem[:80]}{isolation_note}")
+    troubled = [o for o in outcomes if o.grader_problems]
+    if troubled:
+        print(f"\n{len(troubled)} submission(s) met a problem on the grader's side (their logs hold the tracebacks "
+              "and the sandbox's log tail):")
+        for o in troubled:
+            first = o.grader_problems[0] if args.verbose else o.grader_problems[0].splitlines()[0]
+            print(f"  {o.student}: {first}\n    log: {o.log.with_suffix('.log') if o.log else '-'}")
+    skipped = "" if outcomes or args.force else " (all were graded already and none resubmitted: --force regrades)"
+    print(f"{len(outcomes)} submissions graded{skipped}; grades in {csv}, per-check results in {checks}, "
+          f"feedback under {root / 'feedback'}, logs under {root / 'logs' / args.assignment}")
+    return GRADER_PROBLEMS if troubled else GRADED
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .operator_checks import check_course
+    from .report import build_report
+
+    config = load_config(args.config)
+    root = Path(args.course).resolve()
+    check_course(root, config, args.assignment)
+    page, found = build_report(root, args.assignment, config)
+    for line in found.summary():
+        print(line)
+    print(f"wrote {page}")
+    return GRADED
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from .gradescope import build_autograder_zip
 
     config = load_config(args.config)
     config.assignment(args.assignment)
-    if _isolation_refused(config):
-        return REFUSED
-    root = Path(args.course).resolve()
-    outcomes = autograde_course(args.assignment, root, config)
-    generate_feedback(args.assignment, root)
-    csv = export_grades(root, config.course_id, root / "grades.csv")
-    for o in outcomes:
-        isolation = f"  [{o.isolation}]" if o.isolation else ""
-        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.problem[:80]}{isolation}")
-    print(f"{len(outcomes)} submissions graded; grades in {csv}, feedback under {root / 'feedback'}")
-    return 0
+    allow = {"keep": None, "yes": True, "no": False}[args.allow_weak_isolation]
+    dest = build_autograder_zip(config, args.assignment, Path(args.out or f"{args.assignment}-autograder.zip"), allow)
+    print(f"wrote {dest}: upload it as the assignment's autograder on Gradescope (it holds the course's grading "
+          "secret: keep it among the instructors)")
+    return GRADED
+
+
+def _run_gradescope(args: argparse.Namespace) -> int:
+    from .gradescope import run_gradescope
+
+    return run_gradescope(Path(args.root), args.assignment, load_config(args.config))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -117,26 +184,83 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tensorgrade")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+EPILOG = "exit codes:\n" + "\n".join(f"  {code}  {what}" for code, what in EXIT_CODES.items())
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m autograder`."""
-    p = argparse.ArgumentParser(prog="tensorgrade", description=__doc__)
-    p.add_argument("--config", help="course_config.py to use (default: the project's)")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="tensorgrade", description=__doc__, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument("--config", help="the course_config.py to use, for every step including nbgrader's "
+                                    "(default: $TENSORGRADE_CONFIG, else the project's)")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="also print each phase's time, full tracebacks of grader-side problems and the sandbox's "
+                        "log tail")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # --verbose also after the command; SUPPRESS keeps a top-level --verbose from being reset by the default.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                         help="also print each phase's time, full tracebacks of grader-side problems and the "
+                              "sandbox's log tail")
 
     sub.add_parser("build-source", help="regenerate source/ from solutions/ and course_config.py").set_defaults(
         run=_build_source)
     sub.add_parser("release", help="regenerate release/ with nbgrader generate_assignment").set_defaults(run=_release)
-    g = sub.add_parser("grade", help="grade one notebook file into Gradescope-style results.json")
-    g.add_argument("notebook", help="the notebook to grade")
-    g.add_argument("--assignment", required=True, help="assignment id, e.g. part1_regression")
-    g.add_argument("--out", default="results.json", help="where to write the results (default results.json)")
+    g = sub.add_parser("grade", help="grade one notebook file into Gradescope's results.json", epilog=EPILOG,
+                       parents=[verbose],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("notebook", help="the notebook file to grade (.ipynb)")
+    g.add_argument("--assignment", required=True, help="the assignment it belongs to, as named in course_config.py, "
+                                                       "e.g. part1_regression")
+    g.add_argument("--out", default="results.json", help="where to write Gradescope's results.json (default "
+                                                         "results.json in the current folder)")
     g.set_defaults(run=_grade)
-    a = sub.add_parser("autograde", help="autograde every submission of an assignment in a course directory")
-    a.add_argument("assignment", help="assignment id")
-    a.add_argument("--course", default=".", help="nbgrader course directory (default: the current one)")
+    a = sub.add_parser("autograde", help="autograde the new and resubmitted submissions of an assignment in a "
+                                         "course directory", epilog=EPILOG, parents=[verbose],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("assignment", help="the assignment to grade, as named in course_config.py")
+    a.add_argument("--course", default=".", help="the nbgrader course directory, holding submitted/ and "
+                                                 "gradebook.db (default: the current folder)")
+    a.add_argument("--student", action="append", metavar="NAME",
+                   help="grade only this student's submission (repeat the option for several)")
+    a.add_argument("--force", action="store_true",
+                   help="grade again even where the recorded grade is of the same notebook (default: only new "
+                        "submissions and those changed since they were graded)")
+    a.add_argument("--workers", type=int, help="worker processes of the local Dask cluster, one submission each at "
+                   "a time (default: PARALLEL_SUBMISSIONS, else one per core)")
+    a.add_argument("--scheduler", help="grade on an existing Dask cluster instead, e.g. tcp://host:8786 (default: "
+                   "DASK_SCHEDULER, else a local cluster; see docs/scaling.md)")
     a.set_defaults(run=_autograde)
-    sub.add_parser("demo", help="release, submit, autograde, feedback and export on built-in data").set_defaults(
-        run=_demo)
+    r = sub.add_parser("report", help="write the class report of an assignment (HTML with figures) from the "
+                                      "submission logs")
+    r.add_argument("assignment", help="the assignment to report on, as named in course_config.py")
+    r.add_argument("--course", default=".", help="the nbgrader course directory that was autograded (default: "
+                                                 "the current folder); the page goes to reports/ASSIGNMENT/")
+    r.set_defaults(run=_report)
+    z = sub.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
+    z.add_argument("assignment", help="the assignment to build it for, as named in course_config.py")
+    z.add_argument("--out", help="where to write the zip (default ASSIGNMENT-autograder.zip in the current folder)")
+    z.add_argument("--allow-weak-isolation", choices=("keep", "yes", "no"), default="keep",
+                   help="ALLOW_WEAK_ISOLATION in the zip's course_config.py: keep the course's setting, or set it "
+                        "(Gradescope's containers may not allow full isolation; see docs/sandbox.md)")
+    z.set_defaults(run=_gradescope)
+    rg = sub.add_parser("run-gradescope", help="(run by the zip's run_autograder) grade ROOT/submission and write "
+                                               "ROOT/results/results.json")
+    rg.add_argument("assignment", help="the assignment the zip was built for")
+    rg.add_argument("--root", default="/autograder", help="Gradescope's /autograder folder (default /autograder)")
+    rg.set_defaults(run=_run_gradescope)
+    sub.add_parser("demo", help="release, submit, autograde, feedback, export, report and Gradescope zips on "
+                                "built-in data").set_defaults(run=_demo)
     n = sub.add_parser("new-assignment", help="scaffold an assignment (folder, solution, config entry) and release it")
     n.add_argument("name", help="the new assignment's id, e.g. part3_cnn")
     n.set_defaults(run=_new_assignment)
@@ -149,12 +273,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = parser().parse_args(argv)
+    if args.config:
+        # The nbgrader steps (in this process and in any nbgrader command it starts) read the same file.
+        args.config = str(Path(args.config).resolve())
+        os.environ["TENSORGRADE_CONFIG"] = args.config
     # nbgrader creates gradebooks with the `alembic` tool installed beside this Python.
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     try:
         return args.run(args)
-    except ConfigError as err:
+    except ConfigError as err:  # operator mistakes (OperatorError) too
         print(f"tensorgrade: {err}", file=sys.stderr)
-        return 2
+        return COULD_NOT_RUN

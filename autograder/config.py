@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -61,7 +62,8 @@ class CourseConfig:
     tmp_limit_mb: int
     output_limit_mb: int
     max_processes: int
-    parallel_submissions: int
+    parallel_submissions: int | None  # None: one per core
+    dask_scheduler: str | None  # None: a local cluster of parallel_submissions worker processes
     allow_weak_isolation: bool
     mnist_epochs: int
     mnist_batch_size: int
@@ -83,7 +85,15 @@ def _module(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ConfigError(f"cannot read course configuration {path}")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # noqa: BLE001 - any error in the instructor's file means the same: fix it
+        where = next((f" line {f.lineno}" for f in reversed(traceback.extract_tb(err.__traceback__))
+                      if Path(f.filename) == path), "")
+        if isinstance(err, SyntaxError) and err.lineno:
+            where = f" line {err.lineno}"
+        raise ConfigError(f"course configuration {path} cannot be loaded ({type(err).__name__}{where}: "
+                          f"{getattr(err, 'msg', None) or err}): fix that line and run again") from None
     return module
 
 
@@ -146,6 +156,18 @@ def _assignments(module: ModuleType) -> dict[str, Assignment]:
     return result
 
 
+def _optional_count(module: ModuleType, name: str) -> int | None:
+    return None if getattr(module, name, None) is None else _get(module, name, int, positive=True)
+
+
+def _scheduler(module: ModuleType) -> str | None:
+    value = getattr(module, "DASK_SCHEDULER", None)
+    if value is not None and (not isinstance(value, str) or "://" not in value):
+        raise ConfigError(f"course_config.py: DASK_SCHEDULER must be None or an address such as "
+                          f"'tcp://scheduler:8786', not {value!r}")
+    return value
+
+
 def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
     """Read and validate course_config.py (default: $TENSORGRADE_CONFIG, else the project's)."""
     path = Path(path or os.environ.get("TENSORGRADE_CONFIG") or DEFAULT_CONFIG).resolve()
@@ -186,7 +208,8 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         tmp_limit_mb=_get(m, "TMP_LIMIT_MB", int, positive=True),
         output_limit_mb=_get(m, "OUTPUT_LIMIT_MB", int, positive=True),
         max_processes=_get(m, "MAX_PROCESSES", int, positive=True),
-        parallel_submissions=_get(m, "PARALLEL_SUBMISSIONS", int, positive=True),
+        parallel_submissions=_optional_count(m, "PARALLEL_SUBMISSIONS"),
+        dask_scheduler=_scheduler(m),
         allow_weak_isolation=_flag(m, "ALLOW_WEAK_ISOLATION", default=False),
         mnist_epochs=_get(m, "MNIST_EPOCHS", int, positive=True),
         mnist_batch_size=_get(m, "MNIST_BATCH_SIZE", int, positive=True),

@@ -1,15 +1,19 @@
 """Autograde every submission of an assignment in an nbgrader course directory.
 
-Sandboxes run PARALLEL_SUBMISSIONS at a time; each finished submission is then recorded
-through nbgrader's own autograde (in this process, so torch and the suites load once).
-A submission counts as done only when gradebook.db holds a score for every autograded
-cell, so a batch killed halfway and run again grades exactly the rest.
+Each submission is one task of the Dask engine (autograder.cluster: worker processes of this
+machine, or a cluster); as each task ends, this process alone records its report through
+nbgrader's own autograde, so a slow submission never holds back the others, and logs it under
+logs/<assignment>/ (autograder.submission_log). A submission counts as done when gradebook.db
+holds a score for every autograded cell and its notebook is the one last graded, so a batch
+killed at any point and run again grades exactly the rest, and a resubmission is regraded
+(select_submissions).
 """
 from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -18,13 +22,16 @@ from tqdm import tqdm
 from traitlets.config import Config
 
 from . import nbgrader_cells
-from .batch import grade_many
 from .calibration import check_calibrated
+from .cluster import engine, grade_stream
 from .config import CourseConfig
 from .nbgrader_plugin import remember
 from .nbgrader_setup import configure
 from .paths import CourseLayout
+from .provisional import annotate_grades
+from .results import GradeReport
 from .submission import SubmissionError, read_notebook
+from .submission_log import fingerprint, read_log, record_of, write_log
 
 
 @dataclass
@@ -37,14 +44,18 @@ class Outcome:
     seconds: float
     problem: str = ""
     isolation: str = ""  # the weak isolation it was graded with (ALLOW_WEAK_ISOLATION), else ""
+    peak_child_mb: float = 0.0  # GradeReport's peak memory of the sandbox child and of the grading worker
+    peak_worker_mb: float = 0.0
+    grader_problems: list[str] = field(default_factory=list)  # problems on the grader's side (see the log)
+    log: Path | None = None  # the submission's log (autograder.submission_log)
 
 
-def nbgrader_api(course_root: Path):
-    """nbgrader's API object for this course directory, configured from course_config.py."""
+def nbgrader_api(course_root: Path, config: CourseConfig | None = None):
+    """nbgrader's API object for this course directory, configured from `config` (default: course_config.py)."""
     from nbgrader.apps import NbGraderAPI
 
     c = Config()
-    configure(c, course_root)
+    configure(c, course_root, config.path if config is not None else None)
     c.NbGraderAPI.log_level = "ERROR"
     # nbgrader's own session handling warns on every autograde; the warnings are not ours to fix.
     warnings.filterwarnings("ignore", category=SAWarning)
@@ -66,6 +77,38 @@ def is_recorded(course_root: Path, course_id: str, assignment: str, student: str
             return False
         grades = [g for nb in submission.notebooks for g in nb.grades if g.cell_type == "code"]
         return bool(grades) and all(g.auto_score is not None for g in grades)
+
+
+def needs_grading(course_root: Path, course_id: str, assignment: str, student: str, notebook: Path) -> bool:
+    """Not recorded yet, or the submitted notebook is newer than its recorded grade.
+
+    Newer: its SHA-256 differs from the one in the submission's log; where no log exists (graded by
+    `nbgrader autograde` itself), its file is newer than nbgrader's autograded copy.
+    """
+    if not is_recorded(course_root, course_id, assignment, student):
+        return True
+    layout = CourseLayout(course_root)
+    logged = read_log(layout, student, assignment)
+    if logged is not None:
+        return logged.get("sha256") != fingerprint(notebook)
+    graded = layout.autograded(student, assignment) / notebook.name
+    try:
+        return notebook.stat().st_mtime > graded.stat().st_mtime
+    except OSError:
+        return True
+
+
+def select_submissions(assignment: str, course_root: Path, config: CourseConfig, students: list[str] | None = None,
+                       force: bool = False) -> list[str]:
+    """The students the batch grades: those named (default: all who submitted), all of them with `force`,
+    else only those not recorded yet or resubmitted since (needs_grading)."""
+    layout = CourseLayout(course_root)
+    chosen = [s for s in layout.students(assignment) if not students or s in students]
+    if force:
+        return chosen
+    notebook = config.assignment(assignment).notebook
+    return [s for s in chosen
+            if needs_grading(course_root, config.course_id, assignment, s, layout.submitted(s, assignment) / notebook)]
 
 
 def _record_zero(course_root: Path, course_id: str, assignment: str, student: str) -> None:
@@ -102,59 +145,81 @@ def _first_answer(nb) -> str | None:
     return next((nbgrader_cells.grade_id(c) for c in nb.cells if nbgrader_cells.is_solution(c)), None)
 
 
-def autograde_course(assignment: str, course_root: Path, config: CourseConfig,
-                     progress: bool = True) -> list[Outcome]:
-    """Autograde every not-yet-recorded submission; return one Outcome per graded student."""
+def autograde_course(assignment: str, course_root: Path, config: CourseConfig, progress: bool = True, *,
+                     students: list[str] | None = None, force: bool = False, client=None,
+                     workers: int | None = None, scheduler: str | None = None) -> list[Outcome]:
+    """Autograde the submissions select_submissions picks; return one Outcome per graded student, in
+    recording order.
+
+    Grades on `client` (a distributed.Client) when given, else on autograder.cluster.engine(config, workers,
+    scheduler), started only when something is left to grade.
+    """
     check_calibrated(config, assignment)
     course_root = Path(course_root).resolve()
     layout = CourseLayout(course_root)
     spec = config.assignment(assignment)
-    api = nbgrader_api(course_root)
-    students = layout.students(assignment)
-    pending = [s for s in students if not is_recorded(course_root, config.course_id, assignment, s)]
+    api = nbgrader_api(course_root, config)
+    pending = select_submissions(assignment, course_root, config, students, force)
     outcomes: list[Outcome] = []
+    if not pending:
+        return outcomes
     bar = tqdm(total=len(pending), desc=f"autograde {assignment}", unit="submission", disable=not progress,
                file=sys.stderr)
-    step = max(1, config.parallel_submissions)
-    for start in range(0, len(pending), step):
-        chunk = pending[start:start + step]
-        paths = [layout.submitted(s, assignment) / spec.notebook for s in chunk]
-        reports = grade_many([(p, assignment, s) for p, s in zip(paths, chunk)], config, course_root=course_root)
-        for student, path, report in zip(chunk, paths, reports):
-            problem, nb = "", None
-            try:
-                nb = read_notebook(path)
-                remember(nb, assignment, report)
-            except SubmissionError as err:
-                problem = str(err)
-            result = api.autograde(assignment, student, force=True, create=True)
-            if not result.get("success"):
-                _record_zero(course_root, config.course_id, assignment, student)
-                problem = problem or "nbgrader could not autograde this notebook"
-            elif report.isolation_note and nb is not None:
-                _record_isolation(course_root, config.course_id, assignment, student, spec.notebook,
-                                  _first_answer(nb), report.isolation_note)
-            outcomes.append(Outcome(student, report.score, report.max_score, report.execution_time,
-                                    problem or "; ".join(report.notes), report.isolation_note))
+    with ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(engine(config, workers, scheduler))
+        jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
+        for (path, _, student), report in grade_stream(client, jobs, config):
+            outcomes.append(_record(api, course_root, config, assignment, student, path, report))
+            bar.update(1)
             bar.update(1)
     bar.close()
     return outcomes
 
 
-def generate_feedback(assignment: str, course_root: Path) -> None:
-    """nbgrader generate_feedback for every autograded student of the assignment."""
-    api = nbgrader_api(course_root)
+def _record(api, course_root: Path, config: CourseConfig, assignment: str, student: str, path: Path,
+            report: GradeReport) -> Outcome:
+    """Record one report in gradebook.db through nbgrader's autograde (its GradeInSandbox step takes the
+    report), and write the submission's log."""
+    spec = config.assignment(assignment)
+    problem, nb = "", None
+    try:
+        nb = read_notebook(path)
+        remember(nb, assignment, report)
+    except SubmissionError as err:
+        problem = str(err)
+    result = api.autograde(assignment, student, force=True, create=True)
+    grader_problems = list(report.grader_problems)
+    if not result.get("success"):
+        _record_zero(course_root, config.course_id, assignment, student)
+        if nb is not None:  # nbgrader failed on a notebook the grader could read: the grader's problem
+            grader_problems.append(f"nbgrader autograde failed; 0 recorded\n{result.get('error') or ''}")
+        problem = problem or "nbgrader could not autograde this notebook"
+    elif report.isolation_note and nb is not None:
+        _record_isolation(course_root, config.course_id, assignment, student, spec.notebook,
+                          _first_answer(nb), report.isolation_note)
+    log = write_log(CourseLayout(course_root), record_of(student, path, report, problem, grader_problems))
+    return Outcome(student, report.score, report.max_score, report.execution_time,
+                   problem or "; ".join(report.notes), report.isolation_note, report.peak_child_mb,
+                   report.peak_worker_mb, grader_problems, log)
+
+
+def generate_feedback(assignment: str, course_root: Path, config: CourseConfig | None = None,
+                      students: list[str] | None = None) -> None:
+    """nbgrader generate_feedback for every autograded student of the assignment (or only those in `students`)."""
+    api = nbgrader_api(course_root, config)
     for student in CourseLayout(course_root).students(assignment):
-        if CourseLayout(course_root).autograded(student, assignment).is_dir():
+        if (students is None or student in students) and CourseLayout(course_root).autograded(student,
+                                                                                                assignment).is_dir():
             api.generate_feedback(assignment, student)
 
 
 def export_grades(course_root: Path, course_id: str, dest: Path) -> Path:
-    """nbgrader's CSV export of the whole gradebook."""
+    """nbgrader's CSV export of the whole gradebook, with the columns of autograder.provisional."""
     from nbgrader.plugins import CsvExportPlugin
 
     plugin = CsvExportPlugin()
     plugin.to = str(dest)
     with Gradebook(_db_url(course_root), course_id) as gb:
         plugin.export(gb)
-    return dest
+    return annotate_grades(dest, _db_url(course_root), course_id)

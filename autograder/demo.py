@@ -1,8 +1,9 @@
 """`make demo`: the whole job on built-in data, in a fresh course directory under build/.
 
 release -> a handful of generated submissions (the reference, known-wrong implementations,
-a notebook that never finishes, a file that is not JSON) -> autograde -> feedback -> export
--> a summary table.
+a notebook that never finishes, a file that is not JSON) -> autograde (on a local Dask cluster,
+one worker process per core) -> feedback -> export (grades.csv, the per-check checks.csv) -> class
+reports -> Gradescope zips -> a summary table that ends with where each of them is.
 """
 from __future__ import annotations
 
@@ -15,9 +16,14 @@ import nbformat
 
 from . import assignments, nbgrader_cells
 from .authoring.build import solution_notebook
+from .cluster import engine
 from .config import CourseConfig
 from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
-from .paths import PROJECT_ROOT
+from .exports import export_checks
+from .gradescope import build_autograder_zip
+from .operator_checks import GRADED, GRADER_PROBLEMS
+from .paths import PROJECT_ROOT, CourseLayout
+from .report import build_report
 
 NEVER_FINISHES = "while True:\n    pass\n"
 
@@ -44,7 +50,7 @@ def make_course(root: Path, config: CourseConfig) -> None:
         shutil.rmtree(root)
     shutil.copytree(PROJECT_ROOT / "source", root / "source")
     shutil.copyfile(PROJECT_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    api = nbgrader_api(root)
+    api = nbgrader_api(root, config)
     for name, spec in config.assignments.items():
         result = api.generate_assignment(name, force=True, create=True)
         if not result.get("success"):
@@ -60,16 +66,34 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
     started = time.monotonic()
     print(f"course directory: {root}")
     make_course(root, config)
+    layout = CourseLayout(root)
     rows = []
-    for name in config.assignments:
-        for outcome in autograde_course(name, root, config):
-            rows.append((name, outcome))
-        generate_feedback(name, root)
-    csv = export_grades(root, config.course_id, root / "grades.csv")
-    print(f"\n{'assignment':<18} {'student':<18} {'auto score':>11} {'seconds':>8}  notes")
+    with engine(config) as client:
+        print(f"grading on a local Dask cluster of {len(client.scheduler_info()['workers'])} worker processes")
+        for name in config.assignments:
+            for outcome in autograde_course(name, root, config, client=client):
+                rows.append((name, outcome))
+            generate_feedback(name, root, config)
+    csv = export_grades(root, config.course_id, layout.grades_csv())
+    checks = export_checks(root, config)
+    print(f"\n{'assignment':<18} {'student':<18} {'points':>11} {'seconds':>8} {'peak MB child/worker':>21}  notes\n"
+          "(points: auto-graded points out of all points; written answers count once a TA grades them, "
+          "see grades.csv's auto_score, awaiting_ta_points and grading_status)")
     for name, o in rows:
-        print(f"{name:<18} {o.student:<18} {o.score:>5g}/{o.max_score:<5g} {o.seconds:>8.1f}  {o.problem[:70]}")
+        print(f"{name:<18} {o.student:<18} {o.score:>5g}/{o.max_score:<5g} {o.seconds:>8.1f} "
+              f"{o.peak_child_mb:>10.0f}/{o.peak_worker_mb:<10.0f}  {o.problem[:70]}")
+    troubled = [(name, o) for name, o in rows if o.grader_problems]
+    for name, o in troubled:
+        print(f"grader-side problem: {name} {o.student}: {o.grader_problems[0].splitlines()[0]} (log: {o.log})")
+    pages, zips = [], []
+    for name in config.assignments:
+        page, found = build_report(root, name, config)
+        print(f"\nclass report of {name}:\n  " + "\n  ".join(found.summary()))
+        pages.append(page)
+        zips.append(build_autograder_zip(config, name, layout.gradescope_zip(name)))
     feedback = sorted((root / "feedback").rglob("*.html"))
-    print(f"\ngradebook: {root / 'gradebook.db'}\ngrades:    {csv}\nfeedback:  {len(feedback)} HTML files under "
-          f"{root / 'feedback'}\ntotal:     {time.monotonic() - started:.0f} s")
-    return 0
+    print(f"\ngradebook:  {layout.gradebook}\ngrades:     {csv}\nper check:  {checks}\nfeedback:   {len(feedback)} "
+          f"HTML files under {root / 'feedback'}\nlogs:       {root / 'logs'}\nreports:    "
+          + "\n            ".join(map(str, pages)) + "\ngradescope: " + "\n            ".join(map(str, zips))
+          + f"\ntotal:      {time.monotonic() - started:.0f} s")
+    return GRADER_PROBLEMS if troubled else GRADED

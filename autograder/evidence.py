@@ -123,7 +123,7 @@ def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
             continue
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except Exception:  # noqa: BLE001 - not JSON, or nested deep enough to exhaust the recursion limit
             continue
         if not isinstance(meta, dict):
             continue

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Callable
 
 import torch
 
+from .wording import allowance, compared
+
 if TYPE_CHECKING:
     from .evidence import ProbeEvidence
 
@@ -43,8 +45,10 @@ def expect_close(actual: torch.Tensor, expected: torch.Tensor, what: str, *, rto
         idx = tuple(int(i) for i in torch.unravel_index((err - allowed).flatten().argmax(), err.shape)) \
             if err.dim() else ()
         at = f" at index {idx}" if idx else ""
-        raise CheckFailed(f"{what}: expected {_fmt(e[idx].item())}{at}, got {_fmt(a[idx].item())} "
-                          f"(largest error {_fmt(err.max().item())}, tolerance {atol:g} + {rtol:g} x |expected|)")
+        words = compared(a[idx].item(), e[idx].item())
+        raise CheckFailed(f"{what}: expected {_fmt(e[idx].item())}{at}, got {_fmt(a[idx].item())}"
+                          f"{f' ({words})' if words else ''}. The largest difference is {_fmt(err.max().item())}; "
+                          f"{allowance(rtol, atol)}.")
 
 
 def expect_equal(actual: torch.Tensor, expected: torch.Tensor, what: str) -> None:
@@ -58,14 +62,15 @@ def expect_equal(actual: torch.Tensor, expected: torch.Tensor, what: str) -> Non
 
 def expect_gradient(probe: ProbeEvidence, what: str, reference: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                     x64: torch.Tensor, target64: torch.Tensor, *, rtol: float, atol: float) -> None:
-    """What probes.common.record_gradient saw: the gradient matches the reference's, and gradcheck passed.
+    """What assignments.probing.record_gradient saw: the gradient matches the reference's, and gradcheck passed.
 
     what: "gradient of loss_fn with respect to the predictions", for messages.
     """
-    grad = probe.tensor("grad64", f"{what} (float64)")
+    label = f"{what} (computed in float64, double precision)"
+    grad = probe.tensor("grad64", label)
     x = x64.clone().requires_grad_()
     expected = torch.autograd.grad(reference(x, target64).sum(), x)[0]
-    expect_close(grad, expected, f"{what} (float64)", rtol=rtol, atol=atol)
+    expect_close(grad, expected, label, rtol=rtol, atol=atol)
     info = probe.info("gradcheck", "torch.autograd.gradcheck in float64")
     expect(info.get("value") is True, f"torch.autograd.gradcheck failed for the {what}: the analytical "
            "gradient does not match finite differences")

@@ -8,10 +8,13 @@ Nothing in this process runs student code or unpickles what it produced.
 from __future__ import annotations
 
 import json
+import logging
+import resource
 import shutil
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -21,6 +24,7 @@ from safetensors.torch import save_file
 from . import assignments, nbgrader_cells, paths
 from .calibration import check_calibrated
 from .config import CourseConfig
+from .diagnosis import diagnose_verdicts
 from .evidence import load_evidence
 from .results import CheckResult, GradeReport
 from .sandbox.launcher import run_sandboxed, warm_up
@@ -29,9 +33,11 @@ from .seeds import course_secret, derived_seed, submission_seed
 from .submission import Program, SubmissionError, build_program, read_notebook
 from .suite import INTERNAL_ERROR, run_suite
 
-# pytest keeps process-wide state: one suite runs at a time, while sandboxes of other
-# submissions keep running in parallel (autograder.batch).
+# pytest keeps process-wide state: one suite runs at a time in a process. The batch engine
+# (autograder.cluster) runs one task per worker process, so judges there run in parallel and this
+# lock is never contended; it serializes only the threads of autograder.batch.grade_many.
 _JUDGE_LOCK = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
@@ -41,25 +47,44 @@ def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str
 
 def seed_of(program: Program, assignment: str, config: CourseConfig, student: str = "") -> int:
     """The submission's seed: the course secret, the term's GRADING_SEED, the assignment, the student and
-    the program the sandbox runs (the notebook's code, not its outputs or locked cells)."""
-    content = json.dumps([cell["source"] for cell in program.cells]).encode()
+    everything of the program the child can observe: each cell's code and its number in the notebook
+    (not outputs or locked cells). A resubmission that moves a cell gets new inputs too."""
+    content = json.dumps([[cell["index"], cell["source"]] for cell in program.cells]).encode()
     return submission_seed(course_secret(config.grading_secret_file), config.grading_seed, assignment, student,
                            content)
 
 
-def _failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+def failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+    """A report that gives every check 0 points with one reason (a failure of the grader itself)."""
     spec = config.assignment(assignment)
-    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message)
-              for name, pts in spec.check_points.items()]
-    return GradeReport(assignment, checks, dict(spec.manual), [message], time.monotonic() - started)
+    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message) for name, pts in spec.check_points.items()]
+    return GradeReport(assignment, checks, dict(spec.manual), [], time.monotonic() - started)
+
+
+NOT_RUN = "not run: the notebook could not be read (see the note at the top)"
+
+
+def _unreadable_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
+    """Every check at 0, the reason said once (in `unreadable`), not under each check."""
+    spec = config.assignment(assignment)
+    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, NOT_RUN) for name, pts in spec.check_points.items()]
+    elapsed = time.monotonic() - started
+    return GradeReport(assignment, checks, dict(spec.manual), [], elapsed, unreadable=message,
+                       phases={"read": elapsed})
+
+
+def unreadable_report(assignment: str, config: CourseConfig, reason: str) -> GradeReport:
+    """The report of a file that is not a readable notebook: every check 0, `reason` said once."""
+    return _unreadable_report(assignment, config, reason, time.monotonic())
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
-                   course_root: Path | None = None, *, student: str = "") -> GradeReport:
+                   course_root: Path | None = None, *, student: str = "", seed: int | None = None) -> GradeReport:
     """Grade one submitted notebook file; never raises for anything the student did.
 
     The grader's inputs derive from the course secret and the submission (assignment, `student`,
-    its code): the same notebook graded again gets the same inputs and the same score.
+    its code): the same notebook graded again gets the same inputs and the same score. `seed`, when
+    given, is that seed computed elsewhere (seed_of, by a batch's client that keeps the secret).
     """
     started = time.monotonic()
     spec = config.assignment(assignment)
@@ -67,15 +92,19 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     try:
         submitted = read_notebook(notebook)
     except SubmissionError as err:
-        return _failed_report(assignment, config, f"Your notebook could not be graded: {err}.", started)
+        reason = str(err) if str(err).endswith((".", "?", "!")) else f"{err}."
+        return _unreadable_report(assignment, config, f"Your notebook could not be graded: {reason}", started)
+    phases = {"read": time.monotonic() - started}
     warm_up()
     release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
     program = build_program(submitted, release)
-    seed = seed_of(program, assignment, config, student)
+    if seed is None:
+        seed = seed_of(program, assignment, config, student)
     inputs = grading_inputs(assignment, config, seed)
     probes = list(spec.checks)
     labels = dict(program.labels)
     labels.update({f"probe:{gid}": _probe_label(release, gid) for gid in probes})
+    problems: list[str] = []  # for the instructor (the submission's log), never for the student
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-"))
     try:
         save_file({k: v.contiguous() for k, v in inputs.items() if k in _child_keys(inputs)},
@@ -83,10 +112,22 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         seeds = {"cells": derived_seed(seed, "cells"), **{p: derived_seed(seed, p) for p in probes}}
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
                       "inputs": str(workdir / "inputs.safetensors")}
-        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels)
-        evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names)
-        with _JUDGE_LOCK:
-            verdicts = run_suite(assignment, evidence, inputs, config)
+        phases["prepare"] = time.monotonic() - started - phases["read"]
+        mark = time.monotonic()
+        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels,
+                            [str(config.data_root), str(paths.data_cache())])
+        phases["sandbox"] = time.monotonic() - mark
+        try:
+            evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names)
+            with _JUDGE_LOCK:
+                mark = time.monotonic()
+                verdicts = run_suite(assignment, evidence, inputs, config)
+                phases["judge"] = time.monotonic() - mark
+                diagnoses = diagnose_verdicts(assignment, verdicts, evidence, inputs, spec.grade_id_of)
+        except Exception:  # noqa: BLE001 - whatever the evidence did to the judge, this submission gets no points
+            _log.exception("judging %s (%s) failed", notebook, assignment)
+            problems.append(f"judging failed, every check scored 0:\n{traceback.format_exc()}")
+            verdicts, diagnoses = {}, {}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     checks = []
@@ -94,12 +135,39 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         verdict = verdicts.get(name)
         if verdict is None:
             checks.append(CheckResult(name, spec.grade_id_of[name], 0.0, pts, INTERNAL_ERROR))
+            problems.append(f"{name}: the hidden suite reported no verdict for this check")
         else:
+            found = diagnoses.get(name)
+            message = f"{verdict.message}\n{found.text}" if found else verdict.message
             checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts,
-                                      verdict.message))
+                                      message, found.mistake if found else ""))
+            if verdict.internal_error:
+                problems.append(f"{name}: internal error in the grader\n{verdict.internal_error}")
+    if run.sandbox_failed:
+        problems.append("the sandbox failed to start a child; its log tail is in this submission's log")
     notes = list(program.notes)
-    notes += [f"{labels.get(phase, phase)} {why}" for phase, why in run.lost.items() if phase.startswith("cell:")]
-    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation)
+    cell_notes = {}
+    for phase, why in run.lost.items():
+        if phase.startswith("cell:"):
+            notes.append(f"{labels.get(phase, phase)} {why}")
+            if phase[5:].isdigit():
+                cell_notes[int(phase[5:])] = notes[-1]
+    phases.update({f"sandbox: {labels.get(phase, phase)}": secs for phase, secs in run.seconds.items()})
+    return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
+                       cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb(),
+                       grader_problems=problems, phases=phases, log_tail=run.log_tail)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory, in MiB: VmHWM (since it started, or since the Dask engine reset it
+    for the task); getrusage's figure where /proc lacks it, which counts the parent's memory before exec too."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _probe_label(release, grade_id: str) -> str:

@@ -8,8 +8,10 @@ from typing import Any
 from .config import load_config
 
 
-def configure(c: Any, course_root: str | os.PathLike | None = None) -> None:
-    """Fill nbgrader's config object `c` from course_config.py.
+def configure(c: Any, course_root: str | os.PathLike | None = None,
+              config_path: str | os.PathLike | None = None) -> None:
+    """Fill nbgrader's config object `c` from course_config.py (`config_path`, else $TENSORGRADE_CONFIG,
+    which `tensorgrade --config` sets, else the project's).
 
     The course directory is the folder nbgrader runs in (where nbgrader_config.py is).
     `nbgrader autograde` grades through tensorgrade's sandbox instead of executing the
@@ -24,13 +26,15 @@ def configure(c: Any, course_root: str | os.PathLike | None = None) -> None:
         SaveAutoGrades,
     )
 
+    from .feedback import configure_feedback
     from .nbgrader_plugin import GradeInSandbox
 
-    config = load_config()
+    config = load_config(config_path)
     root = Path(course_root or os.getcwd()).resolve()
     c.CourseDirectory.course_id = config.course_id
     c.CourseDirectory.root = str(root)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    configure_feedback(c)
     c.Autograde.autograde_preprocessors = [GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -68,3 +68,23 @@ class CourseLayout:
         if not base.is_dir():
             return []
         return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
+
+    def submission_log(self, student: str, assignment: str) -> Path:
+        """The grader's log of a student's last grading (autograder.submission_log): `.json`, and `.log` beside it."""
+        return self.root / "logs" / assignment / f"{student}.json"
+
+    def checks_csv(self) -> Path:
+        """The long-format per-check export, beside nbgrader's grades.csv."""
+        return self.root / "checks.csv"
+
+    def grades_csv(self) -> Path:
+        """nbgrader's export of the gradebook's totals."""
+        return self.root / "grades.csv"
+
+    def report(self, assignment: str) -> Path:
+        """The class report of an assignment (index.html; its figures beside it)."""
+        return self.root / "reports" / assignment / "index.html"
+
+    def gradescope_zip(self, assignment: str) -> Path:
+        """The Gradescope autograder zip of an assignment."""
+        return self.root / "gradescope" / f"{assignment}-autograder.zip"

@@ -1,7 +1,7 @@
-"""Check results and grade reports, and their Gradescope-style JSON form."""
+"""Check results and grade reports, and their Gradescope results.json form."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 # How the sandbox's description of a weak isolation begins (autograder.sandbox.limits.Isolation.describe).
 WEAK_ISOLATION = "weak isolation"
@@ -16,6 +16,7 @@ class CheckResult:
     score: float
     max_score: float
     output: str
+    mistake: str = ""  # the id of the known mistake its message names (autograder.diagnosis), if any
 
     @property
     def passed(self) -> bool:
@@ -33,6 +34,16 @@ class GradeReport:
     notes: list[str] = field(default_factory=list)
     execution_time: float = 0.0
     isolation: str = ""
+    peak_child_mb: float = 0.0  # the sandbox child's peak, from its memory cgroup (0: no memory cgroup)
+    peak_worker_mb: float = 0.0  # the grading process's peak resident memory so far (getrusage)
+    cell_notes: dict[int, str] = field(default_factory=dict)  # notes (also in `notes`) on one student cell, by number
+    # Why the notebook could not be graded at all (unreadable file): said once, not under every check.
+    unreadable: str = ""
+    # For the instructor only, never shown to the student: internal errors (with tracebacks), the
+    # sandbox's failures, each phase's seconds and the child's log tail (autograder.submission_log).
+    grader_problems: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    log_tail: str = ""
 
     @property
     def score(self) -> float:
@@ -51,6 +62,21 @@ class GradeReport:
             return ""
         return f"This notebook was graded with {self.isolation}"
 
+    def to_dict(self) -> dict:
+        """The report as plain data (how it travels from a Dask worker to the client)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GradeReport":
+        """The report to_dict made."""
+        return cls(**{**data, "checks": [CheckResult(**c) for c in data["checks"]]})
+
+    @property
+    def submission_notes(self) -> list[str]:
+        """What the student reads once for the whole submission: why it was unreadable, notes, weak isolation."""
+        return ([self.unreadable] if self.unreadable else []) + self.notes + (
+            [self.isolation_note] if self.isolation_note else [])
+
     def by_grade_id(self) -> dict[str, list[CheckResult]]:
         """Checks grouped by the nbgrader cell that reports them."""
         groups: dict[str, list[CheckResult]] = {}
@@ -59,16 +85,17 @@ class GradeReport:
         return groups
 
     def to_gradescope(self) -> dict:
-        """Gradescope's results.json: score, max_score, execution_time, tests."""
-        tests = [{"name": c.name, "score": c.score, "max_score": c.max_score, "output": c.output,
-                  "visibility": "visible"} for c in self.checks]
-        tests += [{"name": name, "score": 0, "max_score": pts, "output": "Graded by hand in formgrader.",
-                   "visibility": "visible", "status": "needs_manual_grade"} for name, pts in self.manual.items()]
-        result = {"score": self.score, "max_score": self.max_score,
-                  "execution_time": round(self.execution_time, 3), "tests": tests}
-        notes = self.notes + ([self.isolation_note] if self.isolation_note else [])
-        if notes:
-            result["output"] = "\n".join(notes)
+        """Gradescope's results.json (its documented autograder results format): the auto-graded checks only.
+
+        Manual (free-response) cells are graded by hand, on Gradescope as manual questions, so they are not
+        tests here; `score` is the auto-graded points.
+        """
+        tests = [{"name": c.name, "number": str(i), "score": c.score, "max_score": c.max_score,
+                  "status": "passed" if c.passed else "failed", "output": c.output, "tags": [c.grade_id],
+                  "visibility": "visible"} for i, c in enumerate(self.checks, start=1)]
+        result = {"score": self.score, "execution_time": round(self.execution_time, 3), "tests": tests}
+        if self.submission_notes:
+            result["output"] = "\n".join(self.submission_notes)
         return result
 
 

@@ -17,6 +17,9 @@ from .config import CourseConfig
 from .evidence import Evidence
 from .expect import CheckFailed
 
+# Phrases of messages that say the student's code was not there to check (judging.raised_message,
+# Evidence.probe): a gated check repeats them rather than pointing at the check it needs.
+ABSENT = ("your code is not implemented yet", "your notebook does not define")
 INTERNAL_ERROR = "the grader could not finish this check (an error in the grader, reported to the instructor)"
 
 
@@ -41,8 +44,12 @@ def gated(verdicts: dict[str, Verdict], requires: dict[str, tuple[str, ...]]) ->
         own = verdicts.get(name)
         missing = [n for n in needed if not (verdicts.get(n) and verdicts[n].passed)]
         if own is not None and own.passed and missing:
-            result[name] = Verdict(False, f"earns its points only together with {' and '.join(missing)}, "
-                                          "which did not pass: see that check's message")
+            first = verdicts.get(missing[0])
+            if first is not None and any(absent in first.message for absent in ABSENT):
+                result[name] = Verdict(False, first.message)  # the code was not there to check at all
+            else:
+                result[name] = Verdict(False, f"earns its points only together with {' and '.join(missing)}, "
+                                              "which did not pass: see that check's message")
     return result
 
 

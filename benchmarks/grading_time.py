@@ -81,7 +81,7 @@ def time_submissions(config, folder: Path) -> None:
     started = time.monotonic()
     grade_many(jobs, config)
     wall = time.monotonic() - started
-    print(f"batch of {len(jobs)} submissions, {config.parallel_submissions} at a time: {wall:5.1f} s "
+    print(f"batch of {len(jobs)} submissions, {config.parallel_submissions or 'one per core'} at a time: {wall:5.1f} s "
           f"({wall / len(jobs):.1f} s per submission)")
 
 

@@ -14,6 +14,8 @@ from autograder.authoring.build import solution_notebook
 from autograder.config import CourseConfig, load_config
 from autograder.results import GradeReport
 
+GRADESCOPE_SCHEMA = Path(__file__).parent / "schemas" / "gradescope_results.schema.json"
+
 ASSIGNMENTS = tuple(load_config().assignments)  # found from course_config.py, as the kit finds them
 
 
@@ -87,3 +89,10 @@ def as_json(report: GradeReport) -> str:
     data = report.to_gradescope()
     data.pop("execution_time", None)
     return json.dumps(data, sort_keys=True)
+
+
+def validate_gradescope(data: dict) -> None:
+    """Raise jsonschema.ValidationError where data is not a results.json as Gradescope documents it."""
+    import jsonschema
+
+    jsonschema.validate(data, json.loads(GRADESCOPE_SCHEMA.read_text()))

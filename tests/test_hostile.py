@@ -104,7 +104,7 @@ def _table(batch: Batch) -> str:
         zeroed = _zeroed(case, report)
         honest = sum(c.max_score for c in report.checks if c.name not in zeroed)
         failed = [c for c in report.checks if not c.passed]
-        said = (report.notes[0] if report.notes else failed[0].output if failed else "full marks")
+        said = (report.submission_notes[0] if report.submission_notes else failed[0].output if failed else "full marks")
         said = said.replace("|", "/").replace("\n", " ")[:160]
         rows.append(f"| {case.id} | {case.assignment} | {honest:g} | {report.score:g} | "
                     f"{report.execution_time:.0f} | {said} |")
@@ -129,7 +129,7 @@ def test_the_corpus_has_at_least_30_distinct_cases():
 def test_hostile_submission_is_graded_honestly(corpus, case):
     report = corpus.reports[case.id]
     zeroed = _zeroed(case, report)
-    notes = "\n".join(report.notes)
+    notes = "\n".join(report.submission_notes)  # said once for the submission (an unreadable file: why)
     problems = []
     for check in report.checks:
         feedback = f"{check.output}\n{notes}"

@@ -16,6 +16,7 @@ import pytest
 from autograder.batch import grade_many
 from autograder.results import GradeReport
 from tests.catalog import graded_cell_of
+from tests.catalog.diagnoses import EXPECTED, named, outcome
 from tests.catalog.mutants import MUTANTS, Mutant
 from tests.helpers import failed, test_config, with_functions, write
 
@@ -93,3 +94,27 @@ def test_kill_rate(mutant_reports, record_property, capsys):
         print(f"\nmutation kill rate: {killed}/{len(MUTANTS)} = {rate:.1%}"
               + (f"; survivors: {', '.join(survivors)}" if survivors else ""))
     assert rate == 1.0, f"mutants not caught: {survivors}"
+
+
+@pytest.mark.slow
+def test_diagnosis_rate(mutant_reports, record_property, capsys):
+    """Issue #14: the feedback names the right known mistake for at least 70% of the mutants, and never a wrong one."""
+    outcomes = {m.id: outcome(m.id, mutant_reports[m.id]) for m in MUTANTS}
+    right, wrong = [i for i, o in outcomes.items() if o == "right"], [i for i, o in outcomes.items() if o == "wrong"]
+    none = [i for i, o in outcomes.items() if o == "none"]
+    record_property("diagnosis_right", len(right))
+    record_property("diagnosis_wrong", json.dumps(wrong))
+    with capsys.disabled():
+        print(f"\ndiagnosis rate: {len(right)}/{len(MUTANTS)} right ({len(right) / len(MUTANTS):.0%}), "
+              f"{len(wrong)} wrong, {len(none)} none" + (f"; none: {', '.join(none)}" if none else ""))
+    assert not wrong, "mutants diagnosed with a wrong mistake:\n" + "\n".join(
+        f"  {i}: named {sorted(named(mutant_reports[i]))}, expected {sorted(EXPECTED.get(i, set()))}" for i in wrong)
+    assert len(right) >= 0.7 * len(MUTANTS), f"only {len(right)} of {len(MUTANTS)} mutants got the right diagnosis"
+
+
+def test_every_expected_diagnosis_names_a_catalogued_mistake():
+    from autograder.mistakes import part1_regression, part2_mnist
+
+    known = {m.id for module in (part1_regression, part2_mnist) for ms in module.MISTAKES.values() for m in ms}
+    assert set(EXPECTED) <= {m.id for m in MUTANTS}, "diagnoses.py names mutants that do not exist"
+    assert set().union(*EXPECTED.values()) <= known, "diagnoses.py expects mistakes no catalog has"

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+import nbformat
 
 from autograder.sandbox import zygote as zygote_module
 from autograder.sandbox.launcher import child_environment, zygote_environment
 from autograder.sandbox.limits import Limits, isolation_mode
 from autograder.sandbox.zygote import Zygote, run_request, shared_zygote
-from tests.helpers import test_config
+from tests.helpers import solution, test_config, write
 
 
 def _spawn(zygote: Zygote, spec: Path, folder: Path):
@@ -79,3 +84,41 @@ def test_a_dead_zygote_is_replaced_and_a_closed_one_exits():
     second.close()
     assert second.proc.returncode is not None
     assert zygote_module.shared_zygote(zygote_environment()).alive  # and the next caller gets a new one
+
+
+def test_student_code_dies_with_a_grader_killed_outright(tmp_path):
+    """The kernel forgets a process's parent-death signal when it drops to nobody (or enters a user
+    namespace): the child asks again, so a grader killed with SIGKILL leaves no student code running."""
+    tag = str(random.randint(10**8, 10**9))
+    stuck = nbformat.v4.new_code_cell(f"import subprocess, time\nsubprocess.Popen(['sleep', '{tag}'])\n"
+                                      "while True:\n    time.sleep(0.05)")
+    nb = solution("part1_regression")
+    nb.cells.insert(3, stuck)
+    path = write(nb, tmp_path / "stuck.ipynb")
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(path), "--assignment",
+                               "part1_regression", "--out", str(tmp_path / "out.json")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _running(f"sleep {tag}") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _running(f"sleep {tag}"), "the stuck cell never started"
+    finally:
+        grader.kill()
+        grader.wait()
+    deadline = time.monotonic() + 30
+    while _running(f"sleep {tag}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(f"sleep {tag}"), "student code outlived the grader"
+
+
+def _running(command: str) -> bool:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().replace(b"\0", b" ").strip() == command.encode():
+                status = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if status != "Z":
+                    return True
+        except OSError:
+            continue
+    return False

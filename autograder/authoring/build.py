@@ -29,6 +29,12 @@ def reference_module(assignment: str) -> ModuleType:
     return importlib.import_module(f"solutions.{assignment}")
 
 
+def extra_folders(assignment: str) -> list[tuple]:
+    """Folders generated beside the assignment's notebook: (writer of the folder, its name), from its
+    notebook.py's EXTRA_FOLDERS."""
+    return list(getattr(assignments.module(assignment, "notebook"), "EXTRA_FOLDERS", []))
+
+
 def source_notebook(config: CourseConfig, assignment: str) -> NotebookNode:
     """The nbgrader source notebook of `assignment`, generated from solutions/ and course_config.py."""
     return assignments.module(assignment, "notebook").build(config.assignment(assignment), config)
@@ -50,6 +56,8 @@ def build_source(config: CourseConfig) -> list[Path]:
         for origin, filename in extra_files(name):
             shutil.copyfile(origin, target.parent / filename)
             written.append(target.parent / filename)
+        for writer, folder in extra_folders(name):
+            written += writer(target.parent / folder)
     return written
 
 
@@ -91,5 +99,7 @@ def write_solution_notebooks(config: CourseConfig, out: Path) -> list[Path]:
         write_notebook(solution_notebook(config, name), target)
         for _, filename in extra_files(name):
             shutil.copyfile(paths.RELEASE_DIR / name / filename, target.parent / filename)
+        for _, folder in extra_folders(name):
+            shutil.copytree(paths.RELEASE_DIR / name / folder, target.parent / folder, dirs_exist_ok=True)
         written.append(target)
     return written

@@ -40,9 +40,19 @@ def setup(grade_id: str, source: str) -> NotebookNode:
     return _code(source, grade_id, "setup", grade=False, solution=False, locked=True)
 
 
+DEMO_BANNER = "# DEMO (not graded): run it to watch your code at work; the grader never runs it."
+
+
 def demo(grade_id: str, source: str) -> NotebookNode:
-    """Code for people (data, training demos, plots); never executed while grading."""
-    return _code(source, grade_id, "demo", grade=False, solution=False, locked=True)
+    """Code for people (data, training demos, plots); never executed while grading. Its first line says so."""
+    return _code(f"{DEMO_BANNER}\n{textwrap.dedent(source).strip(chr(10))}", grade_id, "demo", grade=False,
+                 solution=False, locked=True)
+
+
+def question(text: str, points: float) -> NotebookNode:
+    """A written question: its text, its points, and that a TA grades the answer cell below it."""
+    return markdown(f"**Question ({points:g} points, graded by a TA after you submit; not part of the "
+                    f"auto-graded score).** {inspect.cleandoc(text)}")
 
 
 def check(grade_id: str, source: str) -> NotebookNode:

@@ -85,7 +85,7 @@ def isolate(spec: dict) -> None:
     if mode:
         new_root = os.path.join(spec["workdir"], "root")
         os.makedirs(new_root, 0o700, exist_ok=True)  # (a mount point only: empty again once a child is gone)
-        namespaces.build_root(new_root, spec["tmp_mb"], [Path(p) for p in spec["released"]])
+        namespaces.build_root(new_root, spec["tmp_mb"], [Path(p) for p in spec["released"]], spec["masked"])
         namespaces.enter_root(new_root)
         # In mode "user", /proc stays writable: the nested namespace's uid_map is written there,
         # and its owner cannot remount it afterwards (the host's permissions of the unprivileged

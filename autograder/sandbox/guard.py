@@ -23,6 +23,7 @@ _MISSING = object()
 _any, _map, _zip, _len, _vars, _hasattr, _type_setattr, _type_delattr = (
     any, map, zip, len, vars, hasattr, type.__setattr__, type.__delattr__)
 _settrace, _setprofile = sys.settrace, sys.setprofile
+_setrecursionlimit, _RECURSION_LIMIT = sys.setrecursionlimit, sys.getrecursionlimit()
 _thread_settrace, _thread_setprofile = threading.settrace, threading.setprofile
 # Libraries whose module namespaces are restored (attributes replaced by student code).
 MODULES = ("builtins", "torch", "torch._C", "torch.nn", "torch.nn.functional", "torch.nn.modules.module",
@@ -114,6 +115,7 @@ class Guard:
         """Put back every snapshotted attribute and function body; drop tracing hooks."""
         _settrace(None)
         _setprofile(None)
+        _setrecursionlimit(_RECURSION_LIMIT)
         _thread_settrace(None)  # type: ignore[arg-type]
         _thread_setprofile(None)  # type: ignore[arg-type]
         for owner, keys, values, is_class in _zip(self._owners, self._keys, self._values, self._is_class):

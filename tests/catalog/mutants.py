@@ -757,6 +757,10 @@ MUTANTS: list[Mutant] = [
         def normalize(images, mean, std):
             return torch.zeros_like(images)
         """, {"normalize_single_image", "normalize_batch", "normalize_half_maps_to_unit_range"}),
+    _m("normalize_ignores_mean_std", P2, "normalize", """
+        def normalize(images, mean, std):
+            return images * 2 - 1
+        """, {"normalize_single_image", "normalize_batch", "normalize_half_maps_to_unit_range"}),
     _m("contract_only_make_transform", P2, "make_transform", """
         def make_transform(mean, std):
             return transforms.Compose([lambda image: torch.zeros(1, image.size[1], image.size[0])])

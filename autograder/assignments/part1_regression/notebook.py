@@ -5,7 +5,7 @@ from nbformat.notebooknode import NotebookNode
 
 from solutions import part1_regression as ref
 
-from ...authoring.cells import answer, check, demo, graded, markdown, notebook, setup, solution
+from ...authoring.cells import answer, check, demo, graded, markdown, notebook, question, setup, solution
 from ...config import Assignment, CourseConfig
 
 
@@ -52,7 +52,8 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             print("predict_classes: shapes and values look right")
         """),
         grade("test_predict_classes", "predict_classes"),
-        markdown("**Question.** What are the dimensions of `scores.argmax(dim=1)`, and what does each entry mean?"),
+        question("What are the dimensions of `scores.argmax(dim=1)`, and what does each entry mean?",
+                 manual["answer_argmax_dims"]),
         answer("answer_argmax_dims", manual["answer_argmax_dims"], ref.ANSWERS["answer_argmax_dims"]),
         markdown("""
             ## 2. A line, a loss, and their gradients
@@ -97,7 +98,16 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             assert out is p, "training_loop must update params in place and return the same tensor"
             assert p.requires_grad and p.is_leaf, "params must stay a leaf tensor that requires grad"
             assert not torch.equal(p.detach(), torch.tensor([1.0, 0.0])), "params did not change"
-            print("training_loop: returns the same, updated tensor")
+            # Two epochs by hand (with your model and loss_fn): w, b = 1.35, 0.52. A gradient that is
+            # never zeroed adds up over the epochs and moves them further, to 1.55, 0.82.
+            p = training_loop(2, 0.1, torch.tensor([1.0, 0.0], requires_grad=True), torch.tensor([0.0, 1.0]),
+                              torch.tensor([1.0, 3.0]))
+            w, b = p.detach().tolist()
+            assert abs(w - 1.35) < 1e-4 and abs(b - 0.52) < 1e-4, (
+                f"after 2 epochs at lr 0.1 on x = [0, 1], y = [1, 3], [w, b] should be [1.35, 0.52], got {[w, b]}"
+                + ("; that is the result of a gradient that is never zeroed: call params.grad.zero_() after "
+                   "each update" if abs(w - 1.55) < 1e-3 and abs(b - 0.82) < 1e-3 else ""))
+            print("training_loop: returns the same tensor, updated as two epochs by hand")
         """),
         grade("test_training_loop", "training_loop"),
         demo("demo_fit_line", """
@@ -111,7 +121,8 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             plt.legend()
             plt.show()
         """),
-        markdown("**Question.** Why does the update run inside `torch.no_grad()`, and why in place?"),
+        question("Why does the update run inside `torch.no_grad()`, and why in place?",
+                 manual["answer_no_grad_in_place"]),
         answer("answer_no_grad_in_place", manual["answer_no_grad_in_place"], ref.ANSWERS["answer_no_grad_in_place"]),
         markdown("""
             ## 4. Let `torch.optim` do the update
@@ -187,8 +198,11 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             print("model.forward(x) ran the hook:", calls)
             handle.remove()
         """),
-        markdown("**Question.** Why should you call `model(x)` rather than `model.forward(x)`?"),
+        question("Why should you call `model(x)` rather than `model.forward(x)`?",
+                 manual["answer_call_vs_forward"]),
         answer("answer_call_vs_forward", manual["answer_call_vs_forward"], ref.ANSWERS["answer_call_vs_forward"]),
-        markdown("**Question.** What is the difference between a parameter and a hyperparameter?"),
-        answer("answer_parameter_vs_hyperparameter", manual["answer_parameter_vs_hyperparameter"], ref.ANSWERS["answer_parameter_vs_hyperparameter"]),
+        question("What is the difference between a parameter and a hyperparameter?",
+                 manual["answer_parameter_vs_hyperparameter"]),
+        answer("answer_parameter_vs_hyperparameter", manual["answer_parameter_vs_hyperparameter"],
+               ref.ANSWERS["answer_parameter_vs_hyperparameter"]),
     ])

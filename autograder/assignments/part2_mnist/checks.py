@@ -111,6 +111,7 @@ def test_normalize_batch(evidence, inputs):
                  **ELEMENTWISE)
 
 
+@requires("normalize_single_image")
 def test_normalize_half_maps_to_unit_range(evidence, inputs):
     what = "normalize(image, 0.5, 0.5) on an image in [0, 1]"
     out = evidence.probe(keys.NORMALIZE.grade_id).tensor("half", what)
@@ -374,7 +375,7 @@ def test_validate_restores_train_mode(evidence, inputs):
 @requires("validate_loss_and_accuracy")
 def test_validate_leaves_parameters_unchanged(evidence, inputs):
     probe = evidence.probe(VALIDATE.grade_id)
-    what = "validate: the model's parameters afterwards"
+    what = "validate: the model's parameters"
     after = probe.tensor(VALIDATE.params_after, what)
     before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
     expect(after.shape == before.shape and torch.equal(after, before),
@@ -451,7 +452,7 @@ def accuracy_of(weights: dict[str, torch.Tensor], inputs: dict) -> float:
     return correct / len(labels)
 
 
-@requires("train_epoch_updates_like_reference")
+@requires("train_epoch_updates_like_reference", "mnist_model_logits")
 def test_mnist_accuracy(evidence, inputs, config):
     probe = evidence.probe(keys.MNIST_ACCURACY.grade_id)
     labels = inputs["secret_test_labels"]

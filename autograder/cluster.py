@@ -1,0 +1,192 @@
+"""The batch engine: one submission is one Dask task, on this machine's cores or on a Dask cluster.
+
+    client (trusted; the one writer of gradebook.db)           worker process (one thread, its own zygote)
+    read each notebook, compute its seed           --task-->   check the data's fingerprint, then
+    (the course secret never leaves the client)                grade_notebook: sandbox, probes, hidden suite
+    record each report as its task ends            <--dict---  the GradeReport as plain data, with peak memory
+
+What travels to a worker: the notebook's bytes, the assignment, the student, the submission's seed, the
+course settings (the client's CourseConfig, a frozen dataclass of plain values) and a fingerprint of the
+accuracy check's data. A worker reads that data itself, once per process (DATA_ROOT, or the offline digits
+built in its cache), and refuses to grade when its fingerprint differs from the client's: a score never
+depends on which worker computed it. What comes back is GradeReport.to_dict(): plain data made by the
+trusted judge on the worker, never an object of the student's.
+
+Faults are Dask's: a worker that dies while grading (killed, out of memory) has its task run again on
+another worker; after MAX_TRIES deaths the scheduler gives up on it (KilledWorker) and the submission is
+reported as ungradable, with a message, while the batch goes on. Any other error of a task (a grader bug,
+other data) stops the batch: what was recorded stays, and running it again grades the rest.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import dask
+import nbformat
+import torch
+from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
+
+from . import paths
+from .assignments.part2_mnist.inputs import mnist_inputs
+from .calibration import ACCURACY_CHECK
+from .config import CourseConfig
+from .grading import grade_notebook, seed_of
+from .results import CheckResult, GradeReport
+from .sandbox.launcher import warm_up
+from .submission import SubmissionError, build_program, read_notebook
+
+# Worker deaths a task may cause before it is given up as ungradable (Dask's allowed-failures + 1). On a
+# cluster of your own, the scheduler's settings count: DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2.
+MAX_TRIES = 3
+# A worker holds only the task it runs (Dask's worker-saturation 1.0: nothing queued behind a slow
+# submission while another worker is free). On a cluster: DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0.
+SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": MAX_TRIES - 1,
+                      "distributed.scheduler.worker-saturation": 1.0}
+CONNECT_TIMEOUT_S = 60
+UNGRADABLE = ("Your notebook could not be graded: the grading process stopped every time it graded it "
+              f"({MAX_TRIES} tries, on different workers), for example because it ran out of memory. "
+              "Your instructor has been told and will look at it.")
+
+Job = tuple[Path, str, str]  # (notebook, assignment, student)
+
+
+class DataMismatch(RuntimeError):
+    """A worker's copy of the dataset differs from the client's: it must not grade."""
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+class WarmUp(WorkerPlugin):
+    """On every worker as it starts (a replacement too): one torch thread, and its sandbox zygote started."""
+
+    name = "tensorgrade-warm-up"
+
+    def setup(self, worker) -> None:
+        torch.set_num_threads(1)
+        warm_up()
+
+
+@contextmanager
+def engine(config: CourseConfig, workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
+    """A Dask client: of the cluster at `scheduler` (or DASK_SCHEDULER), else of a local cluster of `workers`
+    (else PARALLEL_SUBMISSIONS, else one per core) worker processes with one thread each."""
+    address = scheduler or config.dask_scheduler
+    with dask.config.set(SCHEDULER_SETTINGS):
+        if address:
+            with Client(address, timeout=CONNECT_TIMEOUT_S) as client:
+                client.register_plugin(WarmUp())
+                yield client
+            return
+        n = workers or config.parallel_submissions or cores()
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            client.register_plugin(WarmUp())
+            yield client
+
+
+def data_fingerprint(config: CourseConfig, assignment: str) -> str | None:
+    """sha256 (16 hex digits) of the accuracy check's images and labels, or None where the assignment has none."""
+    if ACCURACY_CHECK not in config.assignment(assignment).checks:
+        return None
+    return _fingerprint(config.dataset, config.data_source, str(config.data_root))
+
+
+@functools.lru_cache(maxsize=2)
+def _fingerprint(dataset: str, source: str, root: str) -> str:
+    data = mnist_inputs(dataset, source, root)
+    digest = hashlib.sha256()
+    for key in ("acc_train_images", "acc_train_labels", "secret_test_images", "secret_test_labels"):
+        tensor = data[key].contiguous()
+        digest.update(f"{key} {tuple(tensor.shape)} {tensor.dtype}\n".encode())
+        digest.update(tensor.numpy())  # the buffer itself, no copy
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _release(assignment: str, notebook: str):
+    return nbformat.read(paths.release_notebook(assignment, notebook), as_version=4)
+
+
+def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -> dict | None:
+    """What travels to a worker to grade one submission (plain data), or None for a file that is not a
+    readable notebook (grade_notebook reports why at once, without a sandbox, on the client)."""
+    try:
+        nb = read_notebook(path)
+    except SubmissionError:
+        return None
+    program = build_program(nb, _release(assignment, config.assignment(assignment).notebook))
+    return {"assignment": assignment, "student": student, "notebook": Path(path).read_bytes(),
+            "seed": seed_of(program, assignment, config, student)}
+
+
+def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dict:
+    """On a worker: grade one submission (make_task's dict); its report as plain data."""
+    assignment = task["assignment"]
+    if fingerprint is not None and data_fingerprint(config, assignment) != fingerprint:
+        raise DataMismatch(
+            f"the worker at {os.uname().nodename} reads other {config.dataset} data ({config.data_source} source, "
+            f"DATA_ROOT {config.data_root}, fingerprint {data_fingerprint(config, assignment)}) than the client "
+            f"(fingerprint {fingerprint}): give every worker the same files (docs/scaling.md)")
+    _reset_peak_memory()
+    with tempfile.TemporaryDirectory(prefix="tensorgrade-task-") as tmp:
+        path = Path(tmp) / config.assignment(assignment).notebook
+        path.write_bytes(task["notebook"])
+        report = grade_notebook(path, assignment, config, student=task["student"], seed=task["seed"])
+    return report.to_dict()
+
+
+def _reset_peak_memory() -> None:
+    """Start this worker's peak resident memory (VmHWM) afresh, so the report's peak is this task's."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def ungradable(assignment: str, config: CourseConfig) -> GradeReport:
+    """The report of a submission whose grading killed MAX_TRIES workers: every check 0, with the reason."""
+    spec = config.assignment(assignment)
+    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, UNGRADABLE)
+              for name, pts in spec.check_points.items()]
+    return GradeReport(assignment, checks, dict(spec.manual), [UNGRADABLE])
+
+
+def grade_stream(client: Client, jobs: Iterable[Job], config: CourseConfig) -> Iterator[tuple[Job, GradeReport]]:
+    """Grade (notebook, assignment, student) jobs on the client's cluster, one task each; yield every job with
+    its report as soon as it is done (files that are not notebooks first, graded here)."""
+    futures, unreadable, fingerprints = {}, [], {}
+    for job in jobs:
+        path, assignment, student = job
+        task = make_task(path, assignment, student, config)
+        if task is None:
+            unreadable.append(job)
+            continue
+        if assignment not in fingerprints:
+            fingerprints[assignment] = data_fingerprint(config, assignment)
+        key = f"grade-{assignment}-{student}-{uuid.uuid4().hex[:8]}"
+        futures[client.submit(grade_task, task, config, fingerprints[assignment], key=key, pure=False)] = job
+    try:
+        for path, assignment, student in unreadable:
+            yield (path, assignment, student), grade_notebook(path, assignment, config, student=student)
+        for future in as_completed(list(futures)):
+            job = futures.pop(future)
+            try:
+                report = GradeReport.from_dict(future.result())
+            except KilledWorker:
+                report = ungradable(job[1], config)
+            future.release()
+            yield job, report
+    finally:
+        if futures:
+            client.cancel(list(futures))

@@ -1,0 +1,187 @@
+"""What students and TAs see of a grade: graded cells' outputs, and nbgrader's feedback page.
+
+- `cell_outputs`: the outputs GradeInSandbox writes into an autograder cell: the checks as wrapped text
+  and as HTML (both readable at any width), and the score as the execute_result nbgrader reads.
+- `SubmissionExporter`: nbgrader's notebook reader, made defensive: a file that is not a notebook
+  becomes the release notebook marked with the plain reason, so nbgrader's own autograde records it
+  with that reason and a feedback page, as the batch does.
+- `FeedbackPage`: the generate_feedback step that prepares the page: each graded section titled with
+  its function, no bare score outputs, written answers "awaiting a TA" until graded and out of the
+  provisional total, every code cell numbered as the grader's notes name it.
+"""
+from __future__ import annotations
+
+import html
+import textwrap
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import HTMLExporter, NotebookExporter
+from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from .results import CheckResult
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "tensorgrade_feedback"
+WIDTH = 96  # characters per line of plain-text feedback: fits formgrader and a notebook at 1280 px
+AUTOGRADED_PREFIX = "Auto-graded when you submit: "
+
+
+def title_of(source: str, grade_id: str) -> str:
+    """The function an autograder cell grades, from its first line ('Auto-graded when you submit: f, 6 points')."""
+    first = source.splitlines()[0] if source else ""
+    if AUTOGRADED_PREFIX in first:
+        return first.split(AUTOGRADED_PREFIX)[-1].split(",")[0].strip('"')
+    return grade_id.removeprefix("test_")
+
+
+def _wrapped(text: str, indent: str) -> str:
+    lines = []
+    for paragraph in text.split("\n"):
+        lines += textwrap.wrap(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent,
+                               break_long_words=True, break_on_hyphens=False) or [indent]
+    return "\n".join(lines)
+
+
+def check_text(check: CheckResult) -> str:
+    """One check as wrapped plain text: a status line, then the reason indented below it."""
+    mark = "PASS" if check.passed else "FAIL"
+    head = f"[{mark}] {check.name} ({check.score:g}/{check.max_score:g})"
+    return head if check.passed or not check.output else f"{head}\n{_wrapped(check.output, '       ')}"
+
+
+def check_html(check: CheckResult) -> str:
+    """One check as HTML: status, name and points, then the reason, escaped, wrapping at any width."""
+    css = "tg-pass" if check.passed else "tg-fail"
+    mark = "passed" if check.passed else "failed"
+    reason = "".join(f"<p>{html.escape(line)}</p>" for line in check.output.split("\n") if line) \
+        if not check.passed else ""
+    return (f'<li class="tg-check {css}"><span class="tg-mark">{mark}</span> <code>{html.escape(check.name)}</code> '
+            f'<span class="tg-points">{check.score:g} / {check.max_score:g}</span>'
+            f'<div class="tg-reason">{reason}</div></li>')
+
+
+STYLE = ("<style>.tg-checks{list-style:none;padding-left:0;margin:0;white-space:normal}"
+         ".tg-check{margin:0 0 .5em 0;overflow-wrap:anywhere}.tg-mark{font-weight:bold}"
+         ".tg-pass .tg-mark{color:#2a7a2a}.tg-fail .tg-mark{color:#b0302a}"
+         ".tg-reason p{margin:.2em 0 0 1.5em;white-space:normal;overflow-wrap:anywhere}"
+         ".tg-note{margin:.4em 0;padding:.3em .6em;border-left:3px solid #c90;overflow-wrap:anywhere}</style>")
+
+
+def cell_outputs(checks: list[CheckResult], notes: list[str]) -> list[NotebookNode]:
+    """The outputs of one autograder cell: its checks (text and HTML), notes, and the score as partial credit.
+
+    The notes get an output of their own, marked, which the feedback page moves to its header.
+    """
+    score = sum(c.score for c in checks)
+    text = "\n".join(check_text(c) for c in checks) + "\n"
+    items = "".join(check_html(c) for c in checks)
+    outputs = [nbformat.v4.new_output("display_data", data={"text/plain": text,
+                                                            "text/html": f'{STYLE}<ul class="tg-checks">{items}</ul>'})]
+    if notes:
+        outputs.append(nbformat.v4.new_output(
+            "display_data", metadata={"tensorgrade": "notes"},
+            data={"text/plain": "\n".join(_wrapped(f"note: {n}", "") for n in notes) + "\n",
+                  "text/html": STYLE + "".join(f'<div class="tg-note">{html.escape(n)}</div>' for n in notes)}))
+    outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": f"{score:g}"}, execution_count=None))
+    return outputs
+
+
+def note_output(number: int, note: str) -> NotebookNode:
+    """A grader's note shown under the student's own cell `number` (a time-out, a crash)."""
+    said = note if note.startswith(f"cell {number}") else f"cell {number}: {note}"
+    return nbformat.v4.new_output("stream", name="stdout", text=_wrapped(f"Note from the grader: {said}", "") + "\n")
+
+
+class FeedbackExporter(HTMLExporter):
+    """The HTML exporter of generate_feedback; configured apart from HTMLExporter, which formgrader also uses."""
+
+
+def configure_feedback(c) -> None:
+    """Point nbgrader's generate_feedback and autograde at the kit's steps and template (nbgrader config `c`)."""
+    import nbgrader
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    formgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    c.GenerateFeedback.exporter_class = FeedbackExporter
+    c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPage]
+    c.FeedbackExporter.template_name = TEMPLATE_NAME
+    c.FeedbackExporter.extra_template_basedirs = [str(TEMPLATES), str(formgrader_templates)]
+    c.Autograde.exporter_class = SubmissionExporter
+
+
+class SubmissionExporter(NotebookExporter):
+    """nbgrader's reader of submitted notebooks, made defensive (autograder.submission.read_notebook).
+
+    A file that cannot be read as a notebook becomes the assignment's release notebook, marked with
+    the plain reason in its metadata: every check then scores 0 with that reason, the written answers
+    0 (they are the release's stubs), and nbgrader writes an autograded notebook and a feedback page.
+    """
+
+    def from_file(self, file_stream, resources=None, **kw):
+        from .config import load_config
+        from .paths import release_notebook
+        from .submission import SubmissionError, read_notebook
+
+        try:
+            nb = read_notebook(Path(file_stream.name))
+            if getattr(self.parent, "_sanitizing", True):
+                nb.metadata.pop("tensorgrade", None)  # only the grader writes it (below, and in GradeInSandbox)
+        except SubmissionError as err:
+            assignment = (resources or {}).get("nbgrader", {}).get("assignment", "")
+            spec = load_config().assignment(assignment)
+            nb = nbformat.read(release_notebook(assignment, spec.notebook), as_version=4)
+            nb.metadata["tensorgrade"] = {"unreadable": f"Your notebook could not be graded: {err}."}
+        return self.from_notebook_node(nb, resources=resources, **kw)
+
+
+def _grade_cells(nb: NotebookNode) -> list[NotebookNode]:
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+class FeedbackPage(NbGraderPreprocessor):
+    """generate_feedback's step after GetGrades: prepare the notebook and resources for the kit's template."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        grading = resources["nbgrader"]
+        pending = self._awaiting_ta(grading)
+        auto_score = auto_max = manual_score = manual_max = awaiting = 0.0
+        for number, cell in enumerate(nb.cells, start=1):
+            meta = cell.metadata.get("nbgrader", {})
+            page: dict = {"number": number}
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                page["title"] = title_of(cell.source, meta.get("grade_id", ""))
+                cell.outputs = [o for o in cell.outputs if o.get("output_type") != "execute_result"
+                                and o.get("metadata", {}).get("tensorgrade") != "notes"]
+                auto_score += float(meta.get("score") or 0)
+                auto_max += float(meta.get("points") or 0)
+            elif meta.get("grade"):
+                page["title"] = "written answer" if cell.cell_type == "markdown" else "answer"
+                if meta.get("grade_id") in pending:
+                    page["awaiting_ta"] = True
+                    awaiting += float(meta.get("points") or 0)
+                else:
+                    manual_score += float(meta.get("score") or 0)
+                manual_max += float(meta.get("points") or 0)
+            cell.metadata["tensorgrade_page"] = page
+        resources["tensorgrade"] = {
+            "auto_score": auto_score, "auto_max": auto_max, "manual_score": manual_score, "manual_max": manual_max,
+            "awaiting": awaiting, "provisional": awaiting > 0,
+            "notes": list(nb.metadata.get("tensorgrade", {}).get("notes", [])),
+            "isolation": nb.metadata.get("tensorgrade", {}).get("isolation", ""),
+        }
+        return nb, resources
+
+    @staticmethod
+    def _awaiting_ta(grading: dict) -> set[str]:
+        """Grade ids of the notebook's manually graded cells that no TA has scored yet."""
+        with Gradebook(grading["db_url"]) as gb:
+            try:
+                notebook = gb.find_submission_notebook(grading["notebook"], grading["assignment"],
+                                                       grading["student"])
+            except MissingEntry:
+                return set()
+            return {g.name for g in notebook.grades if g.needs_manual_grade and g.manual_score is None}

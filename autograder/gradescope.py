@@ -1,0 +1,172 @@
+"""Gradescope: the autograder zip (`tensorgrade gradescope ASSIGNMENT`) and what its run_autograder runs.
+
+Gradescope unpacks the zip into /autograder/source, runs setup.sh once to build the image, then runs
+run_autograder for every submission, with the student's files in /autograder/submission; it reads
+/autograder/results/results.json (its documented autograder results format: GradeReport.to_gradescope).
+
+The zip is the instructor's, never the student's: it carries the kit (the engine, the hidden suites,
+solutions/ and release/ for the trusted side; not tests/, .venv or caches) and the course's grading
+secret, so Gradescope derives the same per-submission inputs as the course's own grader and a regrade
+gives the same grade. Student code still sees none of it: the sandbox's allow-list root shows the child
+only the child-side modules and the assignment's released files.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from .config import CourseConfig
+from .operator_checks import GRADED, GRADER_PROBLEMS, REFUSED
+from .paths import PROJECT_ROOT
+from .results import CheckResult, GradeReport
+from .seeds import course_secret
+
+KIT = "tensorgrade"  # the kit's folder inside the zip, so /autograder/source/tensorgrade on Gradescope
+KIT_PARTS = ("autograder", "solutions", "release", "nbgrader_config.py", "pyproject.toml", "README.md", "docs")
+SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+SECRET_IN_KIT = ".cache/grading-secret"
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, in /autograder/source while it builds the autograder image.
+# It installs what the kit needs (pyproject.toml pins torch and torchvision) into /autograder/venv.
+set -euo pipefail
+cd /autograder/source/tensorgrade
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    # Gradescope's older Ubuntu images ship Python 3.10; the kit needs 3.11 or newer.
+    apt-get install -y software-properties-common
+    add-apt-repository -y ppa:deadsnakes/ppa
+    apt-get update
+    apt-get install -y python3.11 python3.11-venv
+    PYTHON=python3.11
+else
+    apt-get install -y python3-venv
+    PYTHON=python3
+fi
+"$PYTHON" -m venv /autograder/venv
+# CPU wheels of torch: Gradescope's machines have no GPU, and the CUDA wheels are gigabytes.
+/autograder/venv/bin/pip install --extra-index-url https://download.pytorch.org/whl/cpu -e .
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade /autograder/submission in tensorgrade's sandbox and
+# write /autograder/results/results.json. AUTOGRADER_ROOT and TENSORGRADE_PYTHON stand in for /autograder
+# and setup.sh's Python (the kit's tests run it in a fake /autograder tree).
+set -u
+AG="${{AUTOGRADER_ROOT:-/autograder}}"
+PY="${{TENSORGRADE_PYTHON:-$AG/venv/bin/python}}"
+cd "$AG/source/{kit}" || exit 2
+exec "$PY" -m autograder --config course_config.py run-gradescope {assignment} --root "$AG"
+"""
+
+CONFIG_TAIL = """
+
+# Added by `tensorgrade gradescope`: the course's grading secret travels in this zip (the instructor's,
+# never the student's), so Gradescope's inputs, and grades, are the course grader's own; data in the kit's cache.
+GRADING_SECRET_FILE = "{secret}"
+DATA_ROOT = None
+"""
+
+
+def build_autograder_zip(config: CourseConfig, assignment: str, dest: Path,
+                         allow_weak_isolation: bool | None = None) -> Path:
+    """Write Gradescope's autograder zip of `assignment` to dest: setup.sh, run_autograder and the kit.
+
+    allow_weak_isolation: None keeps the course's ALLOW_WEAK_ISOLATION; True or False overrides it in the
+    zip's course_config.py (Gradescope's containers may lack what full isolation needs: docs/sandbox.md).
+    """
+    config.assignment(assignment)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    settings = config.path.read_text() + CONFIG_TAIL.format(secret=SECRET_IN_KIT)
+    if allow_weak_isolation is not None:
+        settings += f"ALLOW_WEAK_ISOLATION = {allow_weak_isolation}\n"
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add(zf, "setup.sh", SETUP_SH, executable=True)
+        _add(zf, "run_autograder", RUN_AUTOGRADER.format(kit=KIT, assignment=assignment), executable=True)
+        _add(zf, f"{KIT}/course_config.py", settings)
+        _add(zf, f"{KIT}/{SECRET_IN_KIT}", course_secret(config.grading_secret_file).decode() + "\n")
+        for part in KIT_PARTS:
+            source = PROJECT_ROOT / part
+            files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+            for path in files:
+                rel = path.relative_to(PROJECT_ROOT)
+                if SKIP_DIRS & set(rel.parts) or path.suffix == ".pyc":
+                    continue
+                zf.write(path, f"{KIT}/{rel.as_posix()}")
+    return dest
+
+
+def _add(zf: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.external_attr = (0o755 if executable else 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, text)
+
+
+def find_notebook(submission: Path, notebook: str) -> Path | None:
+    """The submitted notebook: the file named as the assignment's, else the only .ipynb, else the newest."""
+    found = sorted(p for p in submission.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    named = [p for p in found if p.name == notebook]
+    if named or len(found) == 1:
+        return (named or found)[0]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def submitter(root: Path) -> str:
+    """Who submitted, from Gradescope's submission_metadata.json (their email or id), else ""."""
+    try:
+        users = json.loads((root / "submission_metadata.json").read_text()).get("users") or []
+    except (OSError, ValueError, AttributeError):
+        return ""
+    first = users[0] if users and isinstance(users[0], dict) else {}
+    return str(first.get("email") or first.get("id") or "")
+
+
+def _not_graded(assignment: str, config: CourseConfig, why: str) -> dict:
+    """results.json for a submission that could not be graded: every check at 0, the reason once."""
+    spec = config.assignment(assignment)
+    checks = [CheckResult(n, spec.grade_id_of[n], 0.0, pts, "not run") for n, pts in spec.check_points.items()]
+    return GradeReport(assignment, checks, {}, [], 0.0, unreadable=why).to_gradescope()
+
+
+def run_gradescope(root: Path, assignment: str, config: CourseConfig) -> int:
+    """Grade root/submission (Gradescope's layout) and write root/results/results.json; returns an exit code.
+
+    Problems on the grader's side go to stdout, which Gradescope shows the instructor only.
+    """
+    from .grading import grade_notebook
+    from .sandbox.limits import isolation
+
+    spec = config.assignment(assignment)
+    results = root / "results" / "results.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    status = isolation()
+    notebook = find_notebook(root / "submission", spec.notebook)
+    code = GRADED
+    if not status.full and not config.allow_weak_isolation:
+        print(f"tensorgrade: {status.refusal()}")
+        data = _not_graded(assignment, config, "Not graded yet: the grader's machine could not isolate student "
+                                               "code; your instructor has been told.")
+        code = REFUSED
+    elif notebook is None:
+        data = _not_graded(assignment, config, f"No notebook found in your submission: upload {spec.notebook}.")
+    else:
+        print(f"tensorgrade: grading {notebook.relative_to(root)} with {status.describe()} (kit {PROJECT_ROOT})")
+        report = grade_notebook(notebook, assignment, config, student=submitter(root))
+        data = report.to_gradescope()
+        for problem in report.grader_problems:
+            print(f"tensorgrade: grader-side problem: {problem}")
+            code = GRADER_PROBLEMS
+        if report.grader_problems:
+            print(f"child's log tail:\n{report.log_tail}")
+        print(f"tensorgrade: score {report.score:g}/{sum(c.max_score for c in report.checks):g} "
+              f"in {report.execution_time:.1f} s")
+    data["stdout_visibility"] = "hidden"
+    results.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"tensorgrade: wrote {results}", file=sys.stderr)
+    return code

@@ -1,0 +1,1 @@
+"""Catalogs of known mistakes, one module per assignment (see autograder.diagnosis)."""

@@ -1,0 +1,198 @@
+"""Grading a whole course: stock nbgrader versus this kit, and throughput per worker count (make benchmark).
+
+Side by side in one run, on N copies of the part2_mnist reference notebook (one per student):
+  1. stock `nbgrader autograde` (its own Execute step: a kernel runs each notebook top to bottom) versus
+     `python -m autograder autograde` (local Dask cluster, one worker process per core), both recording into
+     a fresh gradebook.db, wall time from the command's start (cold) to its end; on the course's offline
+     data, and on the 60,000 Fashion-MNIST images of Debian's dataset-fashion-mnist where it is installed;
+  2. throughput of the Dask engine with 1, 2, ... up to all cores' worker processes, each warmed up first
+     (zygote and data ready), on PER_WORKER submissions per worker, and parallel efficiency
+     (submissions/s with k workers over k times the rate with one);
+  3. peak memory per task (the sandbox child's memory cgroup and the grading worker's resident memory),
+     and the per-submission cost with one worker against the accuracy check's own training time.
+
+    python benchmarks/scaling.py [--n 4] [--full-size-n 2] [--per-worker 4] [--max-workers K]
+
+The full comparison of the issue is `--n 32 --full-size-n 32` (about 30 minutes on 2 cores).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from autograder.assignments.part2_mnist.inputs import mnist_inputs
+from autograder.authoring.build import solution_notebook
+from autograder.cluster import cores, data_fingerprint, engine, grade_task, make_task
+from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
+from autograder.data import has_real_files
+from autograder.paths import PROJECT_ROOT
+from autograder.results import GradeReport
+from solutions import part2_mnist as ref
+
+A = "part2_mnist"
+FULL_SIZE = Path("/usr/share/datasets/fashion-mnist")  # apt-get install dataset-fashion-mnist
+BIN = Path(sys.executable).parent
+STOCK_CONFIG = '''"""Stock nbgrader: the course settings of course_config.py, with nbgrader's own Execute step."""
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput,
+                                    SaveAutoGrades)
+
+from autograder.nbgrader_setup import configure
+
+c = get_config()  # noqa: F821
+configure(c)
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+c.Execute.timeout = 1800
+'''
+
+
+def full_size_config(folder: Path) -> Path:
+    """A copy of course_config.py that grades part2_mnist on the full Fashion-MNIST files."""
+    text = DEFAULT_CONFIG.read_text().replace('DATASET = "MNIST"', 'DATASET = "FashionMNIST"')
+    text = text.replace("DATA_ROOT = None", f'DATA_ROOT = "{FULL_SIZE}"')
+    text += f"\nGRADING_SECRET_FILE = {str(PROJECT_ROOT / '.cache' / 'grading-secret')!r}\n"
+    path = folder / "course_config.py"
+    path.write_text(text)
+    return path
+
+
+def make_course(root: Path, config: CourseConfig, n: int, *, stock: bool, env: dict) -> None:
+    """A course directory with part2_mnist released and n students who handed in the reference."""
+    shutil.copytree(PROJECT_ROOT / "source" / A, root / "source" / A)
+    shim = STOCK_CONFIG if stock else (PROJECT_ROOT / "nbgrader_config.py").read_text()
+    (root / "nbgrader_config.py").write_text(shim)
+    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", A, "--force", "--log-level=ERROR"], cwd=root,
+                   env=env, check=True, capture_output=True)
+    text = nbformat.writes(solution_notebook(config, A))
+    for i in range(n):
+        folder = root / "submitted" / f"s{i:02d}" / A
+        folder.mkdir(parents=True)
+        (folder / f"{A}.ipynb").write_text(text)
+        if stock:  # what a student's folder holds for the notebook to run: the loader and the data
+            shutil.copy(PROJECT_ROOT / "release" / A / "course_data.py", folder / "course_data.py")
+            if config.data_root == FULL_SIZE:
+                (folder / "data").mkdir()
+                for f in FULL_SIZE.glob("*.gz"):
+                    (folder / "data" / f.name).symlink_to(f)
+
+
+def timed_autograde(config: CourseConfig, config_path: Path, n: int, folder: Path, *, stock: bool) -> float:
+    """Wall seconds of one autograde command over n copies, in a fresh course directory."""
+    root = folder / ("stock" if stock else "kit")
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "TENSORGRADE_CONFIG": str(config_path)}
+    make_course(root, config, n, stock=stock, env=env)
+    cmd = ([str(BIN / "nbgrader"), "autograde", A, "--log-level=ERROR"] if stock else
+           [sys.executable, "-m", "autograder", "autograde", A, "--course", str(root)])
+    started = time.monotonic()
+    done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{done.stderr[-3000:]}")
+    return wall
+
+
+def throughput(config: CourseConfig, notebook: Path, workers: int, per_worker: int) -> tuple[float, list[GradeReport]]:
+    """Submissions per second of `workers` warmed-up worker processes grading per_worker submissions each."""
+    with engine(config, workers=workers) as client:
+        client.wait_for_workers(workers)
+        fingerprint = data_fingerprint(config, A)
+        warm = [client.submit(grade_task, make_task(notebook, A, f"warm{i}", config), config, fingerprint,
+                              workers=[w], allow_other_workers=False, pure=False)
+                for i, w in enumerate(client.scheduler_info()["workers"])]
+        client.gather(warm)
+        tasks = [make_task(notebook, A, f"s{i}", config) for i in range(workers * per_worker)]
+        started = time.monotonic()
+        futures = [client.submit(grade_task, t, config, fingerprint, pure=False) for t in tasks]
+        reports = [GradeReport.from_dict(r) for r in client.gather(futures)]
+        return len(tasks) / (time.monotonic() - started), reports
+
+
+def training_time(config: CourseConfig) -> float:
+    """Seconds of the accuracy check's own training (the reference, MNIST_EPOCHS epochs, one thread)."""
+    torch.set_num_threads(1)
+    data = mnist_inputs(config.dataset, config.data_source, str(config.data_root))
+    mean, std = float(data["acc_mean"]), float(data["acc_std"])
+    images = ((data["acc_train_images"].float() / 255 - mean) / std).unsqueeze(1)
+    torch.manual_seed(0)
+    model = ref.MNISTModel()
+    loader = DataLoader(TensorDataset(images, data["acc_train_labels"]), batch_size=config.mnist_batch_size,
+                        shuffle=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.mnist_learning_rate)
+    started = time.monotonic()
+    for _ in range(config.mnist_epochs):
+        ref.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss())
+    return time.monotonic() - started
+
+
+def memory(reports: list[GradeReport]) -> str:
+    child = [r.peak_child_mb for r in reports]
+    worker = [r.peak_worker_mb for r in reports]
+    return (f"child {statistics.median(child):4.0f} MB median, {max(child):4.0f} max; worker "
+            f"{statistics.median(worker):4.0f} MB median, {max(worker):4.0f} max")
+
+
+def data_name(config: CourseConfig) -> str:
+    train = len(mnist_inputs(config.dataset, config.data_source, str(config.data_root))["acc_train_labels"])
+    return f"{config.dataset} {train:,} train"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=4, help="notebooks of the stock-versus-kit comparison, offline data")
+    p.add_argument("--full-size-n", type=int, default=2, help="the same at full size (0: skip)")
+    p.add_argument("--per-worker", type=int, default=4, help="submissions per worker in the throughput runs")
+    p.add_argument("--max-workers", type=int, default=cores(), help="largest worker count (default: every core)")
+    args = p.parse_args()
+    offline = load_config()
+    print(f"machine: {os.cpu_count()} CPUs, {cores()} usable; torch {torch.__version__}")
+    with tempfile.TemporaryDirectory(prefix="tensorgrade-bench-") as tmp:
+        folder = Path(tmp)
+        configs = [(offline, DEFAULT_CONFIG, args.n)]
+        if args.full_size_n and has_real_files(FULL_SIZE, "FashionMNIST"):
+            path = full_size_config(folder)
+            configs.append((load_config(path), path, args.full_size_n))
+        elif args.full_size_n:
+            print(f"full size skipped: {FULL_SIZE} is missing (apt-get install dataset-fashion-mnist)")
+        rows = []
+        for config, path, n in configs:
+            work = folder / config.dataset
+            work.mkdir()
+            stock = timed_autograde(config, path, n, work, stock=True)
+            kit = timed_autograde(config, path, n, work, stock=False)
+            rows.append((data_name(config), n, stock, kit))
+        print(f"\nstock nbgrader autograde versus python -m autograder autograde ({cores()} workers), cold, wall time")
+        print(f"{'data':<28} {'notebooks':>9} {'stock':>9} {'kit':>9} {'speed-up':>9}")
+        for name, n, stock, kit in rows:
+            print(f"{name:<28} {n:>9} {stock:>8.1f}s {kit:>8.1f}s {stock / kit:>8.1f}x")
+        for config, _, _ in configs:
+            notebook = folder / f"{config.dataset}.ipynb"
+            nbformat.write(solution_notebook(config, A), notebook)
+            print(f"\nthroughput of the Dask engine, {data_name(config)}, {args.per_worker} submissions per worker "
+                  "(warm workers)")
+            print(f"{'workers':>7} {'submissions/s':>14} {'efficiency':>11}  peak memory per task")
+            base, all_reports = None, []
+            for k in range(1, args.max_workers + 1):
+                rate, reports = throughput(config, notebook, k, args.per_worker)
+                all_reports += reports
+                base = base or rate
+                print(f"{k:>7} {rate:>14.2f} {rate / (k * base):>11.2f}  {memory(reports)}")
+            train = training_time(config)
+            print(f"per submission with 1 worker {1 / base:.2f} s; the accuracy check's own training "
+                  f"({config.mnist_epochs} epochs, 1 thread) {train:.2f} s: ratio {1 / base / train:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The Dask batch engine (autograder.cluster): plain data on the wire, a real scheduler and workers on
+127.0.0.1 with one worker killed mid-batch, and a slow submission that does not hold back quick ones."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from autograder import paths
+from autograder.cluster import data_fingerprint, engine, make_task, ungradable
+from autograder.config import load_config
+from autograder.course import autograde_course, is_recorded
+from autograder.grading import grade_notebook
+from autograder.paths import PROJECT_ROOT
+from autograder.results import GradeReport
+from tests.helpers import solution, test_config, with_functions, write
+
+CONFIG = load_config()
+P1 = "part1_regression"
+SUM_NOT_MEAN = "def loss_fn(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).sum()\n"
+ARGMIN = "def predict_classes(scores):\n    return scores.argmin(dim=1)\n"
+HANG = "    while True:\n        pass\n"
+HANGS = {"model": "def model(x, w, b):\n" + HANG, "loss_fn": "def loss_fn(y_pred, y_true):\n" + HANG,
+         "predict_classes": "def predict_classes(scores):\n" + HANG}
+BIN = Path(sys.executable).parent
+
+
+def test_a_report_travels_as_plain_data_and_comes_back_equal():
+    report = ungradable(P1, CONFIG)
+    report.peak_child_mb, report.peak_worker_mb = 123.0, 456.0
+    data = report.to_dict()
+    assert all(isinstance(c, dict) for c in data["checks"])
+    assert GradeReport.from_dict(data) == report
+    assert report.score == 0 and "could not be graded" in report.checks[0].output
+
+
+def test_a_task_carries_the_seed_not_the_secret(tmp_path):
+    path = write(solution(P1), tmp_path / "a.ipynb")
+    task = make_task(path, P1, "ada", CONFIG)
+    assert set(task) == {"assignment", "student", "notebook", "seed"}
+    assert task["notebook"] == path.read_bytes()
+    assert task["seed"] != make_task(path, P1, "bob", CONFIG)["seed"]
+    assert make_task(write(b"not json", tmp_path / "b.ipynb"), P1, "ada", CONFIG) is None
+    assert data_fingerprint(CONFIG, P1) is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _course(tmp_path: Path, submissions: dict[str, object]) -> Path:
+    course = tmp_path / "course"
+    shutil.copytree(paths.SOURCE_DIR / P1, course / "source" / P1)
+    shutil.copyfile(PROJECT_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", P1, "--force", "--log-level=ERROR"],
+                   cwd=course, env=env, check=True)
+    for student, nb in submissions.items():
+        write(nb, course / "submitted" / student / P1 / f"{P1}.ipynb")
+    return course
+
+
+def _gradebook_total(course: Path, student: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", CONFIG.course_id) as gb:
+        nb = gb.find_submission_notebook(P1, P1, student)
+        return sum(g.score for g in nb.grades if g.cell_type == "code")
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _all_gone(pids: set[int], timeout: float = 20) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = {p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE}
+        if not alive:
+            return set()
+        time.sleep(0.2)
+    return alive
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_with_a_worker_killed_mid_batch_records_every_submission_once_as_graded_locally(tmp_path):
+    from distributed import Client
+
+    submissions = {f"s{i}": solution(P1) for i in range(5)}
+    submissions.update(w0=with_functions(P1, {"loss_fn": SUM_NOT_MEAN}),
+                       w1=with_functions(P1, {"predict_classes": ARGMIN}),
+                       w2=with_functions(P1, {"loss_fn": SUM_NOT_MEAN, "predict_classes": ARGMIN}))
+    course = _course(tmp_path, submissions)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+           "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "2",
+           "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    port = address.rsplit(":", 1)[1]
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", port,
+                               "--no-dashboard"], env=env, cwd=tmp_path, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "wb"))]
+    started: set[int] = set()
+    try:
+        for i in range(2):
+            procs.append(subprocess.Popen(
+                [str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
+                 "--no-dashboard", "--name", f"w{i}"], env=env, cwd=tmp_path, start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=open(logs / f"worker{i}.log", "wb")))
+        with Client(address, timeout=60) as monitor:
+            monitor.wait_for_workers(2, timeout=120)
+            outcomes: list = []
+            batch = threading.Thread(target=lambda: outcomes.extend(
+                autograde_course(P1, course, CONFIG, progress=False, scheduler=address)))
+            batch.start()
+            killed, deadline = None, time.monotonic() + 300
+            while killed is None and batch.is_alive():
+                assert time.monotonic() < deadline, "no worker was ever busy"
+                busy = [w for w, tasks in monitor.processing().items() if tasks]
+                recorded = any(is_recorded(course, CONFIG.course_id, P1, s) for s in submissions)
+                if busy and recorded:
+                    pid = monitor.run(os.getpid, workers=[busy[0]])[busy[0]]
+                    victims = {pid} | {c.pid for c in psutil.Process(pid).children(recursive=True)}
+                    os.kill(pid, signal.SIGKILL)
+                    killed = victims
+                time.sleep(0.2)
+            batch.join(timeout=600)
+            assert killed, "the batch finished before a worker could be killed"
+            assert not _all_gone(killed), "the killed worker's zygote or sandbox children outlived it"
+        for proc in procs:
+            started |= {c.pid for c in psutil.Process(proc.pid).children(recursive=True)}
+    finally:
+        _stop(procs)
+    assert not _all_gone(started), "processes of the scheduler or workers outlived them"
+    assert sorted(o.student for o in outcomes) == sorted(submissions), "every submission recorded exactly once"
+    for student in submissions:
+        path = course / "submitted" / student / P1 / f"{P1}.ipynb"
+        local = grade_notebook(path, P1, CONFIG, student=student)
+        assert _gradebook_total(course, student) == local.score, student
+    assert len({_gradebook_total(course, s) for s in submissions}) > 1, "the mutants must lose points"
+
+
+@pytest.mark.slow
+def test_a_submission_that_runs_into_its_time_limit_is_recorded_after_the_quick_ones(tmp_path):
+    # Every probe of the slow one runs to its 30 s limit until the 90 s budget ends: long enough that five quick
+    # ones graded one after another fit in it on a busy 2-core machine.
+    config = dataclasses.replace(test_config(), submission_time_limit_s=90)
+    quick = {f"quick{i}": solution(P1) for i in range(5)}
+    course = _course(tmp_path, {"a_slow": with_functions(P1, HANGS), **quick})
+    with engine(config, workers=2) as client:
+        client.wait_for_workers(2)
+        outcomes = autograde_course(P1, course, config, progress=False, client=client)
+    order = [o.student for o in outcomes]
+    assert order[-1] == "a_slow" and sorted(order[:-1]) == sorted(quick), [(o.student, o.seconds) for o in outcomes]
+    slow = outcomes[-1]
+    assert slow.score < 80 and slow.seconds >= config.check_time_limit_s  # its probe of model ran out of time
+    assert all(o.score == 80 for o in outcomes[:-1])

@@ -1,0 +1,86 @@
+"""Feedback text, pure: wrapped reasons, titles of graded cells, numbers in words, diagnosis selection."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from autograder.diagnosis import Mistake, close, diagnose
+from autograder.evidence import Evidence, ProbeEvidence
+from autograder.feedback import WIDTH, cell_outputs, check_text, title_of
+from autograder.results import CheckResult
+from autograder.wording import allowance, compared
+
+LONG = ("training_loop(2, 0.063, params, x, y): returned params: expected -0.31584 at index (1,), got -0.104431 "
+        "(your value is 1/3 of the expected one). The largest difference is 0.211408; the grader allows ...")
+
+
+def test_reasons_wrap_under_their_check():
+    text = check_text(CheckResult("training_loop_trajectory", "test_training_loop", 0, 8, LONG))
+    lines = text.splitlines()
+    assert lines[0] == "[FAIL] training_loop_trajectory (0/8)"
+    assert all(len(line) <= WIDTH for line in lines) and len(lines) > 2
+    assert " ".join(line.strip() for line in lines[1:]) == LONG
+
+
+def test_cell_outputs_escape_html_and_keep_the_score_last():
+    outputs = cell_outputs([CheckResult("c", "g", 0, 4, "got <script>alert(1)</script>")], ["a note"])
+    html = outputs[0]["data"]["text/html"]
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert outputs[1]["metadata"]["tensorgrade"] == "notes"
+    assert outputs[-1]["output_type"] == "execute_result" and outputs[-1]["data"]["text/plain"] == "0"
+
+
+def test_graded_cells_are_titled_with_their_function():
+    assert title_of('"""Auto-graded when you submit: predict_classes, 6 points."""\n# ...', "test_x") == \
+        "predict_classes"
+    assert title_of("", "test_make_dnn") == "make_dnn"
+
+
+@pytest.mark.parametrize("actual, expected, words", [
+    (20.0, 1.0, "your value is 20x the expected one"),
+    (0.25, 1.0, "your value is 1/4 of the expected one"),
+    (-0.41, 0.41, "your value has the opposite sign of the expected one"),
+    (1.23, 1.0, "your value is 23% too large"),
+    (0.0, 2.0, "your value is 0"),
+])
+def test_numbers_in_words(actual, expected, words):
+    assert compared(actual, expected) == words
+
+
+def test_tolerance_in_words():
+    assert "at most 1e-06 + 1e-05 x |expected value|" in allowance(1e-5, 1e-6)
+    assert allowance(0, 0) == "an exact match is required"
+
+
+def _evidence(value: torch.Tensor) -> Evidence:
+    probe = ProbeEvidence("test_f", "f", {"out": {"kind": "tensor"}}, {"out": value})
+    return Evidence({"test_f": probe}, {}, {}, {})
+
+
+def _catalog(*fns):
+    return {"test_f": [Mistake(f"m{i}", ("f_values",), f"mistake {i}", "look here.",
+                               lambda p, inputs, q, fn=fn: close(p.tensor("out", "out"), fn(inputs["x"]), 0, 1e-6))
+                       for i, fn in enumerate(fns)]}
+
+
+def test_a_mistake_is_named_only_when_exactly_one_matches():
+    inputs, grade_ids = {"x": torch.tensor([1.0, 2.0])}, {"f_values": "test_f"}
+    found = diagnose(_catalog(lambda x: 2 * x, lambda x: x + 5), grade_ids, ["f_values"],
+                     _evidence(torch.tensor([2.0, 4.0])), inputs, None)
+    assert found["f_values"].mistake == "m0" and found["f_values"].text == "Likely mistake: mistake 0. Look here."
+    ambiguous = _catalog(lambda x: 2 * x, lambda x: x * 2)
+    assert diagnose(ambiguous, grade_ids, ["f_values"], _evidence(torch.tensor([2.0, 4.0])), inputs, None) == {}
+    assert diagnose(_catalog(lambda x: 2 * x), grade_ids, ["f_values"], _evidence(torch.tensor([9.0, 9.0])),
+                    inputs, None) == {}
+
+
+def test_catalogued_mistakes_explain_checks_of_their_own_cell():
+    from autograder.config import load_config
+    from autograder.mistakes import part1_regression, part2_mnist
+
+    for assignment, module in (("part1_regression", part1_regression), ("part2_mnist", part2_mnist)):
+        spec = load_config().assignment(assignment)
+        for grade_id, mistakes in module.MISTAKES.items():
+            for mistake in mistakes:
+                assert mistake.checks and all(spec.grade_id_of.get(c) == grade_id for c in mistake.checks), \
+                    f"{assignment} {mistake.id}: {mistake.checks} are not all checks of {grade_id}"

@@ -1,0 +1,126 @@
+"""Operating a course end to end: grader-side problems reach the log, the summary and the exit code; resubmissions
+are regraded; the class report of a graded course; Gradescope's run_autograder run in a fake /autograder tree."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import traceback
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import cli, grading
+from autograder.config import load_config
+from autograder.gradescope import build_autograder_zip
+from autograder.operator_checks import GRADED, GRADER_PROBLEMS
+from autograder.paths import CourseLayout
+from autograder.seeds import course_secret
+from autograder.suite import INTERNAL_ERROR, Verdict
+from tests.helpers import solution, validate_gradescope, with_functions, write
+from tests.test_grading import SUM_NOT_MEAN, _course, _gradebook_scores
+from tests.test_operate import open_in_chromium
+
+P1 = "part1_regression"
+NOTEBOOK = "part1_regression.ipynb"
+
+
+def _autograde(capsys, course: Path, *extra: str) -> tuple[int, str]:
+    code = cli.main(["autograde", P1, "--course", str(course), *extra])
+    return code, capsys.readouterr().out
+
+
+def _graded(out: str) -> set[str]:
+    return {line.split()[0] for line in out.splitlines() if line[:3] in ("ada", "bob", "cyd")}
+
+
+@pytest.mark.slow
+def test_grader_problems_are_logged_and_change_the_exit_code_and_resubmissions_are_regraded(tmp_path, capsys,
+                                                                                           monkeypatch):
+    course = _course(tmp_path, {"ada": solution(P1), "bob": with_functions(P1, {"loss_fn": SUM_NOT_MEAN}),
+                                "cyd": '{"cells": [ this is not JSON'})
+    real = grading.run_suite
+
+    def suite_with_a_bug(*args, **kwargs):
+        verdicts = real(*args, **kwargs)
+        try:
+            {}["reference_weights"]  # a bug in the grader, as a hidden suite might have
+        except KeyError as err:
+            verdicts["make_dnn_forward"] = Verdict(False, INTERNAL_ERROR, "".join(traceback.format_exception(err)))
+        return verdicts
+
+    monkeypatch.setattr(grading, "run_suite", suite_with_a_bug)
+    code, out = _autograde(capsys, course)
+    assert code == GRADER_PROBLEMS, out
+    assert _graded(out) == {"ada", "bob", "cyd"}
+    assert "isolation: " in out and "2 submission(s) met a problem on the grader's side" in out
+    layout = CourseLayout(course)
+    log = layout.submission_log("ada", P1).with_suffix(".log").read_text()
+    for words in ("KeyError: 'reference_weights'", "Traceback", "phases (seconds):", "sandbox: ", "judge",
+                  "child's log tail:", "isolation: "):
+        assert words in log, words
+    cyd = json.loads(layout.submission_log("cyd", P1).read_text())
+    assert "not valid JSON" in cyd["unreadable"] and cyd["grader_problems"] == []
+    rows = layout.checks_csv().read_text().splitlines()
+    assert len(rows) == 1 + 3 * 20
+
+    monkeypatch.setattr(grading, "run_suite", real)
+    code, out = _autograde(capsys, course)
+    assert (code, _graded(out)) == (GRADED, set()), out
+    assert "all were graded already" in out
+
+    write(solution(P1), layout.submitted("bob", P1) / NOTEBOOK)  # bob resubmits
+    code, out = _autograde(capsys, course)
+    assert (code, _graded(out)) == (GRADED, {"bob"}), out
+    assert sum(_gradebook_scores(course, "bob").values()) == 80
+
+    code, out = _autograde(capsys, course, "--student", "ada", "--force")
+    assert (code, _graded(out)) == (GRADED, {"ada"}), out
+    assert sum(_gradebook_scores(course, "ada").values()) == 80
+
+    assert cli.main(["report", P1, "--course", str(course)]) == GRADED
+    out = capsys.readouterr().out
+    assert "not graded or grader problem: cyd" in out
+    measured = open_in_chromium(layout.report(P1))
+    assert len(measured["imgs"]) == 3 and all(i["ok"] and i["w"] > 0 for i in measured["imgs"]), measured
+    assert measured["scrollWidth"] <= 1280 and measured["wide"] == [], measured
+
+
+@pytest.mark.slow
+def test_gradescope_zip_run_autograder_grades_a_submission_in_a_fake_autograder_tree(tmp_path):
+    """The zip's run_autograder, run as Gradescope would but in a temporary folder standing in for /autograder
+    (AUTOGRADER_ROOT) and with this virtualenv's Python (TENSORGRADE_PYTHON) instead of setup.sh's."""
+    config = load_config()
+    zipped = build_autograder_zip(config, P1, tmp_path / "autograder.zip")
+    with zipfile.ZipFile(zipped) as zf:
+        names = set(zf.namelist())
+        modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
+        zf.extractall(tmp_path / "autograder" / "source")
+    assert {"setup.sh", "run_autograder", "tensorgrade/autograder/assignments/part1_regression/checks.py",
+            "tensorgrade/solutions/part1_regression.py", f"tensorgrade/release/{P1}/{NOTEBOOK}",
+            "tensorgrade/course_config.py", "tensorgrade/.cache/grading-secret"} <= names
+    assert not any(n.startswith(("tensorgrade/tests/", "tensorgrade/.venv/")) or "__pycache__" in n for n in names)
+    assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    root = tmp_path / "autograder"
+    kit = root / "source" / "tensorgrade"
+    assert (kit / ".cache" / "grading-secret").read_text().strip().encode() == course_secret(
+        config.grading_secret_file)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "run_autograder").chmod(0o755)
+    write(with_functions(P1, {"loss_fn": SUM_NOT_MEAN}), root / "submission" / "my work" / "mine.ipynb")
+    (root / "submission_metadata.json").write_text(json.dumps({"users": [{"email": "ada@example.edu"}]}))
+    env = {k: v for k, v in os.environ.items() if k != "TENSORGRADE_CONFIG"}
+    env.update(AUTOGRADER_ROOT=str(root), TENSORGRADE_PYTHON=sys.executable,
+               PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
+    done = subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"kit {kit}" in done.stdout, done.stdout  # the zip's kit graded, not this checkout
+    results = json.loads((root / "results" / "results.json").read_text())
+    validate_gradescope(results)
+    failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
+    assert failed == {"loss_fn_value", "loss_fn_is_scalar", "loss_fn_gradient"}, results
+    assert results["score"] == 80 - 10 and results["stdout_visibility"] == "hidden"
