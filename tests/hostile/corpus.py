@@ -1139,7 +1139,7 @@ CASES: list[Case] = [
     Case("resets_the_grader_clock", P1, _timer_reset, frozenset({"test_training_loop"}), "private result channel"),
     Case("monkeypatches_torch", P2, lambda: add_cell(replace(P2, "validate", VALIDATE_CHANGES_PARAMS), PATCH_TORCH,
                                                      after="validate"),
-         frozenset({"validate_leaves_parameters_unchanged"}), "parameters afterwards changed"),
+         frozenset({"validate_leaves_parameters_unchanged"}), "parameters changed"),
     Case("monkeypatches_builtins", P1, lambda: add_cell(replace(P1, "predict_classes", """
         import builtins
         def predict_classes(scores):
