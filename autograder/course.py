@@ -172,7 +172,6 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
         for (path, _, student), report in grade_stream(client, jobs, config):
             outcomes.append(_record(api, course_root, config, assignment, student, path, report))
             bar.update(1)
-            bar.update(1)
     bar.close()
     return outcomes
 
