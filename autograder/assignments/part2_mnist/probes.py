@@ -16,7 +16,7 @@ from .inputs import (
     PROBE_LR,
     VALIDATE_AFTER_SAMPLES,
     loop_standins,
-    normalized,
+    normalizing_collate,
     probe_batches,
     probe_mlp,
 )
@@ -163,8 +163,9 @@ def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
     cls = student(ns, "MNISTModel", rec)
     train_epoch = student(ns, "train_epoch", rec)
     generator = torch.Generator().manual_seed(int(torch.initial_seed()))
-    loader = DataLoader(TensorDataset(normalized(inputs["acc_train_images"], inputs), inputs["acc_train_labels"]),
-                        batch_size=int(inputs["acc_batch"]), shuffle=True, generator=generator)
+    loader = DataLoader(TensorDataset(inputs["acc_train_images"], inputs["acc_train_labels"]),
+                        batch_size=int(inputs["acc_batch"]), shuffle=True, generator=generator,
+                        collate_fn=normalizing_collate(inputs))
     model = rec.call("net", cls)
     if not isinstance(model, nn.Module):
         return
