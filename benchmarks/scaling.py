@@ -104,8 +104,22 @@ def timed_autograde(config: CourseConfig, config_path: Path, n: int, folder: Pat
     return wall
 
 
-def throughput(config: CourseConfig, notebook: Path, workers: int, per_worker: int) -> tuple[float, list[GradeReport]]:
-    """Submissions per second of `workers` warmed-up worker processes grading per_worker submissions each."""
+TORCH_ALONE = ("import torch, pathlib; print(next(int(line.split()[1]) / 1024 for line in "
+               "pathlib.Path('/proc/self/status').read_text().splitlines() if line.startswith('VmRSS:')))")
+
+
+def resident_mb() -> float:
+    """This process's resident memory now, in MiB (run on each worker: its memory at rest, between tasks)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def throughput(config: CourseConfig, notebook: Path, workers: int,
+               per_worker: int) -> tuple[float, list[GradeReport], float]:
+    """Submissions per second of `workers` warmed-up worker processes grading per_worker submissions each, their
+    reports, and the largest worker's resident memory at rest after the warm-up (torch, the kit, the data)."""
     with engine(config, workers=workers) as client:
         client.wait_for_workers(workers)
         fingerprint = data_fingerprint(config, A)
@@ -113,11 +127,12 @@ def throughput(config: CourseConfig, notebook: Path, workers: int, per_worker: i
                               workers=[w], allow_other_workers=False, pure=False)
                 for i, w in enumerate(client.scheduler_info()["workers"])]
         client.gather(warm)
+        at_rest = max(client.run(resident_mb).values())
         tasks = [make_task(notebook, A, f"s{i}", config) for i in range(workers * per_worker)]
         started = time.monotonic()
         futures = [client.submit(grade_task, t, config, fingerprint, pure=False) for t in tasks]
         reports = [GradeReport.from_dict(r) for r in client.gather(futures)]
-        return len(tasks) / (time.monotonic() - started), reports
+        return len(tasks) / (time.monotonic() - started), reports, at_rest
 
 
 def training_time(config: CourseConfig) -> float:
@@ -137,11 +152,13 @@ def training_time(config: CourseConfig) -> float:
     return time.monotonic() - started
 
 
-def memory(reports: list[GradeReport]) -> str:
+def memory(reports: list[GradeReport], at_rest: float) -> str:
+    """Peak memory per task: the child's (its memory cgroup) and the worker's (resident, with what it holds at
+    rest, most of it torch's own import)."""
     child = [r.peak_child_mb for r in reports]
     worker = [r.peak_worker_mb for r in reports]
     return (f"child {statistics.median(child):4.0f} MB median, {max(child):4.0f} max; worker "
-            f"{statistics.median(worker):4.0f} MB median, {max(worker):4.0f} max")
+            f"{statistics.median(worker):4.0f} MB median, {max(worker):4.0f} max ({at_rest:.0f} MB at rest)")
 
 
 def data_name(config: CourseConfig) -> str:
@@ -157,7 +174,10 @@ def main() -> None:
     p.add_argument("--max-workers", type=int, default=cores(), help="largest worker count (default: every core)")
     args = p.parse_args()
     offline = load_config()
-    print(f"machine: {os.cpu_count()} CPUs, {cores()} usable; torch {torch.__version__}")
+    torch_alone = subprocess.run([sys.executable, "-c", TORCH_ALONE], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+    print(f"machine: {os.cpu_count()} CPUs, {cores()} usable; torch {torch.__version__}, whose import alone holds "
+          f"{float(torch_alone):.0f} MB resident in a fresh interpreter")
     with tempfile.TemporaryDirectory(prefix="tensorgrade-bench-") as tmp:
         folder = Path(tmp)
         configs = [(offline, DEFAULT_CONFIG, args.n)]
@@ -183,12 +203,11 @@ def main() -> None:
             print(f"\nthroughput of the Dask engine, {data_name(config)}, {args.per_worker} submissions per worker "
                   "(warm workers)")
             print(f"{'workers':>7} {'submissions/s':>14} {'efficiency':>11}  peak memory per task")
-            base, all_reports = None, []
+            base = None
             for k in range(1, args.max_workers + 1):
-                rate, reports = throughput(config, notebook, k, args.per_worker)
-                all_reports += reports
+                rate, reports, at_rest = throughput(config, notebook, k, args.per_worker)
                 base = base or rate
-                print(f"{k:>7} {rate:>14.2f} {rate / (k * base):>11.2f}  {memory(reports)}")
+                print(f"{k:>7} {rate:>14.2f} {rate / (k * base):>11.2f}  {memory(reports, at_rest)}")
             train = training_time(config)
             print(f"per submission with 1 worker {1 / base:.2f} s; the accuracy check's own training "
                   f"({config.mnist_epochs} epochs, 1 thread) {train:.2f} s: ratio {1 / base / train:.2f}")
