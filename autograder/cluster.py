@@ -89,8 +89,11 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
                 yield client
             return
         n = workers or config.parallel_submissions or cores()
+        # TLS with credentials made for this cluster alone (Security.temporary, held in memory): a Dask
+        # scheduler runs whatever task it is sent, and a sandbox without its own network namespace (weak
+        # isolation) could otherwise reach 127.0.0.1 and have a worker, outside the sandbox, run its code.
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                          security=True, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             client.register_plugin(WarmUp())
             yield client
 

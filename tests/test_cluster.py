@@ -54,6 +54,20 @@ def test_a_task_carries_the_seed_not_the_secret(tmp_path):
     assert data_fingerprint(CONFIG, P1) is None
 
 
+def test_the_local_cluster_runs_no_task_of_a_process_without_its_credentials():
+    from distributed import Client
+    from distributed.security import Security
+
+    with engine(CONFIG, workers=1) as client:
+        address = client.scheduler.address
+        assert address.startswith("tls://")
+        assert client.submit(sum, [1, 2]).result() == 3
+        host_port = address.removeprefix("tls://")
+        for other in (dict(address=f"tcp://{host_port}"), dict(address=address, security=Security.temporary())):
+            with pytest.raises((OSError, TimeoutError)):
+                Client(**other, timeout=5)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
