@@ -15,7 +15,8 @@ trusted judge on the worker, never an object of the student's.
 Faults are Dask's: a worker that dies while grading (killed, out of memory) has its task run again on
 another worker; after MAX_TRIES deaths the scheduler gives up on it (KilledWorker) and the submission is
 reported as ungradable, with a message, while the batch goes on. Any other error of a task (a grader bug,
-other data) stops the batch: what was recorded stays, and running it again grades the rest.
+other data, a worker whose sandbox is weaker than the course allows) stops the batch: what was recorded
+stays, and running it again grades the rest.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from typing import Iterable, Iterator
 import dask
 import nbformat
 import torch
-from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
+from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from . import paths
 from .assignments.part2_mnist.inputs import mnist_inputs
@@ -41,6 +42,7 @@ from .config import CourseConfig
 from .grading import grade_notebook, seed_of
 from .results import CheckResult, GradeReport
 from .sandbox.launcher import warm_up
+from .sandbox.limits import Isolation, isolation
 from .submission import SubmissionError, build_program, read_notebook
 
 # Worker deaths a task may cause before it is given up as ungradable (Dask's allowed-failures + 1). On a
@@ -60,6 +62,28 @@ Job = tuple[Path, str, str]  # (notebook, assignment, student)
 
 class DataMismatch(RuntimeError):
     """A worker's copy of the dataset differs from the client's: it must not grade."""
+
+
+class UnsafeWorker(RuntimeError):
+    """A worker whose sandbox would be weaker than the course allows: it must not grade."""
+
+
+def unsafe_worker(status: Isolation, cluster_address: str, allow_weak_isolation: bool) -> str:
+    """Why a worker with this isolation, in a cluster at this address, must not grade ("" when it may).
+
+    The client checks its own machine's isolation; each worker checks its own, since a cluster's machines
+    may differ. A child without namespaces shares the worker's network: there, a cluster that accepts
+    unencrypted connections would run whatever the child sends it, outside the sandbox, even where weak
+    isolation is allowed.
+    """
+    if not status.full and not allow_weak_isolation:
+        return status.refusal()
+    if not status.mode and not cluster_address.startswith("tls://"):
+        return (f"not grading: the sandbox child has no network namespace here ({status.describe()}) and the "
+                f"Dask cluster at {cluster_address} accepts unencrypted connections, so student code could send "
+                "its workers code to run outside the sandbox. Use TLS (docs/scaling.md, \"Who may send the "
+                "workers tasks\") or a machine with full isolation.")
+    return ""
 
 
 def cores() -> int:
@@ -141,6 +165,10 @@ def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dic
             f"the worker at {os.uname().nodename} reads other {config.dataset} data ({config.data_source} source, "
             f"DATA_ROOT {config.data_root}, fingerprint {data_fingerprint(config, assignment)}) than the client "
             f"(fingerprint {fingerprint}): give every worker the same files (docs/scaling.md)")
+    worker = get_worker()
+    why = unsafe_worker(isolation(), worker.scheduler.address, config.allow_weak_isolation)
+    if why:
+        raise UnsafeWorker(f"the worker at {os.uname().nodename} ({worker.address}): {why}")
     _reset_peak_memory()
     with tempfile.TemporaryDirectory(prefix="tensorgrade-task-") as tmp:
         path = Path(tmp) / config.assignment(assignment).notebook

@@ -17,12 +17,13 @@ import psutil
 import pytest
 
 from autograder import paths
-from autograder.cluster import data_fingerprint, engine, make_task, ungradable
+from autograder.cluster import data_fingerprint, engine, make_task, ungradable, unsafe_worker
 from autograder.config import load_config
 from autograder.course import autograde_course, is_recorded
 from autograder.grading import grade_notebook
 from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
+from autograder.sandbox.limits import Isolation
 from tests.helpers import solution, test_config, with_functions, write
 
 CONFIG = load_config()
@@ -66,6 +67,18 @@ def test_the_local_cluster_runs_no_task_of_a_process_without_its_credentials():
         for other in (dict(address=f"tcp://{host_port}"), dict(address=address, security=Security.temporary())):
             with pytest.raises((OSError, TimeoutError)):
                 Client(**other, timeout=5)
+
+
+def test_a_worker_grades_only_with_the_isolation_the_course_allows_and_no_child_reaching_a_plain_cluster():
+    full = Isolation("root", frozenset({"memory", "pids", "cpu"}))
+    no_cgroups = Isolation("root", frozenset())
+    no_namespaces = Isolation("", frozenset({"memory", "pids", "cpu"}))
+    assert unsafe_worker(full, "tcp://10.0.0.1:8786", allow_weak_isolation=False) == ""
+    assert "not grading" in unsafe_worker(no_cgroups, "tls://10.0.0.1:8786", allow_weak_isolation=False)
+    assert unsafe_worker(no_cgroups, "tcp://10.0.0.1:8786", allow_weak_isolation=True) == ""
+    assert unsafe_worker(no_namespaces, "tls://10.0.0.1:8786", allow_weak_isolation=True) == ""
+    why = unsafe_worker(no_namespaces, "tcp://10.0.0.1:8786", allow_weak_isolation=True)
+    assert "unencrypted" in why and "TLS" in why
 
 
 def _free_port() -> int:
