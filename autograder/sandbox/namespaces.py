@@ -130,8 +130,10 @@ def enter_namespaces(mode: str) -> None:
         os.close(lifeline)
         _, status = os.waitpid(first, 0)
         if os.WIFSIGNALED(status):  # die the same way, so the launcher can name the signal
-            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
-            os.kill(os.getpid(), os.WTERMSIG(status))
+            sig = os.WTERMSIG(status)
+            if sig not in (signal.SIGKILL, signal.SIGSTOP):  # the two whose handling cannot be set (or changed)
+                signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     # (getppid() is 0 from here on: the parent lives outside this PID namespace. Should it die
     # before this line, the launcher's kill of the session and the cgroups still reaches us.)
