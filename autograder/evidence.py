@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from .expect import CheckFailed
 from .sandbox.launcher import MAX_EVIDENCE_BYTES
+from .sandbox.recorder import MISSING
 
 MAX_META_BYTES = 8 * 1024 * 1024
 
@@ -92,7 +93,7 @@ class Evidence:
         found = self.probes.get(grade_id)
         if found is None:
             raise CheckFailed(f"{what}: the grader recorded no result for it")
-        missing = found.meta.get("_missing")
+        missing = found.meta.get(MISSING)
         if missing:
             raise CheckFailed(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
         return found

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 import torch
 
+from .assignments.probing import GRADIENT
 from .wording import allowance, compared
 
 if TYPE_CHECKING:
@@ -67,11 +68,11 @@ def expect_gradient(probe: ProbeEvidence, what: str, reference: Callable[[torch.
     what: "gradient of loss_fn with respect to the predictions", for messages.
     """
     label = f"{what} (computed in float64, double precision)"
-    grad = probe.tensor("grad64", label)
+    grad = probe.tensor(GRADIENT.grad64, label)
     x = x64.clone().requires_grad_()
     expected = torch.autograd.grad(reference(x, target64).sum(), x)[0]
     expect_close(grad, expected, label, rtol=rtol, atol=atol)
-    info = probe.info("gradcheck", "torch.autograd.gradcheck in float64")
+    info = probe.info(GRADIENT.gradcheck, "torch.autograd.gradcheck in float64")
     expect(info.get("value") is True, f"torch.autograd.gradcheck failed for the {what}: the analytical "
            "gradient does not match finite differences")
 

@@ -63,21 +63,31 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
 ''',
     "keys.py": '''\
 """Names shared by {name}'s probes (which record evidence) and hidden checks (which read it), each spelled
-once: a probe's grade id (its graded cell, and its entry in course_config.py) and the keys it records under."""
+once: a probe's grade id (its graded cell, and its entry in course_config.py) and the keys it records under.
+
+The child imports this module: it stays plain dataclasses, no torch. One keys class per probe, one field per
+key (a method for keys that take a number, such as an epoch).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class DoubleKeys:
-    """What probe_double records."""
+class Probe:
+    """A probe of one graded cell."""
 
-    grade_id: str = "test_double"
+    grade_id: str
+
+
+@dataclass(frozen=True)
+class DoubleKeys(Probe):
+    """What probe_double records: double on a tensor [5, 3]."""
+
     returned: str = "returned"
 
 
-DOUBLE = DoubleKeys()
+DOUBLE = DoubleKeys("test_double")
 ''',
     "inputs.py": '''\
 """Inputs for {name}'s probes, drawn from one submission's seed (autograder.seeds)."""
@@ -102,23 +112,23 @@ from __future__ import annotations
 
 from ...sandbox.recorder import Recorder
 from ..probing import student
-from .keys import DOUBLE
+from . import keys
 
 
 def probe_double(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "double", rec)
-    rec.call(DOUBLE.returned, f, inputs["double_x"].clone())
+    rec.call(keys.DOUBLE.returned, f, inputs["double_x"].clone())
 
 
 PROBES = {{
-    DOUBLE.grade_id: probe_double,
+    keys.DOUBLE.grade_id: probe_double,
 }}
 ''',
     "checks.py": '''\
 """Hidden checks of {name}. Each test is one check of course_config.py; run only in the trusted process."""
 from __future__ import annotations
 
-from autograder.assignments.{name}.keys import DOUBLE
+from autograder.assignments.{name} import keys
 from autograder.expect import expect_close
 from solutions import {name} as ref
 
@@ -128,7 +138,7 @@ EXACT = dict(rtol=0.0, atol=0.0)
 
 def test_double_values(evidence, inputs):
     what = "double on a tensor [5, 3]"
-    out = evidence.probe(DOUBLE.grade_id).tensor(DOUBLE.returned, what)
+    out = evidence.probe(keys.DOUBLE.grade_id).tensor(keys.DOUBLE.returned, what)
     expect_close(out, ref.double(inputs["double_x"]), what, **EXACT)
 ''',
 }

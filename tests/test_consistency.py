@@ -2,11 +2,14 @@
 
 Each assignment is a name in course_config.py's ASSIGNMENTS with a folder in autograder/assignments/;
 these tests fail, naming the piece, when a configured check has no check function, a check function has
-no points, a grade id has no probe or no graded cell, or a notebook is stale against its sources.
+no points, a grade id has no probe, no graded cell or no keys in keys.py, keys.py needs more than the standard
+library (the sandbox child imports it), or a notebook is stale against its sources.
 """
 from __future__ import annotations
 
+import ast
 import inspect
+import sys
 
 import nbformat
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from autograder import assignments, nbgrader_cells, paths
 from autograder.authoring.build import source_notebook
 from autograder.config import load_config
+from autograder.sandbox.namespaces import child_may_see
 
 CONFIG = load_config()
 NAMES = sorted(CONFIG.assignments)
@@ -50,6 +54,27 @@ def test_every_grade_id_has_a_probe_and_every_probe_a_grade_id(name):
     probes = set(assignments.module(name, "probes").PROBES)
     assert grade_ids - probes == set(), f"{name}: grade ids in course_config.py without a probe"
     assert probes - grade_ids == set(), f"{name}: probes of grade ids course_config.py does not list"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_probe_has_its_keys_in_keys_py(name):
+    keys = assignments.module(name, "keys")
+    named = [v.grade_id for v in vars(keys).values() if isinstance(v, keys.Probe)]
+    assert len(named) == len(set(named)), f"{name}: keys.py names a grade id twice"
+    assert set(named) == set(assignments.module(name, "probes").PROBES), \
+        f"{name}: probes without keys in keys.py, or keys of no probe"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_keys_py_is_one_the_sandbox_child_can_import(name):
+    path = assignments.folder(name) / "keys.py"
+    assert child_may_see(path.relative_to(paths.PROJECT_ROOT).as_posix()), f"{name}: the child cannot see keys.py"
+    tree = ast.parse(path.read_text())
+    modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    modules += [n.module or "." for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and not n.level]
+    modules += ["." for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
+    assert all(m.split(".")[0] in sys.stdlib_module_names for m in modules), \
+        f"{name}: keys.py imports {modules}; the child imports it, so it stays standard library only"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -2,11 +2,25 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import torch
 
-from ..sandbox.recorder import Recorder
+from ..sandbox.recorder import MISSING, Recorder
+
+
+@dataclass(frozen=True)
+class GradientKeys:
+    """What record_gradient records (expect.expect_gradient reads it): the float64 loss, its gradient with
+    respect to the input, and gradcheck's verdict."""
+
+    loss64: str = "loss64"
+    grad64: str = "grad64"
+    gradcheck: str = "gradcheck"
+
+
+GRADIENT = GradientKeys()
 
 
 class Missing(Exception):
@@ -16,7 +30,7 @@ class Missing(Exception):
 def student(ns: dict, name: str, rec: Recorder) -> Any:
     """The student's definition of `name`, or record that it is missing and stop the probe."""
     if name not in ns:
-        rec.note("_missing", name)
+        rec.note(MISSING, name)
         raise Missing(name)
     return ns[name]
 
@@ -35,10 +49,10 @@ def lent(ns: dict, **helpers: Any) -> Iterator[None]:
 
 
 def record_gradient(rec: Recorder, f: Any, x64: torch.Tensor, target64: torch.Tensor) -> None:
-    """f(x, target) in float64: its gradient with respect to x ("grad64") and gradcheck's verdict ("gradcheck")."""
+    """f(x, target) in float64: its gradient with respect to x and gradcheck's verdict, under GRADIENT's keys."""
     x = x64.clone().requires_grad_()
-    loss = rec.call("loss64", f, x, target64.clone())
+    loss = rec.call(GRADIENT.loss64, f, x, target64.clone())
     if isinstance(loss, torch.Tensor) and loss.requires_grad:
-        rec.call("grad64", lambda: torch.autograd.grad(loss.sum(), x)[0])
-        rec.call("gradcheck", lambda: bool(torch.autograd.gradcheck(
+        rec.call(GRADIENT.grad64, lambda: torch.autograd.grad(loss.sum(), x)[0])
+        rec.call(GRADIENT.gradcheck, lambda: bool(torch.autograd.gradcheck(
             lambda q: f(q, target64), (x64.clone().requires_grad_(),), raise_exception=False)))

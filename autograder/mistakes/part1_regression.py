@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from ..assignments.part1_regression import keys
 from ..assignments.part1_regression.checks import ADAM_TRAJECTORY, ELEMENTWISE, REDUCTION, TRAJECTORY
 from ..assignments.part1_regression.inputs import (
     ADAM_TRAJECTORY_EPOCHS,
@@ -18,10 +19,11 @@ from ..assignments.part1_regression.inputs import (
     standin_loss,
     standin_model,
 )
+from ..assignments.probing import GRADIENT
 from ..diagnosis import Mistake, all_zero, close, raised, returned, tensor
 
 EXACT = dict(rtol=0.0, atol=0.0)
-PREDICT_KEYS = ("scores", "scores_one", "scores_wide")
+PREDICT_KEYS = keys.PREDICT_CLASSES.each()
 
 
 # predict_classes
@@ -53,7 +55,7 @@ def _model(fn):
     def matches(probe, inputs, quiet):
         w, b = inputs["model_w"], inputs["model_b"]
         return all(close(tensor(probe, key), fn(inputs[x], w, b), **ELEMENTWISE)
-                   for key, x in (("vector", "model_x"), ("matrix", "model_x2d")))
+                   for key, x in ((keys.MODEL.vector, "model_x"), (keys.MODEL.matrix, "model_x2d")))
     return matches
 
 
@@ -62,23 +64,23 @@ MODEL = [
     Mistake("bias_missing", MODEL_CHECKS, "the bias b is left out (w * x)", "the line is w * x + b.",
             _model(lambda x, w, b: w * x)),
     Mistake("returns_zeros", MODEL_CHECKS, "the function returns zeros whatever x, w and b, like a placeholder",
-            "return w * x + b.", lambda p, i, q: all_zero(p, ("vector", "matrix"))),
+            "return w * x + b.", lambda p, i, q: all_zero(p, (keys.MODEL.vector, keys.MODEL.matrix))),
 ]
 
 
 # loss_fn
 
 def _loss(fn):
-    return lambda p, i, q: returned(p, "value", fn(i["loss_pred"], i["loss_true"]), REDUCTION)
+    return lambda p, i, q: returned(p, keys.LOSS_FN.value, fn(i["loss_pred"], i["loss_true"]), REDUCTION)
 
 
 def _graph_lost(probe, inputs, quiet):
-    value = probe.meta.get("value", {})
+    value = probe.meta.get(keys.LOSS_FN.value, {})
     mse = ((inputs["loss_pred"] - inputs["loss_true"]) ** 2).mean()
     if value.get("kind") == "number":
-        return returned(probe, "value", mse, REDUCTION)
-    info64 = probe.meta.get("loss64", {})
-    return (value.get("kind") == "tensor" and returned(probe, "value", mse, REDUCTION)
+        return returned(probe, keys.LOSS_FN.value, mse, REDUCTION)
+    info64 = probe.meta.get(GRADIENT.loss64, {})
+    return (value.get("kind") == "tensor" and returned(probe, keys.LOSS_FN.value, mse, REDUCTION)
             and info64.get("kind") == "tensor" and not info64.get("has_grad_fn") and not info64.get("requires_grad"))
 
 
@@ -99,7 +101,8 @@ LOSS_FN = [
             "torch.tensor(...) of a result)", "return the tensor expression itself, so loss.backward() can reach "
             "y_pred.", _graph_lost),
     Mistake("returns_zeros", LOSS_CHECKS, "the loss is zero whatever the predictions, like a placeholder",
-            "compute the mean squared error of y_pred and y_true.", lambda p, i, q: all_zero(p, ("value",))),
+            "compute the mean squared error of y_pred and y_true.",
+            lambda p, i, q: all_zero(p, (keys.LOSS_FN.value,))),
 ]
 
 
@@ -123,28 +126,32 @@ def _descent(inputs, n: int, *, zero: str = "after", sign: float = -1.0, lr: flo
 
 
 def _descent_like(**options):
+    k = keys.TRAINING_LOOP
+
     def matches(probe, inputs, quiet):
-        return all(close(tensor(probe, f"epochs{n}/params").flatten(), _descent(inputs, n, **options), **TRAJECTORY)
+        return all(close(tensor(probe, k.params(n)).flatten(), _descent(inputs, n, **options), **TRAJECTORY)
                    for n in TRAJECTORY_EPOCHS)
     return matches
 
 
-def _never_changes(epochs, start):
+def _never_changes(k: keys.LineLoopKeys, epochs, start):
     def matches(probe, inputs, quiet):
         initial = start(inputs)
-        return all(probe.note(f"epochs{n}/returned_is_params") is True
-                   and close(tensor(probe, f"epochs{n}/params").flatten(), initial, **EXACT) for n in epochs)
+        return all(probe.note(k.returned_is_params(n)) is True
+                   and close(tensor(probe, k.params(n)).flatten(), initial, **EXACT) for n in epochs)
     return matches
 
 
 def _rebinds(probe, inputs, quiet):
-    return all(probe.note(f"epochs{n}/returned_is_params") is False
-               and close(tensor(probe, f"epochs{n}/returned").flatten(), _descent(inputs, n), **TRAJECTORY)
+    k = keys.TRAINING_LOOP
+    return all(probe.note(k.returned_is_params(n)) is False
+               and close(tensor(probe, k.returned(n)).flatten(), _descent(inputs, n), **TRAJECTORY)
                for n in TRAJECTORY_EPOCHS)
 
 
 def _raised_somewhere(error: str, *fragments: str):
-    return lambda p, i, q: any(raised(p, f"epochs{n}/returned", error, *fragments) for n in TRAJECTORY_EPOCHS)
+    return lambda p, i, q: any(raised(p, keys.TRAINING_LOOP.returned(n), error, *fragments)
+                               for n in TRAJECTORY_EPOCHS)
 
 
 TL = ("training_loop_trajectory", "training_loop_updates_params_in_place", "training_loop_lowers_loss")
@@ -159,7 +166,7 @@ TRAINING_LOOP = [
             "multiply the gradient by learning_rate before subtracting it.", _descent_like(lr=1.0)),
     Mistake("params_never_change", TL, "params come back exactly as they went in: no update reaches them",
             "check that the update runs and is not multiplied by a zeroed gradient (zero the gradient after the "
-            "update, not before).", _never_changes(TRAJECTORY_EPOCHS, lambda i: i["line_init"])),
+            "update, not before).", _never_changes(keys.TRAINING_LOOP, TRAJECTORY_EPOCHS, lambda i: i["line_init"])),
     Mistake("rebinds_params", TL, "the values are right, but in a new tensor: params = ... rebinds the name instead "
             "of updating the tensor passed in", "update in place under torch.no_grad() (params -= ...), so the "
             "caller's tensor changes and the same tensor is returned.", _rebinds),
@@ -194,15 +201,18 @@ def _adam(inputs, n: int, *, scheduler: str = "after", zero: bool = True) -> tor
 
 
 def _adam_like(**options):
+    k = keys.TRAINING_LOOP_ADAM
+
     def matches(probe, inputs, quiet):
-        return all(close(tensor(probe, f"epochs{n}/params").flatten(), _adam(inputs, n, **options), **ADAM_TRAJECTORY)
+        return all(close(tensor(probe, k.params(n)).flatten(), _adam(inputs, n, **options), **ADAM_TRAJECTORY)
                    for n in ADAM_TRAJECTORY_EPOCHS)
     return matches
 
 
 def _returns_copy(probe, inputs, quiet):
-    return all(probe.note(f"epochs{n}/returned_is_params") is False
-               and close(tensor(probe, f"epochs{n}/returned"), tensor(probe, f"epochs{n}/params"), **EXACT)
+    k = keys.TRAINING_LOOP_ADAM
+    return all(probe.note(k.returned_is_params(n)) is False
+               and close(tensor(probe, k.returned(n)), tensor(probe, k.params(n)), **EXACT)
                for n in ADAM_TRAJECTORY_EPOCHS)
 
 
@@ -219,7 +229,7 @@ TRAINING_LOOP_ADAM = [
             "return params itself, the tensor the optimizer updated.", _returns_copy),
     Mistake("params_never_change", ADAM_CHECKS, "params come back exactly as they went in: no update reaches them",
             "create the optimizer on [params] and call optimizer.step() each epoch.",
-            _never_changes(ADAM_TRAJECTORY_EPOCHS, lambda i: i["line_init"])),
+            _never_changes(keys.TRAINING_LOOP_ADAM, ADAM_TRAJECTORY_EPOCHS, lambda i: i["line_init"])),
 ]
 
 
@@ -247,15 +257,17 @@ def _module_run(inputs, n: int, *, zero: str = "before_backward", fresh_optimize
 
 
 def _module_like(**options):
+    k = keys.TRAINING_LOOP_MODULE
+
     def matches(probe, inputs, quiet):
-        return all(close(tensor(probe, f"epochs{n}/params"), _module_run(inputs, n, **options), **ADAM_TRAJECTORY)
+        return all(close(tensor(probe, k.params(n)), _module_run(inputs, n, **options), **ADAM_TRAJECTORY)
                    for n in TRAJECTORY_EPOCHS)
     return matches
 
 
 def _module_never_changes(probe, inputs, quiet):
     initial = torch.cat([p.detach().flatten() for p in probe_module(inputs).parameters()])
-    return all(close(tensor(probe, f"epochs{n}/params"), initial, **EXACT) for n in TRAJECTORY_EPOCHS)
+    return all(close(tensor(probe, keys.TRAINING_LOOP_MODULE.params(n)), initial, **EXACT) for n in TRAJECTORY_EPOCHS)
 
 
 MODULE_CHECKS = ("training_loop_module_trajectory", "training_loop_module_returns_model",
@@ -282,9 +294,9 @@ def _dnn(inputs, acts=(torch.relu, torch.relu), last=lambda h: h) -> torch.Tenso
     return last(acts[1](h) @ p[4].T + p[5])
 
 
-def _forward_like(*variants):
+def _forward_like(forward: str, *variants):
     def matches(probe, inputs, quiet):
-        out = tensor(probe, "forward")
+        out = tensor(probe, forward)
         return any(close(out, variant(inputs), **REDUCTION) for variant in variants)
     return matches
 
@@ -294,43 +306,48 @@ def _no_op(h):
 
 
 def _wrong_sizes_sequential(probe, inputs, quiet):
-    shapes = probe.note("param_shapes")
+    shapes = probe.note(keys.MAKE_DNN.param_shapes)
     return isinstance(shapes, list) and [tuple(s) for s in shapes] != list(DNN_SHAPES)
 
 
 def _wrong_sizes_module(probe, inputs, quiet):
-    attributes = probe.note("attributes")
+    attributes = probe.note(keys.NEURAL_NETWORK.attributes)
     expected = {"fc1": ["Linear", [10, 1]], "fc2": ["Linear", [10, 10]], "out": ["Linear", [1, 10]]}
     return isinstance(attributes, dict) and all(isinstance(attributes.get(n), list) for n in expected) and any(
         attributes[n][0] == "Linear" and attributes[n] != want for n, want in expected.items())
 
 
-def _networks(checks: tuple[str, ...], wrong_sizes) -> list[Mistake]:
+def _networks(forward: str, checks: tuple[str, ...], wrong_sizes) -> list[Mistake]:
+    """The mistakes of a network whose forward pass with the grader's weights is recorded under `forward`."""
     return [
         Mistake("missing_relu", checks, "a ReLU is missing between two Linear layers",
                 "put a ReLU after the first and after the second Linear layer.",
-                _forward_like(lambda i: _dnn(i, (_no_op, torch.relu)), lambda i: _dnn(i, (torch.relu, _no_op)))),
+                _forward_like(forward, lambda i: _dnn(i, (_no_op, torch.relu)),
+                              lambda i: _dnn(i, (torch.relu, _no_op)))),
         Mistake("relu_on_output", checks, "a ReLU after the last Linear layer clips every negative output to 0",
                 "a regression network's output layer has no activation.",
-                _forward_like(lambda i: _dnn(i, last=torch.relu))),
+                _forward_like(forward, lambda i: _dnn(i, last=torch.relu))),
         Mistake("sigmoid_instead_of_relu", checks, "Sigmoid activations where the network has ReLU",
                 "use nn.ReLU() between the Linear layers.",
-                _forward_like(lambda i: _dnn(i, (torch.sigmoid, torch.sigmoid)))),
+                _forward_like(forward, lambda i: _dnn(i, (torch.sigmoid, torch.sigmoid)))),
         Mistake("layer_sizes", checks, "the Linear layers have other sizes than 1 -> 10 -> 10 -> 1",
                 "use Linear(1, 10), Linear(10, 10) and Linear(10, 1).", wrong_sizes),
         Mistake("returns_zeros", checks, "the network returns zeros whatever its input, like a placeholder",
-                "let forward compute the layers.", lambda p, i, q: all_zero(p, ("forward",))),
+                "let forward compute the layers.", lambda p, i, q: all_zero(p, (forward,))),
     ]
 
 
 # Mistakes by the grade_id of the graded cell (and probe) whose checks they explain.
 MISTAKES: dict[str, list[Mistake]] = {
-    "test_predict_classes": PREDICT_CLASSES,
-    "test_model": MODEL,
-    "test_loss_fn": LOSS_FN,
-    "test_training_loop": TRAINING_LOOP,
-    "test_training_loop_adam": TRAINING_LOOP_ADAM,
-    "test_training_loop_module": TRAINING_LOOP_MODULE,
-    "test_make_dnn": _networks(("make_dnn_architecture", "make_dnn_forward"), _wrong_sizes_sequential),
-    "test_neural_network": _networks(("neural_network_attributes", "neural_network_forward"), _wrong_sizes_module),
+    keys.PREDICT_CLASSES.grade_id: PREDICT_CLASSES,
+    keys.MODEL.grade_id: MODEL,
+    keys.LOSS_FN.grade_id: LOSS_FN,
+    keys.TRAINING_LOOP.grade_id: TRAINING_LOOP,
+    keys.TRAINING_LOOP_ADAM.grade_id: TRAINING_LOOP_ADAM,
+    keys.TRAINING_LOOP_MODULE.grade_id: TRAINING_LOOP_MODULE,
+    keys.MAKE_DNN.grade_id: _networks(keys.MAKE_DNN.forward, ("make_dnn_architecture", "make_dnn_forward"),
+                                      _wrong_sizes_sequential),
+    keys.NEURAL_NETWORK.grade_id: _networks(keys.NEURAL_NETWORK.forward,
+                                            ("neural_network_attributes", "neural_network_forward"),
+                                            _wrong_sizes_module),
 }

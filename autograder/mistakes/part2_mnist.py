@@ -12,25 +12,31 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms
 
+from ..assignments.part2_mnist import keys
 from ..assignments.part2_mnist.checks import BCE, ELEMENTWISE, EPOCH, FRACTION, LOGITS, MEAN, SAME_MODEL, STD
 from ..assignments.part2_mnist.inputs import LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, PROBE_LR, probe_batches, probe_mlp
 from ..diagnosis import Mistake, all_zero, close, raised, returned, tensor
+from ..sandbox.recorder import item
 
 EXACT = dict(rtol=0.0, atol=0.0)
 
 
 # compute_mean_std
 
+# compute_mean_std returns (mean, std): the items 0 and 1 of what it returned.
+MEAN_KEY, STD_KEY = item(keys.COMPUTE_MEAN_STD.returned, 0), item(keys.COMPUTE_MEAN_STD.returned, 1)
+
+
 def _statistics(mean_fn, std_fn, shape=(1,)):
     def matches(probe, inputs, quiet):
         images = inputs["mean_std_images"]
-        return (close(tensor(probe, "returned/0").reshape(shape), mean_fn(images).reshape(shape), **MEAN)
-                and close(tensor(probe, "returned/1").reshape(shape), std_fn(images).reshape(shape), **STD))
+        return (close(tensor(probe, MEAN_KEY).reshape(shape), mean_fn(images).reshape(shape), **MEAN)
+                and close(tensor(probe, STD_KEY).reshape(shape), std_fn(images).reshape(shape), **STD))
     return matches
 
 
 def _zero_dim(probe, inputs, quiet):
-    mean, std = tensor(probe, "returned/0"), tensor(probe, "returned/1")
+    mean, std = tensor(probe, MEAN_KEY), tensor(probe, STD_KEY)
     images = inputs["mean_std_images"]
     return mean.dim() == 0 and std.dim() == 0 and close(mean, images.mean(), **MEAN) and close(std, images.std(), **STD)
 
@@ -55,7 +61,7 @@ COMPUTE_MEAN_STD = [
             "channel.", _zero_dim),
     Mistake("returns_placeholder", MS, "mean 0 and std 1 whatever the data, like a placeholder",
             "compute both from the dataset's pixels.",
-            lambda p, i, q: all_zero(p, ("returned/0",)) and bool(tensor(p, "returned/1").eq(1).all())),
+            lambda p, i, q: all_zero(p, (MEAN_KEY,)) and bool(tensor(p, STD_KEY).eq(1).all())),
 ]
 
 
@@ -65,11 +71,12 @@ def _channels(value, like):
     return torch.as_tensor(value, dtype=like.dtype).reshape(-1, 1, 1)
 
 
-def _normalized_like(fn, keys=("image", "batch", "half")):
-    args = {"image": ("norm_image", "norm_mean", "norm_std"), "batch": ("norm_batch", "norm_mean", "norm_std")}
+def _normalized_like(fn, calls=(keys.NORMALIZE.image, keys.NORMALIZE.batch, keys.NORMALIZE.half)):
+    args = {keys.NORMALIZE.image: ("norm_image", "norm_mean", "norm_std"),
+            keys.NORMALIZE.batch: ("norm_batch", "norm_mean", "norm_std")}
 
     def matches(probe, inputs, quiet):
-        for key in keys:
+        for key in calls:
             x, mean, std = ((inputs[args[key][0]], inputs[args[key][1]], inputs[args[key][2]]) if key in args
                             else (inputs["unit_image"], 0.5, 0.5))
             if not close(tensor(probe, key), fn(x, mean, std), **ELEMENTWISE):
@@ -85,21 +92,22 @@ def _no_channel_axis(probe, inputs, quiet):
     try:
         expected = plain(inputs["norm_image"], inputs["norm_mean"], inputs["norm_std"])
     except RuntimeError:
-        return raised(probe, "image", "RuntimeError", "must match the size")
-    return close(tensor(probe, "image"), expected, **ELEMENTWISE)
+        return raised(probe, keys.NORMALIZE.image, "RuntimeError", "must match the size")
+    return close(tensor(probe, keys.NORMALIZE.image), expected, **ELEMENTWISE)
 
 
 def _batch_only(probe, inputs, quiet):
     x, mean, std = inputs["norm_image"], inputs["norm_mean"], inputs["norm_std"]
     expected = ((x - _channels(mean, x)) / _channels(std, x)).unsqueeze(0)
-    return close(tensor(probe, "image"), expected, **ELEMENTWISE)
+    return close(tensor(probe, keys.NORMALIZE.image), expected, **ELEMENTWISE)
 
 
 NORM = ("normalize_single_image", "normalize_batch", "normalize_half_maps_to_unit_range")
 NORMALIZE = [
     Mistake("mean_std_swapped", NORM, "mean and std are swapped: (x - std) / mean",
             "normalizing subtracts the mean, then divides by the std.",
-            _normalized_like(lambda x, m, s: (x - _channels(s, x)) / _channels(m, x), keys=("image", "batch"))),
+            _normalized_like(lambda x, m, s: (x - _channels(s, x)) / _channels(m, x),
+                             calls=(keys.NORMALIZE.image, keys.NORMALIZE.batch))),
     Mistake("divides_before_subtracting", NORM, "x / std - mean: the division comes before the subtraction",
             "compute (x - mean) / std, with the parentheses.",
             _normalized_like(lambda x, m, s: x / _channels(s, x) - _channels(m, x))),
@@ -110,7 +118,8 @@ NORMALIZE = [
             "dimension (the width) instead of the channels", "reshape them: torch.as_tensor(mean).reshape(-1, 1, 1).",
             _no_channel_axis),
     Mistake("returns_zeros", NORM, "the function returns zeros whatever the image, like a placeholder",
-            "compute (x - mean) / std.", lambda p, i, q: all_zero(p, ("image", "batch", "half"))),
+            "compute (x - mean) / std.",
+            lambda p, i, q: all_zero(p, (keys.NORMALIZE.image, keys.NORMALIZE.batch, keys.NORMALIZE.half))),
 ]
 
 
@@ -122,7 +131,7 @@ def _transformed_like(*steps):
         transform = transforms.Compose([step(mean, std) for step in steps])
         expected = torch.stack([transform(Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L"))
                                 for img in inputs["transform_images"]])
-        return close(tensor(probe, "outputs"), expected, **ELEMENTWISE)
+        return close(tensor(probe, keys.MAKE_TRANSFORM.outputs), expected, **ELEMENTWISE)
     return matches
 
 
@@ -130,7 +139,7 @@ TF = ("make_transform_output",)
 MAKE_TRANSFORM = [
     Mistake("normalize_before_to_tensor", TF, "Normalize comes before ToTensor, so it receives a PIL image",
             "ToTensor first (it also scales pixels to [0, 1]), then Normalize.",
-            lambda p, i, q: raised(p, "outputs", "TypeError", "Tensor")),
+            lambda p, i, q: raised(p, keys.MAKE_TRANSFORM.outputs, "TypeError", "Tensor")),
     Mistake("mean_std_swapped", TF, "Normalize gets std and mean in the wrong order",
             "transforms.Normalize(mean, std): the mean comes first.",
             _transformed_like(lambda m, s: transforms.ToTensor(), lambda m, s: transforms.Normalize(s, m))),
@@ -138,14 +147,15 @@ MAKE_TRANSFORM = [
             "add transforms.Normalize(mean, std) after ToTensor().",
             _transformed_like(lambda m, s: transforms.ToTensor())),
     Mistake("returns_zeros", TF, "the transform returns zeros whatever the image, like a placeholder",
-            "compose ToTensor() and Normalize(mean, std).", lambda p, i, q: all_zero(p, ("outputs",))),
+            "compose ToTensor() and Normalize(mean, std).",
+            lambda p, i, q: all_zero(p, (keys.MAKE_TRANSFORM.outputs,))),
 ]
 
 
 # binary_cross_entropy
 
 def _bce_like(fn):
-    return lambda p, i, q: returned(p, "values", fn(i["bce_p"], i["bce_y"]), BCE)
+    return lambda p, i, q: returned(p, keys.BINARY_CROSS_ENTROPY.values, fn(i["bce_p"], i["bce_y"]), BCE)
 
 
 def _clamped_logs(p):
@@ -153,10 +163,11 @@ def _clamped_logs(p):
 
 
 def _unclamped(probe, inputs, quiet):
-    extremes = tensor(probe, "extremes")
+    extremes = tensor(probe, keys.BINARY_CROSS_ENTROPY.extremes)
     p, y = inputs["bce_p"], inputs["bce_y"]
     reference = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
-    return not bool(torch.isfinite(extremes).all()) and returned(probe, "values", reference, BCE)
+    return (not bool(torch.isfinite(extremes).all())
+            and returned(probe, keys.BINARY_CROSS_ENTROPY.values, reference, BCE))
 
 
 BCE_CHECKS = ("bce_values", "bce_finite_at_extremes", "bce_gradient")
@@ -171,7 +182,8 @@ BINARY_CROSS_ENTROPY = [
             "infinite (or NaN) loss", "clamp the logs, e.g. torch.clamp(torch.log(p), min=-100), as PyTorch does.",
             _unclamped),
     Mistake("returns_zeros", BCE_CHECKS, "the loss is zero whatever p and y, like a placeholder",
-            "compute -(y log p + (1 - y) log(1 - p)), averaged.", lambda p, i, q: all_zero(p, ("values",))),
+            "compute -(y log p + (1 - y) log(1 - p)), averaged.",
+            lambda p, i, q: all_zero(p, (keys.BINARY_CROSS_ENTROPY.values,))),
 ]
 
 
@@ -183,11 +195,11 @@ def _mlp(inputs, x, hidden=torch.relu):
 
 
 def _logits_like(fn):
-    return lambda p, i, q: close(tensor(p, "images"), fn(i, i["mm_x"]), **LOGITS)
+    return lambda p, i, q: close(tensor(p, keys.MNIST_MODEL.images), fn(i, i["mm_x"]), **LOGITS)
 
 
 def _wrong_layer_sizes(probe, inputs, quiet):
-    layers = probe.note("layers") or {}
+    layers = probe.note(keys.MNIST_MODEL.layers) or {}
     return layers.get("fc1", [None])[0] == "Linear" and (
         layers.get("fc1") != ["Linear", [512, 784]] or layers.get("fc2") != ["Linear", [10, 512]])
 
@@ -201,38 +213,41 @@ MNIST_MODEL = [
             "apply self.relu to fc1's output.", _logits_like(lambda i, x: _mlp(i, x, hidden=lambda h: h))),
     Mistake("squeeze_drops_batch", MM, "squeeze() also removes the batch dimension of a batch of one image",
             "flatten with x.reshape(x.shape[0], -1) or x.flatten(1), which keep the batch dimension.",
-            lambda p, i, q: close(tensor(p, "images"), _mlp(i, i["mm_x"]), **LOGITS)
-            and raised(p, "one_image", "RuntimeError", "cannot be multiplied")),
+            lambda p, i, q: close(tensor(p, keys.MNIST_MODEL.images), _mlp(i, i["mm_x"]), **LOGITS)
+            and raised(p, keys.MNIST_MODEL.one_image, "RuntimeError", "cannot be multiplied")),
     Mistake("fixed_batch_size", MM, "forward reshapes to a fixed batch size, so other batch sizes fail",
             "use x.reshape(x.shape[0], -1): the batch size comes from the input.",
-            lambda p, i, q: raised(p, "images", "RuntimeError", "is invalid for input of size")),
+            lambda p, i, q: raised(p, keys.MNIST_MODEL.images, "RuntimeError", "is invalid for input of size")),
     Mistake("layer_sizes", MM, "fc1 and fc2 have other sizes than 784 -> 512 -> 10",
             "use nn.Linear(784, 512) and nn.Linear(512, 10).", _wrong_layer_sizes),
     Mistake("returns_zeros", MM, "the model returns zeros whatever the image, like a placeholder",
-            "return fc2(relu(fc1(flattened x))).", lambda p, i, q: all_zero(p, ("images", "flat"))),
+            "return fc2(relu(fc1(flattened x))).",
+            lambda p, i, q: all_zero(p, (keys.MNIST_MODEL.images, keys.MNIST_MODEL.flat))),
 ]
 
 
 # make_loaders
 
 def _train_in_order(probe, inputs, quiet):
-    return tensor(probe, "train_epoch1/0").flatten().tolist() == inputs["loader_train_items"].tolist()
+    order = tensor(probe, item(keys.MAKE_LOADERS.train_order(1), 0))
+    return order.flatten().tolist() == inputs["loader_train_items"].tolist()
 
 
 def _test_shuffled(probe, inputs, quiet):
-    order, items = tensor(probe, "test_order/0").flatten().tolist(), inputs["loader_test_items"].tolist()
+    order = tensor(probe, item(keys.MAKE_LOADERS.test_order, 0)).flatten().tolist()
+    items = inputs["loader_test_items"].tolist()
     return sorted(order) == sorted(items) and order != items
 
 
 def _batch_size_ignored(probe, inputs, quiet):
-    small = probe.note("small_test_sizes")
-    return isinstance(small, list) and small == probe.note("test_sizes") and small[:1] == [64]
+    small = probe.note(keys.MAKE_LOADERS.small_test_sizes)
+    return isinstance(small, list) and small == probe.note(keys.MAKE_LOADERS.test_sizes) and small[:1] == [64]
 
 
 def _drops_last(probe, inputs, quiet):
-    sizes = probe.note("train_epoch1_sizes")
+    sizes = probe.note(keys.MAKE_LOADERS.train_sizes(1))
     return (isinstance(sizes, list) and sizes and set(sizes) == {64} and sum(sizes) < LOADER_TRAIN
-            and sum(probe.note("test_sizes") or []) < LOADER_TEST)
+            and sum(probe.note(keys.MAKE_LOADERS.test_sizes) or []) < LOADER_TEST)
 
 
 ML = ("make_loaders_shuffles_training", "make_loaders_keeps_test_order")
@@ -267,23 +282,24 @@ def _epoch(inputs, *, zero: bool = True, step: bool = True) -> tuple[torch.Tenso
 
 
 def _epoch_params_like(**options):
-    return lambda p, i, q: close(tensor(p, "params"), _epoch(i, **options)[0], **EPOCH)
+    return lambda p, i, q: close(tensor(p, keys.TRAIN_EPOCH.params), _epoch(i, **options)[0], **EPOCH)
 
 
 def _epoch_returns(summary):
     def matches(probe, inputs, quiet):
         params, losses = _epoch(inputs)
-        return close(tensor(probe, "params"), params, **EPOCH) and returned(probe, "returned", summary(losses), EPOCH)
+        return (close(tensor(probe, keys.TRAIN_EPOCH.params), params, **EPOCH)
+                and returned(probe, keys.TRAIN_EPOCH.returned, summary(losses), EPOCH))
     return matches
 
 
 def _epoch_never_changes(probe, inputs, quiet):
     initial = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
-    return close(tensor(probe, "params"), initial, **EXACT)
+    return close(tensor(probe, keys.TRAIN_EPOCH.params), initial, **EXACT)
 
 
 def _graph_returned(probe, inputs, quiet):
-    entry = probe.meta.get("returned", {})
+    entry = probe.meta.get(keys.TRAIN_EPOCH.returned, {})
     return entry.get("kind") == "tensor" and bool(entry.get("has_grad_fn"))
 
 
@@ -331,18 +347,26 @@ def _validate(inputs, *, model=None, eval_mode=True, no_grad=True, mode="samples
     return (total / batches, correct / batches) if mode == "batch_means" else (total / count, correct / count)
 
 
-def _validated_like(key: str = "returned", tol=EPOCH, **options):
+def _validated_like(key: str = keys.VALIDATE.returned, tol=EPOCH, model: dict | None = None, **options):
+    """validate's (loss, accuracy) under `key`, where the probe passed the plain model (model None) or
+    probe_mlp(inputs, **model) in train mode, is the reference's with the mistake (`options`)."""
     def matches(probe, inputs, quiet):
-        model = None if key == "returned" else probe_mlp(inputs, **{key: True}).train()
-        loss, accuracy = _validate(inputs, model=model, **options)
-        return (returned(probe, f"{key}/0", loss, tol) and returned(probe, f"{key}/1", accuracy, FRACTION))
+        net = None if model is None else probe_mlp(inputs, **model).train()
+        loss, accuracy = _validate(inputs, model=net, **options)
+        return returned(probe, item(key, 0), loss, tol) and returned(probe, item(key, 1), accuracy, FRACTION)
     return matches
 
 
 def _validate_trains(probe, inputs, quiet):
     before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
-    after = tensor(probe, "params_after")
+    after = tensor(probe, keys.VALIDATE.params_after)
     return after.shape == before.shape and not torch.equal(after, before)
+
+
+def _left_in_eval_mode(probe, inputs, quiet):
+    left = probe.note(keys.VALIDATE.modules_in_eval_mode)
+    return (isinstance(left, int) and left > 0
+            and probe.meta.get(keys.VALIDATE.train_mask, {}).get("kind") in ("tuple", "list"))
 
 
 VAL = ("validate_loss_and_accuracy", "validate_uses_eval_mode", "validate_builds_no_graph",
@@ -358,27 +382,33 @@ VALIDATE = [
             "partial one too", "count the samples each batch really has: len(labels).",
             _validated_like(mode="full_batches")),
     Mistake("eval_mode_forgotten", VAL, "the model is evaluated in train mode, so dropout is still active",
-            "call model.eval() before evaluating.", _validated_like("train_mask", SAME_MODEL, eval_mode=False)),
+            "call model.eval() before evaluating.",
+            _validated_like(keys.VALIDATE.train_mask, SAME_MODEL, dict(train_mask=True), eval_mode=False)),
     Mistake("no_grad_forgotten", VAL, "the forward passes run with gradients enabled and build autograd graphs",
-            "evaluate inside `with torch.no_grad():`.", _validated_like("grad_offset", SAME_MODEL, no_grad=False)),
+            "evaluate inside `with torch.no_grad():`.",
+            _validated_like(keys.VALIDATE.grad_offset, SAME_MODEL, dict(grad_offset=True), no_grad=False)),
     Mistake("validate_trains", VAL, "validate changes the model's parameters (a backward pass and an optimizer step)",
             "evaluation only measures: no loss.backward(), no optimizer.", _validate_trains),
     Mistake("train_mode_not_restored", VAL, "the model is left in eval mode afterwards",
             "call model.train() before returning, so training goes on with dropout.",
-            lambda p, i, q: isinstance(p.note("modules_in_eval_mode"), int) and p.note("modules_in_eval_mode") > 0
-            and p.meta.get("train_mask", {}).get("kind") in ("tuple", "list")),
+            _left_in_eval_mode),
     Mistake("uses_global_name", VAL, "validate reads a name that is not one of its arguments (a global of your "
             "notebook, absent when grading)", "loop over the `loader` argument and use only what is passed in.",
-            lambda p, i, q: raised(p, "returned", "NameError")),
+            lambda p, i, q: raised(p, keys.VALIDATE.returned, "NameError")),
     Mistake("returns_zeros", VAL, "loss and accuracy are zero whatever the model, like a placeholder",
-            "compute them over the loader's batches.", lambda p, i, q: all_zero(p, ("returned/0", "returned/1"))),
+            "compute them over the loader's batches.",
+            lambda p, i, q: all_zero(p, (item(keys.VALIDATE.returned, 0), item(keys.VALIDATE.returned, 1)))),
 ]
 
 
 # training_loop
 
+# training_loop returns three lists (train losses, validation losses, accuracies) of one entry per epoch.
+LOOP_ENTRIES = [item(keys.TRAINING_LOOP.returned, i, e) for i in range(3) for e in range(LOOP_EPOCHS)]
+
+
 def _entries(probe):
-    return [probe.meta.get(f"returned/{i}/{e}", {}) for i in range(3) for e in range(LOOP_EPOCHS)]
+    return [probe.meta.get(key, {}) for key in LOOP_ENTRIES]
 
 
 TL = ("training_loop_returns_per_epoch_values", "training_loop_returns_plain_numbers")
@@ -388,18 +418,20 @@ TRAINING_LOOP = [
             lambda p, i, q: any(e.get("kind") == "tensor" for e in _entries(p))),
     Mistake("validate_before_train", TL, "validate runs before train_epoch in each epoch",
             "train first, then validate, so each epoch's validation sees that epoch's training.",
-            lambda p, i, q: (p.note("calls") or [])[:2] == ["validate", "train_epoch"]),
+            lambda p, i, q: (p.note(keys.TRAINING_LOOP.calls) or [])[:2] == ["validate", "train_epoch"]),
     Mistake("one_epoch_short", TL, "the loop runs one epoch fewer than `epochs` (range(1, epochs))",
-            "loop over range(epochs).", lambda p, i, q: p.meta.get("returned/0", {}).get("length") == LOOP_EPOCHS - 1),
+            "loop over range(epochs).",
+            lambda p, i, q: p.meta.get(item(keys.TRAINING_LOOP.returned, 0), {}).get("length") == LOOP_EPOCHS - 1),
     Mistake("returns_zeros", TL, "the lists hold zeros, like a placeholder",
             "call train_epoch and validate once per epoch and keep what they return.",
-            lambda p, i, q: all_zero(p, [f"returned/{i}/{e}" for i in range(3) for e in range(LOOP_EPOCHS)])),
+            lambda p, i, q: all_zero(p, LOOP_ENTRIES)),
 ]
 
 
 # shift_pixels
 
-SHIFT_CALLS = (("image", "shift_image", 3), ("batch", "shift_batch", 5), ("default", "shift_image", 3))
+SHIFT_CALLS = ((keys.SHIFT_PIXELS.image, "shift_image", 3), (keys.SHIFT_PIXELS.batch, "shift_batch", 5),
+               (keys.SHIFT_PIXELS.default, "shift_image", 3))
 
 
 def _shifted_like(*variants):
@@ -422,20 +454,20 @@ SHIFT_PIXELS = [
     Mistake("roll_one_axis", SP, "only one axis is shifted", "shift down and right: shifts=(shift, shift), "
             "dims=(-2, -1).", _shifted_like(lambda t, s: torch.roll(t, s, -2), lambda t, s: torch.roll(t, s, -1))),
     Mistake("returns_zeros", SP, "the function returns zeros whatever the image, like a placeholder",
-            "use torch.roll.", lambda p, i, q: all_zero(p, ("image", "batch", "default"))),
+            "use torch.roll.", lambda p, i, q: all_zero(p, tuple(key for key, _, _ in SHIFT_CALLS))),
 ]
 
 
 # Mistakes by the grade_id of the graded cell (and probe) whose checks they explain.
 MISTAKES: dict[str, list[Mistake]] = {
-    "test_compute_mean_std": COMPUTE_MEAN_STD,
-    "test_normalize": NORMALIZE,
-    "test_make_transform": MAKE_TRANSFORM,
-    "test_binary_cross_entropy": BINARY_CROSS_ENTROPY,
-    "test_mnist_model": MNIST_MODEL,
-    "test_make_loaders": MAKE_LOADERS,
-    "test_train_epoch": TRAIN_EPOCH,
-    "test_validate": VALIDATE,
-    "test_training_loop": TRAINING_LOOP,
-    "test_shift_pixels": SHIFT_PIXELS,
+    keys.COMPUTE_MEAN_STD.grade_id: COMPUTE_MEAN_STD,
+    keys.NORMALIZE.grade_id: NORMALIZE,
+    keys.MAKE_TRANSFORM.grade_id: MAKE_TRANSFORM,
+    keys.BINARY_CROSS_ENTROPY.grade_id: BINARY_CROSS_ENTROPY,
+    keys.MNIST_MODEL.grade_id: MNIST_MODEL,
+    keys.MAKE_LOADERS.grade_id: MAKE_LOADERS,
+    keys.TRAIN_EPOCH.grade_id: TRAIN_EPOCH,
+    keys.VALIDATE.grade_id: VALIDATE,
+    keys.TRAINING_LOOP.grade_id: TRAINING_LOOP,
+    keys.SHIFT_PIXELS.grade_id: SHIFT_PIXELS,
 }

@@ -17,7 +17,7 @@ from autograder.assignments.part1_regression.inputs import (
     standin_loss,
     standin_model,
 )
-from autograder.assignments.probing import lent
+from autograder.assignments.probing import GRADIENT, lent
 from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
 from solutions import part1_regression as ref
 
@@ -50,7 +50,7 @@ requires = pytest.mark.requires
 @requires("predict_classes_values")
 def test_predict_classes_shape_and_dtype(evidence, inputs):
     probe = evidence.probe(keys.PREDICT_CLASSES.grade_id)
-    for key in ("scores", "scores_one", "scores_wide"):
+    for key in keys.PREDICT_CLASSES.each():
         n = inputs[key].shape[0]
         what = f"predict_classes on scores of shape {tuple(inputs[key].shape)}"
         out = probe.tensor(key, what)
@@ -60,7 +60,7 @@ def test_predict_classes_shape_and_dtype(evidence, inputs):
 
 def test_predict_classes_values(evidence, inputs):
     probe = evidence.probe(keys.PREDICT_CLASSES.grade_id)
-    for key in ("scores", "scores_one", "scores_wide"):
+    for key in keys.PREDICT_CLASSES.each():
         what = f"predict_classes on scores of shape {tuple(inputs[key].shape)}"
         out = probe.tensor(key, what)
         expect_equal(out.flatten().long(), ref.predict_classes(inputs[key]), what)
@@ -69,14 +69,14 @@ def test_predict_classes_values(evidence, inputs):
 # model
 
 def test_model_values(evidence, inputs):
-    out = evidence.probe(keys.MODEL.grade_id).tensor("vector", "model(x, w, b) on x of shape (9,)")
+    out = evidence.probe(keys.MODEL.grade_id).tensor(keys.MODEL.vector, "model(x, w, b) on x of shape (9,)")
     expected = ref.model(inputs["model_x"], inputs["model_w"], inputs["model_b"])
     expect_close(out, expected, "model(x, w, b) on x of shape (9,)", **ELEMENTWISE)
 
 
 def test_model_broadcasts_over_x(evidence, inputs):
     what = "model(x, w, b) on x of shape (3, 4)"
-    out = evidence.probe(keys.MODEL.grade_id).tensor("matrix", what)
+    out = evidence.probe(keys.MODEL.grade_id).tensor(keys.MODEL.matrix, what)
     expect_close(out, ref.model(inputs["model_x2d"], inputs["model_w"], inputs["model_b"]), what, **ELEMENTWISE)
 
 
@@ -84,7 +84,7 @@ def test_model_broadcasts_over_x(evidence, inputs):
 
 def test_loss_fn_value(evidence, inputs):
     what = "loss_fn on 20 predictions"
-    out = evidence.probe(keys.LOSS_FN.grade_id).tensor("value", what)
+    out = evidence.probe(keys.LOSS_FN.grade_id).tensor(keys.LOSS_FN.value, what)
     expected = ref.loss_fn(inputs["loss_pred"], inputs["loss_true"])
     expect_close(out.reshape(()) if out.numel() == 1 else out, expected, what, **REDUCTION)
 
@@ -92,10 +92,10 @@ def test_loss_fn_value(evidence, inputs):
 @requires("loss_fn_value", "loss_fn_gradient")
 def test_loss_fn_is_scalar(evidence):
     probe = evidence.probe(keys.LOSS_FN.grade_id)
-    info = probe.info("value", "loss_fn")
+    info = probe.info(keys.LOSS_FN.value, "loss_fn")
     expect(info.get("kind") == "tensor", f"loss_fn: expected a tensor, got {info.get('type') or info.get('kind')}")
     expect(info["shape"] == [], f"loss_fn: expected a 0-dim tensor (shape ()), got shape {tuple(info['shape'])}")
-    info64 = probe.info("loss64", "loss_fn on float64 predictions that require grad")
+    info64 = probe.info(GRADIENT.loss64, "loss_fn on float64 predictions that require grad")
     expect(info64.get("has_grad_fn", False),
            "loss_fn: the loss of predictions that require grad must be differentiable (it has no grad_fn)")
 
@@ -114,28 +114,28 @@ def _reference_run(quiet, fn, loss_fn, n: int, lr: float, inputs: dict) -> torch
         return quiet(fn, n, lr, params, inputs["line_x"], inputs["line_y"]).detach()
 
 
-def _check_trajectory(evidence, quiet, inputs, grade_id, fn, loss_fn, epochs, lr_key, name, tol):
-    probe = evidence.probe(grade_id)
+def _check_trajectory(evidence, quiet, inputs, k: keys.LineLoopKeys, fn, loss_fn, epochs, lr_key, name, tol):
+    probe = evidence.probe(k.grade_id)
     lr = float(inputs[lr_key])
     for n in epochs:
         what = f"{name}({n}, {lr:.4g}, params, x, y): returned params"
-        out = probe.tensor(f"epochs{n}/returned", what)
+        out = probe.tensor(k.returned(n), what)
         expect_close(out.flatten(), _reference_run(quiet, fn, loss_fn, n, lr, inputs), what, **tol)
 
 
-def _check_same_params(evidence, inputs, quiet, grade_id, fn, loss_fn, epochs, lr_key, name, tol):
-    probe = evidence.probe(grade_id)
+def _check_same_params(evidence, inputs, quiet, k: keys.LineLoopKeys, fn, loss_fn, epochs, lr_key, name, tol):
+    probe = evidence.probe(k.grade_id)
     lr = float(inputs[lr_key])
     for n in epochs:
         what = f"{name}({n}, ...)"
-        probe.info(f"epochs{n}/returned", what)
-        expect(probe.note(f"epochs{n}/returned_is_params") is True,
+        probe.info(k.returned(n), what)
+        expect(probe.note(k.returned_is_params(n)) is True,
                f"{what}: must return the params tensor it was given, not a new tensor")
-        info = probe.info(f"epochs{n}/params", what)
+        info = probe.info(k.params(n), what)
         expect(info.get("requires_grad") and not info.get("has_grad_fn"),
                f"{what}: params must stay a leaf tensor with requires_grad=True "
                f"(requires_grad={info.get('requires_grad')}, leaf={not info.get('has_grad_fn')})")
-        values = probe.tensor(f"epochs{n}/params", what).flatten()
+        values = probe.tensor(k.params(n), what).flatten()
         if values.shape == inputs["line_init"].shape and not torch.equal(values, inputs["line_init"]):
             # The update did reach the caller's tensor: say so, and blame only the values.
             where = f"{what}: params was updated in place, as it should be, but its values after {n} epochs"
@@ -144,11 +144,11 @@ def _check_same_params(evidence, inputs, quiet, grade_id, fn, loss_fn, epochs, l
         expect_close(values, _reference_run(quiet, fn, loss_fn, n, lr, inputs), where, **tol)
 
 
-def _check_decrease(evidence, inputs, grade_id, name, epochs):
-    probe = evidence.probe(grade_id)
+def _check_decrease(evidence, inputs, k: keys.LineLoopKeys, name, epochs):
+    probe = evidence.probe(k.grade_id)
     what = f"{name} for {epochs} epochs on a noisy line"
-    probe.info("decrease/returned", what)
-    out = probe.tensor("decrease/params", what).flatten()
+    probe.info(k.decrease_returned, what)
+    out = probe.tensor(k.decrease_params, what).flatten()
     expect_shape(out, (2,), what)
     start, end = standin_line_loss(inputs["line_init"], inputs), standin_line_loss(out, inputs)
     expect(end == end and end <= DECREASE_FACTOR * start,
@@ -157,42 +157,43 @@ def _check_decrease(evidence, inputs, grade_id, name, epochs):
 
 
 def test_training_loop_trajectory(evidence, inputs, quiet):
-    _check_trajectory(evidence, quiet, inputs, keys.TRAINING_LOOP.grade_id, ref.training_loop, standin_loss(inputs),
+    _check_trajectory(evidence, quiet, inputs, keys.TRAINING_LOOP, ref.training_loop, standin_loss(inputs),
                       TRAJECTORY_EPOCHS, "gd_lr", "training_loop", TRAJECTORY)
 
 
 def test_training_loop_updates_params_in_place(evidence, inputs, quiet):
-    _check_same_params(evidence, inputs, quiet, "test_training_loop", ref.training_loop, standin_loss(inputs),
+    _check_same_params(evidence, inputs, quiet, keys.TRAINING_LOOP, ref.training_loop, standin_loss(inputs),
                        TRAJECTORY_EPOCHS, "gd_lr", "training_loop", TRAJECTORY)
 
 
 @requires("training_loop_trajectory")
 def test_training_loop_lowers_loss(evidence, inputs):
-    _check_decrease(evidence, inputs, keys.TRAINING_LOOP.grade_id, "training_loop", DECREASE_EPOCHS)
+    _check_decrease(evidence, inputs, keys.TRAINING_LOOP, "training_loop", DECREASE_EPOCHS)
 
 
 # training_loop_adam
 
 def test_training_loop_adam_trajectory(evidence, inputs, quiet):
-    _check_trajectory(evidence, quiet, inputs, keys.TRAINING_LOOP_ADAM.grade_id, ref.training_loop_adam,
+    _check_trajectory(evidence, quiet, inputs, keys.TRAINING_LOOP_ADAM, ref.training_loop_adam,
                       mse_with_flat_value, ADAM_TRAJECTORY_EPOCHS, "adam_lr", "training_loop_adam", ADAM_TRAJECTORY)
 
 
 @requires("training_loop_adam_trajectory")
 def test_training_loop_adam_returns_params(evidence, inputs, quiet):
-    probe = evidence.probe(keys.TRAINING_LOOP_ADAM.grade_id)
+    k = keys.TRAINING_LOOP_ADAM
+    probe = evidence.probe(k.grade_id)
     for n in ADAM_TRAJECTORY_EPOCHS:
-        probe.info(f"epochs{n}/returned", f"training_loop_adam({n}, ...)")
-        expect(probe.note(f"epochs{n}/returned_is_params") is True,
+        probe.info(k.returned(n), f"training_loop_adam({n}, ...)")
+        expect(probe.note(k.returned_is_params(n)) is True,
                f"training_loop_adam({n}, ...): must return the params tensor it was given, not a new tensor")
-        info = probe.info(f"epochs{n}/params", f"training_loop_adam({n}, ...)")
+        info = probe.info(k.params(n), f"training_loop_adam({n}, ...)")
         expect(info.get("requires_grad") and not info.get("has_grad_fn"),
                f"training_loop_adam({n}, ...): params must stay a leaf tensor with requires_grad=True")
 
 
 @requires("training_loop_adam_trajectory")
 def test_training_loop_adam_lowers_loss(evidence, inputs):
-    _check_decrease(evidence, inputs, keys.TRAINING_LOOP_ADAM.grade_id, "training_loop_adam", DECREASE_EPOCHS)
+    _check_decrease(evidence, inputs, keys.TRAINING_LOOP_ADAM, "training_loop_adam", DECREASE_EPOCHS)
 
 
 # training_loop_module
@@ -204,31 +205,34 @@ def _reference_module(quiet, n: int, inputs: dict) -> torch.Tensor:
 
 
 def test_training_loop_module_trajectory(evidence, inputs, quiet):
-    probe = evidence.probe(keys.TRAINING_LOOP_MODULE.grade_id)
+    k = keys.TRAINING_LOOP_MODULE
+    probe = evidence.probe(k.grade_id)
     for n in TRAJECTORY_EPOCHS:
         what = f"training_loop_module({n}, ...) on a Linear(1, 8)-Tanh-Linear(8, 1) module: its parameters"
-        probe.info(f"epochs{n}/returned", what)
-        expect_close(probe.tensor(f"epochs{n}/params", what), _reference_module(quiet, n, inputs), what,
+        probe.info(k.returned(n), what)
+        expect_close(probe.tensor(k.params(n), what), _reference_module(quiet, n, inputs), what,
                      **ADAM_TRAJECTORY)
 
 
 @requires("training_loop_module_trajectory")
 def test_training_loop_module_returns_model(evidence):
-    probe = evidence.probe(keys.TRAINING_LOOP_MODULE.grade_id)
+    k = keys.TRAINING_LOOP_MODULE
+    probe = evidence.probe(k.grade_id)
     for n in TRAJECTORY_EPOCHS:
-        info = probe.info(f"epochs{n}/returned", f"training_loop_module({n}, ...)")
-        expect(probe.note(f"epochs{n}/returned_is_model") is True,
+        info = probe.info(k.returned(n), f"training_loop_module({n}, ...)")
+        expect(probe.note(k.returned_is_model(n)) is True,
                f"training_loop_module({n}, ...): must return the model it trained, "
                f"got {info.get('type') or info.get('kind')}")
 
 
 @requires("training_loop_module_trajectory")
 def test_training_loop_module_lowers_loss(evidence, inputs):
-    probe = evidence.probe(keys.TRAINING_LOOP_MODULE.grade_id)
+    k = keys.TRAINING_LOOP_MODULE
+    probe = evidence.probe(k.grade_id)
     n = MODULE_DECREASE_EPOCHS
     what = f"training_loop_module for {n} epochs on y = sin(3x)"
-    probe.info(f"epochs{n}/returned", what)
-    params = probe.tensor(f"epochs{n}/params", what)
+    probe.info(k.returned(n), what)
+    params = probe.tensor(k.params(n), what)
     net = probe_module(inputs)
     expect_shape(params, (sum(p.numel() for p in net.parameters()),), what)
     torch.nn.utils.vector_to_parameters(params.float(), net.parameters())
@@ -254,28 +258,30 @@ def _reference_dnn_output(inputs: dict) -> torch.Tensor:
 
 @requires("make_dnn_forward")
 def test_make_dnn_architecture(evidence):
-    probe = evidence.probe(keys.MAKE_DNN.grade_id)
-    info = probe.info("net", "make_dnn()")
+    k = keys.MAKE_DNN
+    probe = evidence.probe(k.grade_id)
+    info = probe.info(k.net, "make_dnn()")
     expect(info.get("type") == "Sequential",
            f"make_dnn(): expected an nn.Sequential, got {info.get('type') or info.get('kind')}")
-    layers = probe.note("layers")
+    layers = probe.note(k.layers)
     expect(layers == EXPECTED_LAYERS, f"make_dnn(): expected layers {EXPECTED_LAYERS}, got {layers}")
-    shapes = [tuple(s) for s in probe.note("param_shapes", [])]
+    shapes = [tuple(s) for s in probe.note(k.param_shapes, [])]
     expect(shapes == list(DNN_SHAPES), f"make_dnn(): expected parameter shapes {list(DNN_SHAPES)} "
            f"(Linear(1, 10), Linear(10, 10), Linear(10, 1)), got {shapes}")
 
 
 def test_make_dnn_forward(evidence, inputs):
     what = "make_dnn() with the grader's weights, on 16 inputs in [-2, 2]"
-    out = evidence.probe(keys.MAKE_DNN.grade_id).tensor("forward", what)
+    out = evidence.probe(keys.MAKE_DNN.grade_id).tensor(keys.MAKE_DNN.forward, what)
     expect_close(out, _reference_dnn_output(inputs), what, **REDUCTION)
 
 
 @requires("neural_network_forward")
 def test_neural_network_attributes(evidence):
-    probe = evidence.probe(keys.NEURAL_NETWORK.grade_id)
-    info = probe.info("net", "NeuralNetwork()")
-    attributes = probe.note("attributes")
+    k = keys.NEURAL_NETWORK
+    probe = evidence.probe(k.grade_id)
+    info = probe.info(k.net, "NeuralNetwork()")
+    attributes = probe.note(k.attributes)
     expect(isinstance(attributes, dict),
            f"NeuralNetwork(): expected an nn.Module, got {info.get('type') or info.get('kind')}")
     expected = {"fc1": ["Linear", [10, 1]], "fc2": ["Linear", [10, 10]], "out": ["Linear", [1, 10]]}
@@ -289,9 +295,10 @@ def test_neural_network_attributes(evidence):
 
 def test_neural_network_forward(evidence, inputs):
     what = "NeuralNetwork() with the grader's weights, on 16 inputs in [-2, 2]"
-    probe = evidence.probe(keys.NEURAL_NETWORK.grade_id)
-    probe.info("net", "NeuralNetwork()")
-    if probe.note("attributes") is not None and "forward" not in probe.meta:
+    k = keys.NEURAL_NETWORK
+    probe = evidence.probe(k.grade_id)
+    probe.info(k.net, "NeuralNetwork()")
+    if probe.note(k.attributes) is not None and k.forward not in probe.meta:
         raise CheckFailed(f"{what}: fc1, fc2 and out must be Linear(1, 10), Linear(10, 10), Linear(10, 1) "
                           "for the grader to load its weights")
-    expect_close(probe.tensor("forward", what), _reference_dnn_output(inputs), what, **REDUCTION)
+    expect_close(probe.tensor(k.forward, what), _reference_dnn_output(inputs), what, **REDUCTION)

@@ -21,67 +21,69 @@ from .inputs import (
 
 def probe_predict_classes(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "predict_classes", rec)
-    for key in ("scores", "scores_one", "scores_wide"):
+    for key in keys.PREDICT_CLASSES.each():
         rec.call(key, f, inputs[key].clone())
 
 
 def probe_model(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "model", rec)
+    k = keys.MODEL
     w, b = inputs["model_w"], inputs["model_b"]
-    rec.call("vector", f, inputs["model_x"].clone(), w.clone(), b.clone())
-    rec.call("matrix", f, inputs["model_x2d"].clone(), w.clone(), b.clone())
+    rec.call(k.vector, f, inputs["model_x"].clone(), w.clone(), b.clone())
+    rec.call(k.matrix, f, inputs["model_x2d"].clone(), w.clone(), b.clone())
 
 
 def probe_loss_fn(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "loss_fn", rec)
-    rec.call("value", f, inputs["loss_pred"].clone(), inputs["loss_true"].clone())
+    rec.call(keys.LOSS_FN.value, f, inputs["loss_pred"].clone(), inputs["loss_true"].clone())
     record_gradient(rec, f, inputs["loss_pred64"], inputs["loss_true64"])
 
 
-def _trajectories(rec: Recorder, f, epochs, lr_key: str, inputs: dict) -> None:
+def _trajectories(rec: Recorder, k: keys.LineLoopKeys, f, epochs, lr_key: str, inputs: dict) -> None:
     lr = float(inputs[lr_key])
     for n in epochs:
         params = inputs["line_init"].clone().requires_grad_()
-        returned = rec.call(f"epochs{n}/returned", f, n, lr, params, inputs["line_x"], inputs["line_y"])
-        rec.output(f"epochs{n}/params", params)
-        rec.note(f"epochs{n}/returned_is_params", returned is params)
+        returned = rec.call(k.returned(n), f, n, lr, params, inputs["line_x"], inputs["line_y"])
+        rec.output(k.params(n), params)
+        rec.note(k.returned_is_params(n), returned is params)
 
 
-def _decrease(rec: Recorder, f, epochs: int, lr_key: str, inputs: dict) -> None:
+def _decrease(rec: Recorder, k: keys.LineLoopKeys, f, epochs: int, lr_key: str, inputs: dict) -> None:
     params = inputs["line_init"].clone().requires_grad_()
-    rec.call("decrease/returned", f, epochs, float(inputs[lr_key]), params, inputs["line_x"], inputs["line_y"])
-    rec.output("decrease/params", params)
+    rec.call(k.decrease_returned, f, epochs, float(inputs[lr_key]), params, inputs["line_x"], inputs["line_y"])
+    rec.output(k.decrease_params, params)
 
 
 def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop", rec)
     with lent(ns, model=standin_model(inputs), loss_fn=standin_loss(inputs)):
-        _trajectories(rec, f, TRAJECTORY_EPOCHS, "gd_lr", inputs)
-        _decrease(rec, f, DECREASE_EPOCHS, "gd_lr", inputs)
+        _trajectories(rec, keys.TRAINING_LOOP, f, TRAJECTORY_EPOCHS, "gd_lr", inputs)
+        _decrease(rec, keys.TRAINING_LOOP, f, DECREASE_EPOCHS, "gd_lr", inputs)
 
 
 def probe_training_loop_adam(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop_adam", rec)
     with lent(ns, model=standin_model(inputs), loss_fn=mse_with_flat_value):
-        _trajectories(rec, f, ADAM_TRAJECTORY_EPOCHS, "adam_lr", inputs)
+        _trajectories(rec, keys.TRAINING_LOOP_ADAM, f, ADAM_TRAJECTORY_EPOCHS, "adam_lr", inputs)
     with lent(ns, model=standin_model(inputs), loss_fn=standin_loss(inputs)):
-        _decrease(rec, f, DECREASE_EPOCHS, "adam_lr", inputs)
+        _decrease(rec, keys.TRAINING_LOOP_ADAM, f, DECREASE_EPOCHS, "adam_lr", inputs)
 
 
 def probe_training_loop_module(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop_module", rec)
+    k = keys.TRAINING_LOOP_MODULE
     lr = float(inputs["module_lr"])
     for n in (*TRAJECTORY_EPOCHS, MODULE_DECREASE_EPOCHS):
         net = probe_module(inputs)
-        returned = rec.call(f"epochs{n}/returned", f, n, lr, net, inputs["module_x"], inputs["module_y"])
-        rec.note(f"epochs{n}/returned_is_model", returned is net)
-        rec.output(f"epochs{n}/params", torch.cat([p.detach().flatten() for p in net.parameters()]))
+        returned = rec.call(k.returned(n), f, n, lr, net, inputs["module_x"], inputs["module_y"])
+        rec.note(k.returned_is_model(n), returned is net)
+        rec.output(k.params(n), torch.cat([p.detach().flatten() for p in net.parameters()]))
 
 
 def _load_in_order(net: torch.nn.Module, inputs: dict, rec: Recorder) -> bool:
     params = list(net.parameters())
     shapes = [tuple(p.shape) for p in params]
-    rec.note("param_shapes", [list(s) for s in shapes])
+    rec.note(keys.MAKE_DNN.param_shapes, [list(s) for s in shapes])
     if shapes != list(DNN_SHAPES):
         return False
     with torch.no_grad():
@@ -96,16 +98,18 @@ def _layers(net: torch.nn.Module) -> list[str]:
 
 def probe_make_dnn(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "make_dnn", rec)
-    net = rec.call("net", f)
+    k = keys.MAKE_DNN
+    net = rec.call(k.net, f)
     if isinstance(net, torch.nn.Module):
-        rec.note("layers", _layers(net))
+        rec.note(k.layers, _layers(net))
         if _load_in_order(net, inputs, rec):
-            rec.call("forward", net, inputs["dnn_x"].clone())
+            rec.call(k.forward, net, inputs["dnn_x"].clone())
 
 
 def probe_neural_network(ns: dict, inputs: dict, rec: Recorder) -> None:
     cls = student(ns, "NeuralNetwork", rec)
-    net = rec.call("net", cls)
+    k = keys.NEURAL_NETWORK
+    net = rec.call(k.net, cls)
     if not isinstance(net, torch.nn.Module):
         return
     attributes = {}
@@ -113,13 +117,13 @@ def probe_neural_network(ns: dict, inputs: dict, rec: Recorder) -> None:
         layer = getattr(net, name, None)
         weight = getattr(layer, "weight", None)
         attributes[name] = [type(layer).__name__, list(weight.shape) if isinstance(weight, torch.Tensor) else None]
-    rec.note("attributes", attributes)
+    rec.note(k.attributes, attributes)
     ordered = [getattr(getattr(net, n, None), a, None) for n in ("fc1", "fc2", "out") for a in ("weight", "bias")]
     if all(isinstance(p, torch.Tensor) for p in ordered) and [tuple(p.shape) for p in ordered] == list(DNN_SHAPES):
         with torch.no_grad():
             for i, p in enumerate(ordered):
                 p.copy_(inputs[f"dnn_p{i}"])
-        rec.call("forward", net, inputs["dnn_x"].clone())
+        rec.call(k.forward, net, inputs["dnn_x"].clone())
 
 
 PROBES = {

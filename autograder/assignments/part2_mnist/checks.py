@@ -20,10 +20,10 @@ from autograder.assignments.part2_mnist.inputs import (
     probe_batches,
     probe_mlp,
 )
-from autograder.assignments.part2_mnist.keys import VALIDATE
 from autograder.assignments.probing import lent
 from autograder.calibration import threshold_for
 from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
+from autograder.sandbox.recorder import item
 from solutions import part2_mnist as ref
 
 # Elementwise float32 arithmetic written another way ((x - m) / s, x.sub(m).div(s)): a few ulps.
@@ -70,14 +70,14 @@ def _pair(probe, key: str, what: str) -> tuple[torch.Tensor, torch.Tensor]:
     info = probe.info(key, what)
     expect(info.get("kind") in ("tuple", "list") and info.get("length") == 2,
            f"{what}: expected two values (mean, std), got {info.get('type') or info.get('kind')}")
-    return probe.tensor(f"{key}/0", f"{what}: the mean"), probe.tensor(f"{key}/1", f"{what}: the std")
+    return probe.tensor(item(key, 0), f"{what}: the mean"), probe.tensor(item(key, 1), f"{what}: the std")
 
 
 # compute_mean_std
 
 def test_mean_std_values(evidence, inputs):
     what = "compute_mean_std on 12 images of different brightness"
-    mean, std = _pair(evidence.probe(keys.COMPUTE_MEAN_STD.grade_id), "returned", what)
+    mean, std = _pair(evidence.probe(keys.COMPUTE_MEAN_STD.grade_id), keys.COMPUTE_MEAN_STD.returned, what)
     dataset = [(img, 0) for img in inputs["mean_std_images"]]
     ref_mean, ref_std = ref.compute_mean_std(dataset)
     expect(mean.numel() == 1 and std.numel() == 1,
@@ -90,7 +90,7 @@ def test_mean_std_values(evidence, inputs):
 @requires("mean_std_values")
 def test_mean_std_shape(evidence):
     what = "compute_mean_std"
-    mean, std = _pair(evidence.probe(keys.COMPUTE_MEAN_STD.grade_id), "returned", what)
+    mean, std = _pair(evidence.probe(keys.COMPUTE_MEAN_STD.grade_id), keys.COMPUTE_MEAN_STD.returned, what)
     expect_shape(mean, (1,), f"{what}: the mean")
     expect_shape(std, (1,), f"{what}: the std")
 
@@ -99,14 +99,14 @@ def test_mean_std_shape(evidence):
 
 def test_normalize_single_image(evidence, inputs):
     what = "normalize on one image [3, 5, 6] with per-channel mean and std"
-    out = evidence.probe(keys.NORMALIZE.grade_id).tensor("image", what)
+    out = evidence.probe(keys.NORMALIZE.grade_id).tensor(keys.NORMALIZE.image, what)
     expect_close(out, ref.normalize(inputs["norm_image"], inputs["norm_mean"], inputs["norm_std"]), what,
                  **ELEMENTWISE)
 
 
 def test_normalize_batch(evidence, inputs):
     what = "normalize on a batch [4, 3, 5, 6] with per-channel mean and std"
-    out = evidence.probe(keys.NORMALIZE.grade_id).tensor("batch", what)
+    out = evidence.probe(keys.NORMALIZE.grade_id).tensor(keys.NORMALIZE.batch, what)
     expect_close(out, ref.normalize(inputs["norm_batch"], inputs["norm_mean"], inputs["norm_std"]), what,
                  **ELEMENTWISE)
 
@@ -114,7 +114,7 @@ def test_normalize_batch(evidence, inputs):
 @requires("normalize_single_image")
 def test_normalize_half_maps_to_unit_range(evidence, inputs):
     what = "normalize(image, 0.5, 0.5) on an image in [0, 1]"
-    out = evidence.probe(keys.NORMALIZE.grade_id).tensor("half", what)
+    out = evidence.probe(keys.NORMALIZE.grade_id).tensor(keys.NORMALIZE.half, what)
     expect_close(out, inputs["unit_image"] * 2 - 1, what, **ELEMENTWISE)
 
 
@@ -122,7 +122,7 @@ def test_normalize_half_maps_to_unit_range(evidence, inputs):
 
 def test_make_transform_output(evidence, inputs):
     what = "make_transform(mean, std) applied to 5 PIL images"
-    out = evidence.probe(keys.MAKE_TRANSFORM.grade_id).tensor("outputs", what)
+    out = evidence.probe(keys.MAKE_TRANSFORM.grade_id).tensor(keys.MAKE_TRANSFORM.outputs, what)
     transform = ref.make_transform(tuple(inputs["transform_mean"].tolist()), tuple(inputs["transform_std"].tolist()))
     expected = torch.stack([transform(Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L"))
                             for img in inputs["transform_images"]])
@@ -133,22 +133,23 @@ def test_make_transform_output(evidence, inputs):
 
 def test_bce_values(evidence, inputs):
     what = "binary_cross_entropy on 50 probabilities in [0.02, 0.98]"
-    out = evidence.probe(keys.BINARY_CROSS_ENTROPY.grade_id).tensor("values", what)
+    out = evidence.probe(keys.BINARY_CROSS_ENTROPY.grade_id).tensor(keys.BINARY_CROSS_ENTROPY.values, what)
     expect(out.numel() == 1, f"{what}: expected one mean loss, got shape {tuple(out.shape)}")
     expect_close(out.reshape(()), ref.binary_cross_entropy(inputs["bce_p"], inputs["bce_y"]), what, **BCE)
 
 
 @requires("bce_values")
 def test_bce_finite_at_extremes(evidence):
-    probe = evidence.probe(keys.BINARY_CROSS_ENTROPY.grade_id)
+    k = keys.BINARY_CROSS_ENTROPY
+    probe = evidence.probe(k.grade_id)
     what = "binary_cross_entropy(p=[0, 1], y=[1, 0]) (confidently wrong)"
-    wrong = probe.tensor("extremes", what)
+    wrong = probe.tensor(k.extremes, what)
     expect(wrong.numel() == 1 and torch.isfinite(wrong).all(),
            f"{what}: expected a finite loss, got {wrong.flatten()[:2].tolist()}")
     expect(wrong.item() >= EXTREME_MIN_LOSS, f"{what}: expected a large loss (at least {EXTREME_MIN_LOSS}), "
            f"got {wrong.item():.4g}")
     what = "binary_cross_entropy(p=[0, 1], y=[0, 1]) (perfect)"
-    perfect = probe.tensor("perfect", what)
+    perfect = probe.tensor(k.perfect, what)
     expect(perfect.numel() == 1 and torch.isfinite(perfect).all() and abs(perfect.item()) <= PERFECT_MAX_LOSS,
            f"{what}: expected a loss of about 0, got {perfect.flatten()[:2].tolist()}")
 
@@ -172,37 +173,40 @@ def _reference_mlp(inputs: dict) -> nn.Module:
 
 @requires("mnist_model_logits")
 def test_mnist_model_architecture(evidence):
-    probe = evidence.probe(keys.MNIST_MODEL.grade_id)
-    probe.info("net", "MNISTModel()")
-    layers = probe.note("layers") or {}
+    k = keys.MNIST_MODEL
+    probe = evidence.probe(k.grade_id)
+    probe.info(k.net, "MNISTModel()")
+    layers = probe.note(k.layers) or {}
     for name, shape in (("fc1", [512, 784]), ("fc2", [10, 512])):
         expect(layers.get(name) == ["Linear", shape],
                f"MNISTModel().{name}: expected nn.Linear with weight shape {tuple(shape)}, got {layers.get(name)}")
-    count = probe.note("parameters")
+    count = probe.note(k.parameters)
     expect(count == 784 * 512 + 512 + 512 * 10 + 10,
            f"MNISTModel(): expected {784 * 512 + 512 + 512 * 10 + 10} parameters (784-512-10), got {count}")
 
 
 def test_mnist_model_logits(evidence, inputs):
-    probe = evidence.probe(keys.MNIST_MODEL.grade_id)
+    k = keys.MNIST_MODEL
+    probe = evidence.probe(k.grade_id)
     what = "MNISTModel with the grader's weights on 5 images [5, 1, 28, 28]"
-    probe.info("net", "MNISTModel()")
-    if not probe.note("loaded"):
+    probe.info(k.net, "MNISTModel()")
+    if not probe.note(k.loaded):
         raise CheckFailed(f"{what}: fc1 and fc2 must be Linear(784, 512) and Linear(512, 10) "
                           "for the grader to load its weights")
     with torch.no_grad():
         expected = _reference_mlp(inputs)(inputs["mm_x"])
-    expect_close(probe.tensor("images", what), expected, f"{what}: the raw logits", **LOGITS)
+    expect_close(probe.tensor(k.images, what), expected, f"{what}: the raw logits", **LOGITS)
 
 
 def test_mnist_model_flattens_any_batch(evidence, inputs):
-    probe = evidence.probe(keys.MNIST_MODEL.grade_id)
-    probe.info("net", "MNISTModel()")
+    k = keys.MNIST_MODEL
+    probe = evidence.probe(k.grade_id)
+    probe.info(k.net, "MNISTModel()")
     model = _reference_mlp(inputs)
-    for key, x in (("images", inputs["mm_x"]), ("flat", inputs["mm_x"].reshape(5, 784)),
-                   ("one_image", inputs["mm_x_one"]), ("one_flat", inputs["mm_x_one"].reshape(1, 784))):
+    for key, x in ((k.images, inputs["mm_x"]), (k.flat, inputs["mm_x"].reshape(5, 784)),
+                   (k.one_image, inputs["mm_x_one"]), (k.one_flat, inputs["mm_x_one"].reshape(1, 784))):
         what = f"MNISTModel with the grader's weights on input of shape {tuple(x.shape)}"
-        if not probe.note("loaded"):
+        if not probe.note(k.loaded):
             raise CheckFailed(f"{what}: fc1 and fc2 must be Linear(784, 512) and Linear(512, 10) "
                               "for the grader to load its weights")
         out = probe.tensor(key, what)
@@ -218,16 +222,17 @@ def _batches_of(probe, key: str, what: str) -> list[int]:
 
 
 def test_make_loaders_shuffles_training(evidence, inputs):
-    probe = evidence.probe(keys.MAKE_LOADERS.grade_id)
+    k = keys.MAKE_LOADERS
+    probe = evidence.probe(k.grade_id)
     items = inputs["loader_train_items"].tolist()
     orders = []
     for epoch in (1, 2):
         what = f"the training loader of make_loaders on a list of {LOADER_TRAIN} samples, epoch {epoch}"
-        order = _batches_of(probe, f"train_epoch{epoch}/0", what)
+        order = _batches_of(probe, item(k.train_order(epoch), 0), what)
         expect(sorted(order) == sorted(items), f"{what}: expected every sample of the training set exactly once")
-        expect(probe.note(f"train_epoch{epoch}_sizes") == [64, LOADER_TRAIN - 64],
+        expect(probe.note(k.train_sizes(epoch)) == [64, LOADER_TRAIN - 64],
                f"{what}: expected batches of 64 (the default) and {LOADER_TRAIN - 64}, "
-               f"got {probe.note(f'train_epoch{epoch}_sizes')}")
+               f"got {probe.note(k.train_sizes(epoch))}")
         orders.append(order)
     expect(orders[0] != items and orders[0] != orders[1],
            "the training loader of make_loaders: expected a new random order every epoch (shuffle=True), "
@@ -237,20 +242,21 @@ def test_make_loaders_shuffles_training(evidence, inputs):
 
 @requires("make_loaders_shuffles_training")
 def test_make_loaders_keeps_test_order(evidence, inputs):
-    probe = evidence.probe(keys.MAKE_LOADERS.grade_id)
+    k = keys.MAKE_LOADERS
+    probe = evidence.probe(k.grade_id)
     items = inputs["loader_test_items"].tolist()
     what = f"the test loader of make_loaders on a list of {LOADER_TEST} samples"
-    order = _batches_of(probe, "test_order/0", what)
+    order = _batches_of(probe, item(k.test_order, 0), what)
     expect(sorted(order) == sorted(items), f"{what}: expected every sample of the test set exactly once")
     wrong = next((i for i, (a, b) in enumerate(zip(order, items)) if a != b), None)
     expect(wrong is None, f"{what}: expected the samples in the test set's own order (shuffle=False); "
            f"sample {wrong} of the set came out at another position")
-    expect(probe.note("test_sizes") == [64, LOADER_TEST - 64],
-           f"{what}: expected batches of 64 and {LOADER_TEST - 64}, got {probe.note('test_sizes')}")
+    expect(probe.note(k.test_sizes) == [64, LOADER_TEST - 64],
+           f"{what}: expected batches of 64 and {LOADER_TEST - 64}, got {probe.note(k.test_sizes)}")
     small = [LOADER_SMALL_BATCH] * (LOADER_TEST // LOADER_SMALL_BATCH) + [LOADER_TEST % LOADER_SMALL_BATCH]
-    expect(probe.note("small_test_sizes") == small,
+    expect(probe.note(k.small_test_sizes) == small,
            f"make_loaders(..., batch_size={LOADER_SMALL_BATCH}): expected test batches {small}, "
-           f"got {probe.note('small_test_sizes')}")
+           f"got {probe.note(k.small_test_sizes)}")
 
 
 # train_epoch
@@ -265,8 +271,8 @@ def _reference_epoch(inputs: dict) -> tuple[float, torch.Tensor]:
 def test_train_epoch_updates_like_reference(evidence, inputs):
     what = f"train_epoch on the grader's MLP and 150 samples (SGD, lr {PROBE_LR}): the parameters after one epoch"
     probe = evidence.probe(keys.TRAIN_EPOCH.grade_id)
-    probe.info("returned", what)
-    params = probe.tensor("params", what)
+    probe.info(keys.TRAIN_EPOCH.returned, what)
+    params = probe.tensor(keys.TRAIN_EPOCH.params, what)
     expect_close(params, _reference_epoch(inputs)[1], what, **EPOCH)
 
 
@@ -286,14 +292,14 @@ def _kind_of(entry: dict) -> str:
 @requires("train_epoch_returns_mean_loss")
 def test_train_epoch_returns_a_python_float(evidence):
     what = "train_epoch's return value"
-    entry = evidence.probe(keys.TRAIN_EPOCH.grade_id).info("returned", what)
+    entry = evidence.probe(keys.TRAIN_EPOCH.grade_id).info(keys.TRAIN_EPOCH.returned, what)
     expect(_is_python_float(entry), f"{what}: expected a Python float (loss.item()), got {_kind_of(entry)}; "
            "a tensor kept across batches also keeps every batch's autograd graph in memory")
 
 
 def test_train_epoch_returns_mean_loss(evidence, inputs):
     what = "train_epoch's return value (mean training loss over all 150 samples)"
-    loss = evidence.probe(keys.TRAIN_EPOCH.grade_id).number("returned", what)
+    loss = evidence.probe(keys.TRAIN_EPOCH.grade_id).number(keys.TRAIN_EPOCH.returned, what)
     expect_close(torch.tensor(loss), torch.tensor(_reference_epoch(inputs)[0]), what, **EPOCH)
 
 
@@ -303,7 +309,7 @@ def _validate_result(probe, key: str, what: str) -> tuple[float, float]:
     info = probe.info(key, what)
     expect(info.get("kind") in ("tuple", "list") and info.get("length") == 2,
            f"{what}: expected (loss, accuracy), got {info.get('type') or info.get('kind')}")
-    return probe.number(f"{key}/0", f"{what}: the loss"), probe.number(f"{key}/1", f"{what}: the accuracy")
+    return probe.number(item(key, 0), f"{what}: the loss"), probe.number(item(key, 1), f"{what}: the accuracy")
 
 
 def _reference_validate(inputs: dict, **options) -> tuple[float, float]:
@@ -319,10 +325,10 @@ def _show(result: tuple[float, float]) -> str:
 
 
 def test_validate_loss_and_accuracy(evidence, inputs):
-    probe = evidence.probe(VALIDATE.grade_id)
+    probe = evidence.probe(keys.VALIDATE.grade_id)
     for key, options, what in (
-            (VALIDATE.returned, {}, "validate on 150 samples in batches of 32 (the last has 22)"),
-            (VALIDATE.offset_bias, dict(offset_bias=True),
+            (keys.VALIDATE.returned, {}, "validate on 150 samples in batches of 32 (the last has 22)"),
+            (keys.VALIDATE.offset_bias, dict(offset_bias=True),
              "validate on the same samples and a model with other logits")):
         loss, accuracy = _validate_result(probe, key, what)
         ref_loss, ref_accuracy = _reference_validate(inputs, **options)
@@ -333,39 +339,40 @@ def test_validate_loss_and_accuracy(evidence, inputs):
 
 @requires("validate_loss_and_accuracy")
 def test_validate_uses_eval_mode(evidence, inputs):
-    probe = evidence.probe(VALIDATE.grade_id)
+    probe = evidence.probe(keys.VALIDATE.grade_id)
     what = "validate on the grader's model with a dropout layer added, passed in train mode"
-    got, expected = _validate_result(probe, VALIDATE.train_mask, what), _reference_validate(inputs)
+    got, expected = _validate_result(probe, keys.VALIDATE.train_mask, what), _reference_validate(inputs)
     expect(_same(got, expected), f"{what}: expected {_show(expected)}, as without dropout, since eval mode turns "
            f"dropout off; got {_show(got)}: dropout was active (call model.eval() before evaluating)")
 
 
 @requires("validate_loss_and_accuracy")
 def test_validate_builds_no_graph(evidence, inputs):
-    probe = evidence.probe(VALIDATE.grade_id)
+    probe = evidence.probe(keys.VALIDATE.grade_id)
     what = "validate on the grader's model with a layer that shifts the logits while gradients are enabled"
-    got, expected = _validate_result(probe, VALIDATE.grad_offset, what), _reference_validate(inputs)
+    got, expected = _validate_result(probe, keys.VALIDATE.grad_offset, what), _reference_validate(inputs)
     expect(_same(got, expected), f"{what}: expected {_show(expected)}, from forward passes under torch.no_grad(); "
            f"got {_show(got)}: the forward pass ran with gradients enabled and built an autograd graph")
-    for key in ("returned/0", "returned/1"):
+    for key in (item(keys.VALIDATE.returned, 0), item(keys.VALIDATE.returned, 1)):
         info = probe.meta.get(key, {})
         expect(not info.get("has_grad_fn"), "validate: returned a tensor that holds an autograd graph")
 
 
 @requires("validate_loss_and_accuracy")
 def test_validate_restores_train_mode(evidence, inputs):
-    probe = evidence.probe(VALIDATE.grade_id)
+    k = keys.VALIDATE
+    probe = evidence.probe(k.grade_id)
     what = "the grader's dropout model, passed to validate in train mode, run again afterwards"
-    out = probe.tensor(VALIDATE.output_after, what)
+    out = probe.tensor(k.output_after, what)
     x = inputs["te_x"][:VALIDATE_AFTER_SAMPLES]
     # The model as validate left it (whether it changed its parameters is another check's business).
     model = probe_mlp(inputs, train_mask=True)
-    params = probe.tensor(VALIDATE.mask_params_after, what)
+    params = probe.tensor(k.mask_params_after, what)
     expect_shape(params, (sum(p.numel() for p in model.parameters()),), f"{what}: its parameters")
     nn.utils.vector_to_parameters(params.float(), model.parameters())
     with torch.no_grad():
         in_train_mode, in_eval_mode = model.train()(x), model.eval()(x)
-    left = probe.note(VALIDATE.modules_in_eval_mode)
+    left = probe.note(k.modules_in_eval_mode)
     expect(left == 0 and not torch.allclose(out, in_eval_mode, **LOGITS),
            f"{what}: {left or 'some'} of its modules were left in eval mode, so dropout would stay off for the "
            "rest of training (call model.train() before returning)")
@@ -374,9 +381,9 @@ def test_validate_restores_train_mode(evidence, inputs):
 
 @requires("validate_loss_and_accuracy")
 def test_validate_leaves_parameters_unchanged(evidence, inputs):
-    probe = evidence.probe(VALIDATE.grade_id)
+    probe = evidence.probe(keys.VALIDATE.grade_id)
     what = "validate: the model's parameters"
-    after = probe.tensor(VALIDATE.params_after, what)
+    after = probe.tensor(keys.VALIDATE.params_after, what)
     before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
     expect(after.shape == before.shape and torch.equal(after, before),
            f"{what} changed; validation must not train (no backward, no optimizer step)")
@@ -392,31 +399,33 @@ def _reference_loop(inputs: dict) -> tuple[list[float], list[float], list[float]
 
 
 def test_training_loop_returns_per_epoch_values(evidence, inputs):
-    probe = evidence.probe(keys.TRAINING_LOOP.grade_id)
+    k = keys.TRAINING_LOOP
+    probe = evidence.probe(k.grade_id)
     what = f"training_loop(..., epochs={LOOP_EPOCHS}) with the grader's train_epoch and validate"
-    info = probe.info("returned", what)
+    info = probe.info(k.returned, what)
     expect(info.get("kind") in ("tuple", "list") and info.get("length") == 3,
            f"{what}: expected (train_losses, val_losses, accuracies), got {info.get('type') or info.get('kind')}")
-    calls = probe.note("calls") or []
+    calls = probe.note(k.calls) or []
     expect(calls == ["train_epoch", "validate"] * LOOP_EPOCHS,
            f"{what}: expected train_epoch then validate once per epoch, got calls {calls}")
     for i, (name, expected) in enumerate(zip(("train_losses", "val_losses", "accuracies"), _reference_loop(inputs))):
-        entry = probe.info(f"returned/{i}", f"{what}: {name}")
+        entry = probe.info(item(k.returned, i), f"{what}: {name}")
         expect(entry.get("length") == LOOP_EPOCHS, f"{what}: {name} must have one entry per epoch "
                f"({LOOP_EPOCHS}), got {entry.get('length')}")
-        got = [probe.number(f"returned/{i}/{e}", f"{what}: {name}[{e}]") for e in range(LOOP_EPOCHS)]
+        got = [probe.number(item(k.returned, i, e), f"{what}: {name}[{e}]") for e in range(LOOP_EPOCHS)]
         expect_close(torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64),
                      f"{what}: {name}, as the grader's train_epoch and validate returned them", **STANDIN_VALUES)
 
 
 @requires("training_loop_returns_per_epoch_values")
 def test_training_loop_returns_plain_numbers(evidence):
-    probe = evidence.probe(keys.TRAINING_LOOP.grade_id)
+    k = keys.TRAINING_LOOP
+    probe = evidence.probe(k.grade_id)
     what = "training_loop's lists"
-    probe.info("returned", what)
+    probe.info(k.returned, what)
     for i, name in enumerate(("train_losses", "val_losses", "accuracies")):
         for e in range(LOOP_EPOCHS):
-            entry = probe.meta.get(f"returned/{i}/{e}", {})
+            entry = probe.meta.get(item(k.returned, i, e), {})
             expect(_is_python_float(entry), f"{what}: {name}[{e}] must be a Python float (use .item()), "
                    f"got {_kind_of(entry)}")
 
@@ -424,9 +433,10 @@ def test_training_loop_returns_plain_numbers(evidence):
 # shift_pixels
 
 def test_shift_pixels_values(evidence, inputs):
-    probe = evidence.probe(keys.SHIFT_PIXELS.grade_id)
-    for key, image, shift in (("image", "shift_image", 3), ("batch", "shift_batch", 5), ("default", "shift_image", 3)):
-        what = f"shift_pixels on shape {tuple(inputs[image].shape)}" + (f", shift={shift}" if key != "default" else "")
+    k = keys.SHIFT_PIXELS
+    probe = evidence.probe(k.grade_id)
+    for key, image, shift in ((k.image, "shift_image", 3), (k.batch, "shift_batch", 5), (k.default, "shift_image", 3)):
+        what = f"shift_pixels on shape {tuple(inputs[image].shape)}" + (f", shift={shift}" if key != k.default else "")
         expect_equal(probe.tensor(key, what), ref.shift_pixels(inputs[image], shift), what)
 
 
@@ -454,16 +464,17 @@ def accuracy_of(weights: dict[str, torch.Tensor], inputs: dict) -> float:
 
 @requires("train_epoch_updates_like_reference", "mnist_model_logits")
 def test_mnist_accuracy(evidence, inputs, config):
-    probe = evidence.probe(keys.MNIST_ACCURACY.grade_id)
+    k = keys.MNIST_ACCURACY
+    probe = evidence.probe(k.grade_id)
     labels = inputs["secret_test_labels"]
     what = (f"your MNISTModel trained with your train_epoch ({config.mnist_epochs} epochs of SGD, lr "
             f"{config.mnist_learning_rate}, batch {config.mnist_batch_size}) on {len(inputs['acc_train_labels'])} "
             f"normalized {config.dataset} images")
     for epoch in range(config.mnist_epochs):
-        probe.info(f"epoch{epoch}", f"{what}: epoch {epoch + 1}")
+        probe.info(k.epoch(epoch), f"{what}: epoch {epoch + 1}")
     weights = {}
     for name, shape in TRAINED_LAYERS.items():
-        weights[name] = probe.tensor(name, f"{what}: its trained {name}")
+        weights[name] = probe.tensor(k.trained(name), f"{what}: its trained {name}")
         expect_shape(weights[name], shape, f"{what}: its trained {name}")
         expect(bool(torch.isfinite(weights[name]).all()), f"{what}: its trained {name} holds NaN or infinite values")
     accuracy, threshold = accuracy_of(weights, inputs), threshold_for(config)

@@ -29,39 +29,43 @@ def _params(net: nn.Module) -> torch.Tensor:
 def probe_compute_mean_std(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "compute_mean_std", rec)
     dataset = [(img.clone(), i % 10) for i, img in enumerate(inputs["mean_std_images"])]
-    rec.call("returned", f, dataset)
+    rec.call(keys.COMPUTE_MEAN_STD.returned, f, dataset)
 
 
 def probe_normalize(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "normalize", rec)
+    k = keys.NORMALIZE
     mean, std = inputs["norm_mean"], inputs["norm_std"]
-    rec.call("image", f, inputs["norm_image"].clone(), mean.clone(), std.clone())
-    rec.call("batch", f, inputs["norm_batch"].clone(), mean.clone(), std.clone())
-    rec.call("half", f, inputs["unit_image"].clone(), 0.5, 0.5)
+    rec.call(k.image, f, inputs["norm_image"].clone(), mean.clone(), std.clone())
+    rec.call(k.batch, f, inputs["norm_batch"].clone(), mean.clone(), std.clone())
+    rec.call(k.half, f, inputs["unit_image"].clone(), 0.5, 0.5)
 
 
 def probe_make_transform(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "make_transform", rec)
+    k = keys.MAKE_TRANSFORM
     mean = tuple(inputs["transform_mean"].tolist())
     std = tuple(inputs["transform_std"].tolist())
     images = [Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L")
               for img in inputs["transform_images"]]
-    transform = rec.call("transform", f, mean, std)
+    transform = rec.call(k.transform, f, mean, std)
     if transform is not None:
-        rec.call("outputs", lambda: torch.stack([transform(img) for img in images]))
+        rec.call(k.outputs, lambda: torch.stack([transform(img) for img in images]))
 
 
 def probe_binary_cross_entropy(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "binary_cross_entropy", rec)
-    rec.call("values", f, inputs["bce_p"].clone(), inputs["bce_y"].clone())
-    rec.call("extremes", f, inputs["bce_extreme_p"].clone(), inputs["bce_extreme_y"].clone())
-    rec.call("perfect", f, inputs["bce_perfect_p"].clone(), inputs["bce_perfect_y"].clone())
+    k = keys.BINARY_CROSS_ENTROPY
+    rec.call(k.values, f, inputs["bce_p"].clone(), inputs["bce_y"].clone())
+    rec.call(k.extremes, f, inputs["bce_extreme_p"].clone(), inputs["bce_extreme_y"].clone())
+    rec.call(k.perfect, f, inputs["bce_perfect_p"].clone(), inputs["bce_perfect_y"].clone())
     record_gradient(rec, f, inputs["bce_p64"], inputs["bce_y64"])
 
 
 def probe_mnist_model(ns: dict, inputs: dict, rec: Recorder) -> None:
     cls = student(ns, "MNISTModel", rec)
-    net = rec.call("net", cls)
+    k = keys.MNIST_MODEL
+    net = rec.call(k.net, cls)
     if not isinstance(net, nn.Module):
         return
     layers = {}
@@ -69,21 +73,21 @@ def probe_mnist_model(ns: dict, inputs: dict, rec: Recorder) -> None:
         layer = getattr(net, name, None)
         weight = getattr(layer, "weight", None)
         layers[name] = [type(layer).__name__, list(weight.shape) if isinstance(weight, torch.Tensor) else None]
-    rec.note("layers", layers)
-    rec.note("parameters", sum(p.numel() for p in net.parameters()))
+    rec.note(k.layers, layers)
+    rec.note(k.parameters, sum(p.numel() for p in net.parameters()))
     if layers == {"fc1": ["Linear", [512, 784]], "fc2": ["Linear", [10, 512]]}:
         with torch.no_grad():
             net.fc1.weight.copy_(inputs["mm_w1"])
             net.fc1.bias.copy_(inputs["mm_b1"])
             net.fc2.weight.copy_(inputs["mm_w2"])
             net.fc2.bias.copy_(inputs["mm_b2"])
-        rec.note("loaded", True)
+        rec.note(k.loaded, True)
     net.eval()
     with torch.no_grad():
-        rec.call("images", net, inputs["mm_x"].clone())
-        rec.call("flat", net, inputs["mm_x"].reshape(5, 784).clone())
-        rec.call("one_image", net, inputs["mm_x_one"].clone())
-        rec.call("one_flat", net, inputs["mm_x_one"].reshape(1, 784).clone())
+        rec.call(k.images, net, inputs["mm_x"].clone())
+        rec.call(k.flat, net, inputs["mm_x"].reshape(5, 784).clone())
+        rec.call(k.one_image, net, inputs["mm_x_one"].clone())
+        rec.call(k.one_flat, net, inputs["mm_x_one"].reshape(1, 784).clone())
 
 
 def _order(loader) -> tuple[torch.Tensor, list[int]]:
@@ -93,26 +97,27 @@ def _order(loader) -> tuple[torch.Tensor, list[int]]:
 
 def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "make_loaders", rec)
+    k = keys.MAKE_LOADERS
     train_items, test_items = inputs["loader_train_items"].tolist(), inputs["loader_test_items"].tolist()
-    loaders = rec.call("default", f, list(train_items), list(test_items))
+    loaders = rec.call(k.default, f, list(train_items), list(test_items))
     if isinstance(loaders, (tuple, list)) and len(loaders) == 2:
         train_loader, test_loader = loaders
         for epoch in (1, 2):
-            order, sizes = rec.call(f"train_epoch{epoch}", _order, train_loader) or (None, None)
-            rec.note(f"train_epoch{epoch}_sizes", sizes)
-        order, sizes = rec.call("test_order", _order, test_loader) or (None, None)
-        rec.note("test_sizes", sizes)
-    small = rec.call("small", f, list(train_items), list(test_items), batch_size=LOADER_SMALL_BATCH)
+            order, sizes = rec.call(k.train_order(epoch), _order, train_loader) or (None, None)
+            rec.note(k.train_sizes(epoch), sizes)
+        order, sizes = rec.call(k.test_order, _order, test_loader) or (None, None)
+        rec.note(k.test_sizes, sizes)
+    small = rec.call(k.small, f, list(train_items), list(test_items), batch_size=LOADER_SMALL_BATCH)
     if isinstance(small, (tuple, list)) and len(small) == 2:
-        rec.note("small_test_sizes", _order(small[1])[1])
+        rec.note(k.small_test_sizes, _order(small[1])[1])
 
 
 def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "train_epoch", rec)
     net = probe_mlp(inputs)
     optimizer = torch.optim.SGD(net.parameters(), lr=PROBE_LR)
-    rec.call("returned", f, net, probe_batches(inputs), optimizer, nn.CrossEntropyLoss())
-    rec.output("params", _params(net))
+    rec.call(keys.TRAIN_EPOCH.returned, f, net, probe_batches(inputs), optimizer, nn.CrossEntropyLoss())
+    rec.output(keys.TRAIN_EPOCH.params, _params(net))
 
 
 def probe_validate(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -138,20 +143,22 @@ def probe_validate(ns: dict, inputs: dict, rec: Recorder) -> None:
 
 def probe_training_loop(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "training_loop", rec)
+    k = keys.TRAINING_LOOP
     calls: list[str] = []
     train_epoch, validate = loop_standins(inputs, calls)
     net = probe_mlp(inputs)
     with lent(ns, train_epoch=train_epoch, validate=validate):
-        rec.call("returned", f, net, probe_batches(inputs), probe_batches(inputs),
+        rec.call(k.returned, f, net, probe_batches(inputs), probe_batches(inputs),
                  torch.optim.SGD(net.parameters(), lr=PROBE_LR), nn.CrossEntropyLoss(), LOOP_EPOCHS)
-    rec.note("calls", calls[:50])
+    rec.note(k.calls, calls[:50])
 
 
 def probe_shift_pixels(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "shift_pixels", rec)
-    rec.call("image", f, inputs["shift_image"].clone(), 3)
-    rec.call("batch", f, inputs["shift_batch"].clone(), 5)
-    rec.call("default", f, inputs["shift_image"].clone())
+    k = keys.SHIFT_PIXELS
+    rec.call(k.image, f, inputs["shift_image"].clone(), 3)
+    rec.call(k.batch, f, inputs["shift_batch"].clone(), 5)
+    rec.call(k.default, f, inputs["shift_image"].clone())
 
 
 def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -162,22 +169,23 @@ def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
     """
     cls = student(ns, "MNISTModel", rec)
     train_epoch = student(ns, "train_epoch", rec)
+    k = keys.MNIST_ACCURACY
     generator = torch.Generator().manual_seed(int(torch.initial_seed()))
     loader = DataLoader(TensorDataset(inputs["acc_train_images"], inputs["acc_train_labels"]),
                         batch_size=int(inputs["acc_batch"]), shuffle=True, generator=generator,
                         collate_fn=normalizing_collate(inputs))
-    model = rec.call("net", cls)
+    model = rec.call(k.net, cls)
     if not isinstance(model, nn.Module):
         return
     optimizer = torch.optim.SGD(model.parameters(), lr=float(inputs["acc_lr"]))
     for epoch in range(int(inputs["acc_epochs"])):
-        if rec.call(f"epoch{epoch}", train_epoch, model, loader, optimizer, nn.CrossEntropyLoss()) is None \
-                and rec.meta[f"epoch{epoch}"].get("kind") == "raised":
+        if rec.call(k.epoch(epoch), train_epoch, model, loader, optimizer, nn.CrossEntropyLoss()) is None \
+                and rec.meta[k.epoch(epoch)].get("kind") == "raised":
             return
     for layer in ("fc1", "fc2"):
         for name in ("weight", "bias"):
             value = getattr(getattr(model, layer, None), name, None)
-            rec.output(f"{layer}.{name}", value if isinstance(value, torch.Tensor) else None)
+            rec.output(k.trained(f"{layer}.{name}"), value if isinstance(value, torch.Tensor) else None)
 
 
 PROBES = {
