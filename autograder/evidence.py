@@ -16,7 +16,15 @@ from .expect import CheckFailed
 from .sandbox.launcher import MAX_EVIDENCE_BYTES
 from .sandbox.recorder import MISSING
 
-MAX_META_BYTES = 8 * 1024 * 1024
+# The probes' JSON records are small (a few kB: kinds, shapes, short notes; values travel as tensors). A
+# forged record is parsed into Python objects about 25 times its size, so both the file and the total are
+# capped: the judge's memory and time stay close to an honest submission's.
+MAX_META_BYTES = 256 * 1024
+MAX_META_TOTAL_BYTES = 2 * 1024 * 1024
+# Strings the child wrote (exception messages, type names, notes) reach feedback, logs and CSV exports: the
+# child's recorder cuts messages to 300 characters, and a forged record is cut here.
+MAX_TEXT = 500
+MAX_KEY = 200
 
 
 def raised_message(entry: dict) -> str:
@@ -28,7 +36,32 @@ def raised_message(entry: dict) -> str:
     return f"your code raised {entry.get('error')}{message}{where}"
 
 
-@dataclass
+def clamped(meta: Any) -> Any:
+    """A record from the child with every string cut to MAX_TEXT characters and entries under keys longer
+    than MAX_KEY dropped (iteratively: json.loads already bounded the depth)."""
+    stack = [meta]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                if len(key) > MAX_KEY:
+                    del node[key]
+                    continue
+                value = node[key]
+                if isinstance(value, str) and len(value) > MAX_TEXT:
+                    node[key] = value[:MAX_TEXT] + "..."
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, str) and len(value) > MAX_TEXT:
+                    node[i] = value[:MAX_TEXT] + "..."
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+    return meta
+
+
+@dataclass(repr=False)
 class ProbeEvidence:
     """One probe's record: JSON metadata and tensors, by key."""
 
@@ -74,8 +107,11 @@ class ProbeEvidence:
         """A note the probe made (not a returned value)."""
         return self.meta.get(key, default)
 
+    def __repr__(self) -> str:  # short whatever the child sent: pytest and logs may print it
+        return f"ProbeEvidence({self.name!r}, {len(self.meta)} records, {len(self.tensors)} tensors)"
 
-@dataclass
+
+@dataclass(repr=False)
 class Evidence:
     """Everything the sandbox produced for one submission."""
 
@@ -98,6 +134,9 @@ class Evidence:
             raise CheckFailed(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
         return found
 
+    def __repr__(self) -> str:  # short whatever the child sent: pytest and logs may print it
+        return f"Evidence({len(self.probes)} probes, {len(self.cells)} cells, {len(self.lost)} lost)"
+
     def _why_missing(self, name: str) -> str:
         for index, cell in sorted(self.cells.items()):
             if name in self.cell_names.get(index, ()) and not cell.get("ok", True):
@@ -117,13 +156,14 @@ def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
     folder = Path(folder)
     probes: dict[str, ProbeEvidence] = {}
     cells: dict[int, dict] = {}
-    budget = MAX_EVIDENCE_BYTES
+    budget, meta_budget = MAX_EVIDENCE_BYTES, MAX_META_TOTAL_BYTES
     for path in sorted(folder.glob("*.json")):
         size = path.stat().st_size
-        if size > MAX_META_BYTES or not path.is_file() or path.is_symlink():
+        if size > min(MAX_META_BYTES, meta_budget) or not path.is_file() or path.is_symlink():
             continue
+        meta_budget -= size
         try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
+            meta = clamped(json.loads(path.read_text(encoding="utf-8")))
         except Exception:  # noqa: BLE001 - not JSON, or nested deep enough to exhaust the recursion limit
             continue
         if not isinstance(meta, dict):

@@ -110,6 +110,10 @@ def configure_feedback(c) -> None:
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPage]
     c.FeedbackExporter.template_name = TEMPLATE_NAME
     c.FeedbackExporter.extra_template_basedirs = [str(TEMPLATES), str(formgrader_templates)]
+    # A student's markdown and outputs are the student's HTML: nbconvert's sanitizer keeps the markup and drops
+    # scripts and event handlers, on the feedback page and in formgrader's view (both HTMLExporters).
+    c.HTMLExporter.sanitize_html = True
+    c.FeedbackExporter.sanitize_html = True
     c.Autograde.exporter_class = SubmissionExporter
 
 

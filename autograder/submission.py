@@ -24,6 +24,10 @@ class SubmissionError(Exception):
     """The file cannot be graded as a notebook; the message says why, for the student."""
 
 
+TOO_DEEP = ("the notebook's JSON is nested too deeply to read (Jupyter never saves such a file): submit the "
+            "notebook as Jupyter saved it")
+
+
 def read_notebook(path: Path) -> NotebookNode:
     """Parse a notebook file (nbformat 3 or 4, any bytes) or raise SubmissionError."""
     path = Path(path)
@@ -42,11 +46,15 @@ def read_notebook(path: Path) -> NotebookNode:
     except ValueError as err:
         raise SubmissionError(f"the file is not valid JSON (line {getattr(err, 'lineno', '?')}), so it cannot be "
                               "opened as a notebook: was it saved by Jupyter?") from None
+    except (RecursionError, MemoryError):
+        raise SubmissionError(TOO_DEEP) from None
     if not isinstance(data, dict) or "nbformat" not in data or not ({"cells", "worksheets"} & set(data)):
         raise SubmissionError("the file is JSON but not a Jupyter notebook")
-    dropped = _repair(data)
     try:
+        dropped = _repair(data)
         nb = nbformat.reads(json.dumps(data), as_version=4)
+    except (RecursionError, MemoryError):
+        raise SubmissionError(TOO_DEEP) from None
     except Exception as err:  # noqa: BLE001 - nbformat raises many kinds; all mean "unreadable"
         raise SubmissionError(f"the notebook cannot be read by nbformat ({type(err).__name__})") from None
     if not isinstance(nb.get("cells"), list):
@@ -86,7 +94,7 @@ def defined_names(source: str) -> list[str]:
     """Top-level functions and classes a cell defines (by regex where it does not parse)."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the last two: expressions nested too deeply
         return re.findall(r"^(?:def|class)\s+([A-Za-z_]\w*)", source, flags=re.M)
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
 

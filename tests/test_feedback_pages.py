@@ -158,3 +158,54 @@ def test_grades_csv_states_what_awaits_a_ta(demo_course, tmp_path):
     assert float(reference["auto_score"]) == float(reference["auto_max_score"]) == 80
     assert float(reference["awaiting_ta_points"]) == 20 and reference["grading_status"] == "provisional"
     assert rows[("part1_regression", "not_json")]["grading_status"] == "final"
+
+
+class _Handlers(html.parser.HTMLParser):
+    """Every tag with an event-handler attribute (on...), and the text of every script."""
+
+    def __init__(self):
+        super().__init__()
+        self.handlers: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.handlers += [f"<{tag} {name}=...>" for name, _ in attrs if name.lower().startswith("on")]
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+STUDENT_HTML = ('Here is my answer. <img src="x" onerror="alert(\'onerror\')"> <svg onload="alert(\'svg\')"></svg>'
+                '<script>alert("script")</script> <b>bold stays</b>')
+
+
+@pytest.mark.slow
+def test_html_a_student_writes_reaches_the_feedback_page_without_scripts_or_handlers(demo_course):
+    import nbformat
+
+    from autograder.course import autograde_course
+
+    config = test_config()
+    assignment, student = "part1_regression", "writes_html"
+    source = demo_course / "submitted" / "reference" / assignment / f"{assignment}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    answer = next(c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = STUDENT_HTML
+    nb.cells.append(nbformat.v4.new_markdown_cell(STUDENT_HTML))
+    target = demo_course / "submitted" / student / assignment / f"{assignment}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
+    autograde_course(assignment, demo_course, config, progress=False, students=[student])
+    generate_feedback(assignment, demo_course, students=[student])
+    text = (demo_course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+    parser = _Handlers()
+    parser.feed(text)
+    assert parser.handlers == []
+    assert not [s for s in parser.scripts if "alert(" in s]
+    assert text.count("<b>bold stays</b>") == 2

@@ -111,6 +111,10 @@ def _table(batch: Batch) -> str:
     return "\n".join(rows) + "\n"
 
 
+# A check's feedback is a few sentences; whatever the child sent, it never runs to pages.
+MAX_FEEDBACK = 4000
+
+
 def _zeroed(case: Case, report: GradeReport) -> set[str]:
     if ALL in case.zero:
         return {c.name for c in report.checks}
@@ -141,9 +145,13 @@ def test_hostile_submission_is_graded_honestly(corpus, case):
                 problems.append(f"{check.name}: feedback lacks {expected!r}: {feedback!r}")
         elif check.score != check.max_score:
             problems.append(f"{check.name}: lost {check.max_score - check.score:g} honest points: {check.output}")
+        if len(check.output) > MAX_FEEDBACK:
+            problems.append(f"{check.name}: {len(check.output)} characters of feedback: {check.output[:200]!r}")
         for fragment in HIDDEN_CODE:
             if fragment in check.output:
                 problems.append(f"{check.name}: feedback shows grader code ({fragment!r}): {check.output!r}")
+    if any(ch in report.log_tail for ch in "\x1b\x07\x9b"):
+        problems.append(f"the log tail holds terminal escapes: {report.log_tail[-200:]!r}")
     if case.note and case.note not in notes:
         problems.append(f"notes lack {case.note!r}: {report.notes}")
     for note in report.notes:

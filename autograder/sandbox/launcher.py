@@ -285,13 +285,22 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             for p in probes:
                 run.lost.setdefault(f"probe:{p}", why)
             break
-    run.log_tail = log_path.read_bytes()[-LOG_TAIL:].decode("utf-8", "replace") if log_path.exists() else ""
+    run.log_tail = printable(log_path.read_bytes()[-LOG_TAIL:].decode("utf-8", "replace")) if log_path.exists() else ""
     return run
 
 
 def warm_up() -> None:
     """Start the zygote now (it returns at once), so its imports overlap the caller's own preparation."""
     shared_zygote(zygote_environment())
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """The child's output made safe for an instructor's terminal and log viewer: control characters but tab and
+    newline (escape sequences that clear the screen, move the cursor or set the clipboard) shown as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def child_environment() -> dict[str, str]:

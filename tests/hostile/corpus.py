@@ -1029,6 +1029,58 @@ DEEP_EVIDENCE = """
     """
 
 
+def _json_nested_too_deeply() -> str:
+    """The release notebook with 50,000 nested lists in its metadata: json.loads runs out of recursion."""
+    text = json.dumps(release(P1))
+    return text[:-1] + ', "deep": ' + "[" * 50_000 + "]" * 50_000 + "}"
+
+
+def _expression_nested_too_deeply() -> NotebookNode:
+    """The solution with one more cell whose expression nests 100,000 deep: no parser can make its tree."""
+    return add_cell(solution(P1), "x = " + "1+" * 100_000 + "1")
+
+
+# The child's channel is fd 3 (see FORGED_FRAMES for finding it politely); these cells write frames by hand.
+_SPEC_BY_GC = """
+    import gc, os, json
+    spec = next(o for o in gc.get_objects()
+                if type(o) is dict and "skip_cells" in o and "probes" in o and "seeds" in o)
+    me = next(c["index"] for c in spec["cells"] if "FORGE_MARKER" in c["source"])
+    def _send(frames):
+        view = memoryview(b"".join(frames))
+        while view:
+            view = view[os.write(3, view):]
+    """
+
+BLOATED_EVIDENCE = _SPEC_BY_GC + """
+    # FORGE_MARKER: 6 MB of JSON per probe, about 145 MB of Python objects each once parsed
+    blob = ('{"a":[' + '{},' * 2_000_000 + '{}]}').encode()
+    frames = [f"END cell:{me}\\n".encode()]
+    for p in spec["probes"]:
+        frames.append(f"BEGIN probe:{p}\\nFILE {p}.json {len(blob)}\\n".encode() + blob + f"END probe:{p}\\n".encode())
+    _send(frames)
+    os._exit(0)
+    """
+
+LONG_FORGED_MESSAGES = _SPEC_BY_GC + """
+    # FORGE_MARKER: 'your code raised ...' with a 50 kB message (under the size caps of a record), for every probe
+    big = "<b>" + "A" * (50 << 10) + "</b>"
+    frames = [f"END cell:{me}\\n".encode()]
+    for p in spec["probes"]:
+        meta = json.dumps({k: {"kind": "raised", "error": "ValueError", "message": big}
+                           for k in ("returned", "scores", "vector", "value")}).encode()
+        frames.append(f"BEGIN probe:{p}\\nFILE {p}.json {len(meta)}\\n".encode() + meta + f"END probe:{p}\\n".encode())
+    _send(frames)
+    os._exit(0)
+    """
+
+TERMINAL_ESCAPES = """
+    import os
+    # the clipboard (OSC 52), a cleared screen and a fake score, for whoever reads the log in a terminal
+    os.write(2, b"\\x1b]52;c;cm0gLXJmIH4K\\x07\\x1b[2J\\x1b[Hscore 80/80\\n")
+    """
+
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1242,4 +1294,18 @@ CASES: list[Case] = [
     Case("deep_evidence_crashes_the_judge", P1, lambda: replace(P1, "predict_classes", DEEP_EVIDENCE),
          frozenset({"test_predict_classes"}),
          why="tampering with the evidence forfeits the check group; the batch goes on"),
+    # ----------------------------------------------------------------------- the red team of issues 12 and 13
+    Case("json_nested_too_deeply", P1, _json_nested_too_deeply, frozenset({ALL}), "nested too deeply",
+         why="the grader's own json.loads ran out of recursion and stopped the whole class's batch"),
+    Case("expression_nested_too_deeply", P1, _expression_nested_too_deeply,
+         why="the grader's ast.parse of a cell ran out of recursion and stopped the whole class's batch; the "
+             "cell itself fails in the sandbox, the rest earns its points"),
+    Case("bloated_evidence", P1, lambda: add_cell(release(P1), BLOATED_EVIDENCE, after="setup_imports"),
+         frozenset({ALL}), max_seconds=60,
+         why="6 MB of forged JSON per probe held the judge for minutes and gigabytes"),
+    Case("long_forged_messages", P1, lambda: add_cell(release(P1), LONG_FORGED_MESSAGES, after="setup_imports"),
+         frozenset({ALL}), max_seconds=60,
+         why="forged 'raised' records with messages of megabytes filled logs, feedback and checks.csv"),
+    Case("terminal_escapes_in_the_log", P1, lambda: wrap(P1, "model", before=TERMINAL_ESCAPES),
+         why="escape sequences written to stderr reach the instructor's terminal through the log tail"),
 ]
