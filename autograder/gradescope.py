@@ -89,7 +89,7 @@ def build_autograder_zip(config: CourseConfig, assignment: str, dest: Path,
         _add(zf, "setup.sh", SETUP_SH, executable=True)
         _add(zf, "run_autograder", RUN_AUTOGRADER.format(kit=KIT, assignment=assignment), executable=True)
         _add(zf, f"{KIT}/course_config.py", settings)
-        _add(zf, f"{KIT}/{SECRET_IN_KIT}", course_secret(config.grading_secret_file).decode() + "\n")
+        _add(zf, f"{KIT}/{SECRET_IN_KIT}", course_secret(config.grading_secret_file).decode() + "\n", private=True)
         for part in KIT_PARTS:
             source = PROJECT_ROOT / part
             files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
@@ -101,9 +101,9 @@ def build_autograder_zip(config: CourseConfig, assignment: str, dest: Path,
     return dest
 
 
-def _add(zf: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
+def _add(zf: zipfile.ZipFile, name: str, text: str, executable: bool = False, private: bool = False) -> None:
     info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
-    info.external_attr = (0o755 if executable else 0o644) << 16
+    info.external_attr = (0o755 if executable else 0o600 if private else 0o644) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     zf.writestr(info, text)
 
@@ -134,6 +134,25 @@ def _not_graded(assignment: str, config: CourseConfig, why: str) -> dict:
     return GradeReport(assignment, checks, {}, [], 0.0, unreadable=why).to_gradescope()
 
 
+# What only the trusted grader reads: the secret, the reference, the catalog of known mistakes, and each
+# assignment's hidden checks with their compiled copies (the __pycache__ folders beside them).
+TRUSTED = (SECRET_IN_KIT, "solutions", "autograder/mistakes")
+
+
+def hide_trusted_files(kit: Path) -> None:
+    """Make the kit's trusted files readable by their owner (root, on Gradescope) alone. Under full isolation the
+    child's root never holds them; where Gradescope's container allows no namespaces (weak isolation) the child,
+    running as nobody, sees the kit's files as their modes allow, and these modes keep it from the answers."""
+    assignments = kit / "autograder" / "assignments"
+    paths = [kit / part for part in TRUSTED] + sorted(assignments.glob("*/checks.py"))
+    for cache in sorted(p.parent / "__pycache__" for p in assignments.glob("*/checks.py")):
+        cache.mkdir(exist_ok=True)  # pytest compiles checks.py here: never readable by others
+        paths.append(cache)
+    for path in paths:
+        if path.exists():
+            path.chmod(path.stat().st_mode & ~0o077)
+
+
 def run_gradescope(root: Path, assignment: str, config: CourseConfig) -> int:
     """Grade root/submission (Gradescope's layout) and write root/results/results.json; returns an exit code.
 
@@ -145,6 +164,7 @@ def run_gradescope(root: Path, assignment: str, config: CourseConfig) -> int:
     spec = config.assignment(assignment)
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
+    hide_trusted_files(PROJECT_ROOT)
     status = isolation()
     notebook = find_notebook(root / "submission", spec.notebook)
     code = GRADED

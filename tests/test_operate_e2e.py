@@ -120,6 +120,7 @@ def test_gradescope_zip_run_autograder_grades_a_submission_in_a_fake_autograder_
             "tensorgrade/course_config.py", "tensorgrade/.cache/grading-secret"} <= names
     assert not any(n.startswith(("tensorgrade/tests/", "tensorgrade/.venv/")) or "__pycache__" in n for n in names)
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    assert modes["tensorgrade/.cache/grading-secret"] & 0o077 == 0, "the secret is readable by others"
     root = tmp_path / "autograder"
     kit = root / "source" / "tensorgrade"
     assert (kit / ".cache" / "grading-secret").read_text().strip().encode() == course_secret(
@@ -139,3 +140,8 @@ def test_gradescope_zip_run_autograder_grades_a_submission_in_a_fake_autograder_
     failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
     assert failed == {"loss_fn_value", "loss_fn_is_scalar", "loss_fn_gradient"}, results
     assert results["score"] == 80 - 10 and results["stdout_visibility"] == "hidden"
+    # What the child must never read under weak isolation (it runs as nobody) is readable by root alone.
+    for trusted in (".cache/grading-secret", "solutions", "autograder/mistakes",
+                    f"autograder/assignments/{P1}/checks.py", f"autograder/assignments/{P1}/__pycache__"):
+        assert (kit / trusted).stat().st_mode & 0o077 == 0, trusted
+    assert (kit / "autograder" / "assignments" / P1 / "probes.py").stat().st_mode & 0o004, "the child's side hidden"
