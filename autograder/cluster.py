@@ -45,6 +45,7 @@ from .sandbox.launcher import warm_up
 from .sandbox.limits import Isolation, isolation
 from .submission import SubmissionError, build_program, read_notebook
 
+_log = logging.getLogger(__name__)
 # Worker deaths a task may cause before it is given up as ungradable (Dask's allowed-failures + 1). On a
 # cluster of your own, the scheduler's settings count: DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2.
 MAX_TRIES = 3
@@ -113,6 +114,11 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
                 yield client
             return
         n = workers or config.parallel_submissions or cores()
+        if n > 1 and not isolation().mode:
+            _log.warning("tensorgrade: the sandbox has no namespaces here (weak isolation): the children of parallel "
+                         "workers would share one uid and could signal or read each other, so one submission is "
+                         "graded at a time")
+            n = 1
         # TLS with credentials made for this cluster alone (Security.temporary, held in memory): a Dask
         # scheduler runs whatever task it is sent, and a sandbox without its own network namespace (weak
         # isolation) could otherwise reach 127.0.0.1 and have a worker, outside the sandbox, run its code.
