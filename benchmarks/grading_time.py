@@ -4,8 +4,8 @@ Prints: what starting one sandbox child costs as a fresh interpreter importing t
 torchvision and matplotlib versus a fork of the pre-loaded zygote; wall time per submission
 for each assignment's solution notebook (cold first, then warm), a batch of submissions graded
 PARALLEL_SUBMISSIONS at a time, and one epoch of the 784-512-10 MLP over a training set fed by
-per-sample ToTensor/Normalize versus
-pre-normalized tensors (why the accuracy check trains on the latter). The epochs use the full
+per-sample ToTensor/Normalize, pre-normalized tensors, and uint8 tensors normalized a batch at a time (what
+the accuracy check feeds: the speed of the second without its float32 copy of every image). The epochs use the full
 60,000 Fashion-MNIST images of Debian's dataset-fashion-mnist when it is installed, else the
 course's own data.
 """
@@ -25,6 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
 
+from autograder.assignments.part2_mnist.inputs import normalizing_collate
 from autograder.authoring.build import solution_notebook
 from autograder.batch import grade_many
 from autograder.config import load_config
@@ -97,10 +98,14 @@ def time_epochs(config) -> None:
                                   transform=transforms.Compose([transforms.ToTensor(),
                                                                 transforms.Normalize((mean,), (std,))]))
     tensors = TensorDataset(((raw_train.data.float() / 255 - mean) / std).unsqueeze(1), raw_train.targets)
-    for name, data in (("per-sample ToTensor/Normalize", per_sample), ("pre-normalized tensors", tensors)):
+    stats = {"acc_mean": torch.tensor([mean]), "acc_std": torch.tensor([std])}
+    variants = (("per-sample ToTensor/Normalize", per_sample, None), ("pre-normalized tensors", tensors, None),
+                ("uint8, normalized per batch", TensorDataset(raw_train.data, raw_train.targets),
+                 normalizing_collate(stats)))
+    for name, data, collate in variants:
         torch.manual_seed(0)
         model = ref.MNISTModel()
-        loader = DataLoader(data, batch_size=config.mnist_batch_size, shuffle=True)
+        loader = DataLoader(data, batch_size=config.mnist_batch_size, shuffle=True, collate_fn=collate)
         started = time.monotonic()
         ref.train_epoch(model, loader, torch.optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss())
         print(f"one epoch over {len(data)} {dataset} images, {name:<30}: {time.monotonic() - started:5.2f} s "

@@ -280,8 +280,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
         if time.monotonic() >= deadline or current is None:
             why = (f"this check was not run: the submission used its whole {limits.submission_time_s:g} s "
                    "time budget" if time.monotonic() >= deadline else
-                   f"this check was not run: the grading process {_describe_exit(proc.returncode, oom, limits)} "
-                   "before it")
+                   f"this check was not run: your code {_describe_exit(proc.returncode, oom, limits)} before it")
             for p in probes:
                 run.lost.setdefault(f"probe:{p}", why)
             break
