@@ -69,7 +69,7 @@ class UnsafeWorker(RuntimeError):
     """A worker whose sandbox would be weaker than the course allows: it must not grade."""
 
 
-def unsafe_worker(status: Isolation, cluster_address: str, allow_weak_isolation: bool) -> str:
+def unsafe_worker(status: Isolation, cluster_address: str | None, allow_weak_isolation: bool) -> str:
     """Why a worker with this isolation, in a cluster at this address, must not grade ("" when it may).
 
     The client checks its own machine's isolation; each worker checks its own, since a cluster's machines
@@ -79,7 +79,7 @@ def unsafe_worker(status: Isolation, cluster_address: str, allow_weak_isolation:
     """
     if not status.full and not allow_weak_isolation:
         return status.refusal()
-    if not status.mode and not cluster_address.startswith("tls://"):
+    if not status.mode and cluster_address is not None and not cluster_address.startswith("tls://"):
         return (f"not grading: the sandbox child has no network namespace here ({status.describe()}) and the "
                 f"Dask cluster at {cluster_address} accepts unencrypted connections, so student code could send "
                 "its workers code to run outside the sandbox. Use TLS (docs/scaling.md, \"Who may send the "
@@ -171,10 +171,13 @@ def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dic
             f"the worker at {os.uname().nodename} reads other {config.dataset} data ({config.data_source} source, "
             f"DATA_ROOT {config.data_root}, fingerprint {data_fingerprint(config, assignment)}) than the client "
             f"(fingerprint {fingerprint}): give every worker the same files (docs/scaling.md)")
-    worker = get_worker()
-    why = unsafe_worker(isolation(), worker.scheduler.address, config.allow_weak_isolation)
+    try:
+        worker = get_worker()
+    except ValueError:  # called outside a Dask worker: no cluster here for a child to reach
+        worker = None
+    why = unsafe_worker(isolation(), worker and worker.scheduler.address, config.allow_weak_isolation)
     if why:
-        raise UnsafeWorker(f"the worker at {os.uname().nodename} ({worker.address}): {why}")
+        raise UnsafeWorker(f"the worker at {os.uname().nodename} ({worker and worker.address}): {why}")
     _reset_peak_memory()
     with tempfile.TemporaryDirectory(prefix="tensorgrade-task-") as tmp:
         path = Path(tmp) / config.assignment(assignment).notebook

@@ -77,6 +77,7 @@ def test_a_worker_grades_only_with_the_isolation_the_course_allows_and_no_child_
     assert "not grading" in unsafe_worker(no_cgroups, "tls://10.0.0.1:8786", allow_weak_isolation=False)
     assert unsafe_worker(no_cgroups, "tcp://10.0.0.1:8786", allow_weak_isolation=True) == ""
     assert unsafe_worker(no_namespaces, "tls://10.0.0.1:8786", allow_weak_isolation=True) == ""
+    assert unsafe_worker(no_namespaces, None, allow_weak_isolation=True) == ""  # graded outside a cluster
     why = unsafe_worker(no_namespaces, "tcp://10.0.0.1:8786", allow_weak_isolation=True)
     assert "unencrypted" in why and "TLS" in why
 
