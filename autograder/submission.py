@@ -90,13 +90,33 @@ def _repair(data: dict) -> int:
     return dropped
 
 
+# ast.parse builds about 250 bytes of tree per byte of source, in the trusted process: a cell longer than
+# any hand-written one (a notebook may hold 100 MB) is read by the regex alone, in linear time and memory.
+MAX_PARSED_CELL = 200_000
+# A cell's label names what it defines: at most this many names, each cut to this many characters.
+LABEL_NAMES, LABEL_NAME_CHARS = 4, 40
+
+
 def defined_names(source: str) -> list[str]:
-    """Top-level functions and classes a cell defines (by regex where it does not parse)."""
+    """Top-level functions and classes a cell defines (by regex where it does not parse, or is too long to)."""
+    if len(source) > MAX_PARSED_CELL:
+        return _names_by_regex(source)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # the last two: expressions nested too deeply
-        return re.findall(r"^(?:def|class)\s+([A-Za-z_]\w*)", source, flags=re.M)
+        return _names_by_regex(source)
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+def _names_by_regex(source: str) -> list[str]:
+    return re.findall(r"^(?:def|class)\s+([A-Za-z_]\w*)", source, flags=re.M)
+
+
+def cell_label(names: list[str]) -> str:
+    """'normalize, make_transform' for a cell's labels: a few names, none longer than a name a person writes."""
+    shown = [n if len(n) <= LABEL_NAME_CHARS else n[:LABEL_NAME_CHARS] + "..." for n in names[:LABEL_NAMES]]
+    more = len(names) - LABEL_NAMES
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass
@@ -138,7 +158,7 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         program.cells.append({"index": number, "source": source})
         if names:
             program.cell_names[number] = names
-        label = f"cell {number}" + (f" ({', '.join(names)})" if names else "")
+        label = f"cell {number}" + (f" ({cell_label(names)})" if names else "")
         program.labels[f"cell:{number}"] = label
     ours = seen_solution_ids & set(graded_functions)
     foreign = {gid for gid in seen_solution_ids - set(graded_functions) if gid}

@@ -193,3 +193,27 @@ def test_a_gated_check_of_unimplemented_code_says_it_is_not_implemented():
     stub = "validate: your code is not implemented yet (it raised NotImplementedError (cell 30, line 9))"
     verdicts = {"modes": Verdict(True, ""), "values": Verdict(False, stub)}
     assert gated(verdicts, {"modes": ("values",)})["modes"] == Verdict(False, stub)
+
+
+def test_a_cell_too_long_to_parse_in_the_trusted_process_is_read_by_the_regex(monkeypatch):
+    import ast
+
+    from autograder import submission
+
+    def refuse(source, *args, **kwargs):
+        if len(source) > submission.MAX_PARSED_CELL:
+            raise AssertionError("ast.parse ran on a cell longer than MAX_PARSED_CELL")
+        return ast.parse(source, *args, **kwargs)
+
+    monkeypatch.setattr(submission.ast, "parse", refuse)
+    huge = "def model(x, w, b):\n    return w * x + b\n" + "x = [" + "1," * submission.MAX_PARSED_CELL + "]\n"
+    assert submission.defined_names(huge) == ["model"]
+    assert submission.defined_names("def f():\n    pass\nclass G:\n    pass\n") == ["f", "G"]
+
+
+def test_a_cell_label_names_a_few_definitions_briefly():
+    from autograder.submission import cell_label
+
+    assert cell_label(["normalize", "make_transform"]) == "normalize, make_transform"
+    label = cell_label([f"f{'x' * 10_000}{i}" for i in range(1000)])
+    assert len(label) < 250 and label.endswith("and 996 more")
