@@ -72,7 +72,12 @@ def test_keys_py_is_one_the_sandbox_child_can_import(name):
     tree = ast.parse(path.read_text())
     modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     modules += [n.module or "." for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and not n.level]
-    modules += ["." for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
+    kit = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
+    assert kit in ([], ["probe_keys"]), f"{name}: keys.py imports {kit} of the kit; only its base, probe_keys"
+    base = assignments.folder(name).parent / "probe_keys.py"
+    assert child_may_see(base.relative_to(paths.PROJECT_ROOT).as_posix()), "the child cannot see probe_keys.py"
+    base_tree = ast.parse(base.read_text())
+    modules += [n.module or "." for n in ast.walk(base_tree) if isinstance(n, ast.ImportFrom)]
     assert all(m.split(".")[0] in sys.stdlib_module_names for m in modules), \
         f"{name}: keys.py imports {modules}; the child imports it, so it stays standard library only"
 

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Probe:
-    """A probe of one graded cell."""
-
-    grade_id: str
+from ..probe_keys import Probe
 
 
 @dataclass(frozen=True)
