@@ -39,25 +39,17 @@ def raised_message(entry: dict) -> str:
 def clamped(meta: Any) -> Any:
     """A record from the child with every string cut to MAX_TEXT characters and entries under keys longer
     than MAX_KEY dropped (iteratively: json.loads already bounded the depth)."""
-    stack = [meta]
+    stack = [meta] if isinstance(meta, (dict, list)) else []
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            for key in list(node):
-                if len(key) > MAX_KEY:
-                    del node[key]
-                    continue
-                value = node[key]
-                if isinstance(value, str) and len(value) > MAX_TEXT:
-                    node[key] = value[:MAX_TEXT] + "..."
-                elif isinstance(value, (dict, list)):
-                    stack.append(value)
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                if isinstance(value, str) and len(value) > MAX_TEXT:
-                    node[i] = value[:MAX_TEXT] + "..."
-                elif isinstance(value, (dict, list)):
-                    stack.append(value)
+            for key in [k for k in node if len(k) > MAX_KEY]:
+                del node[key]
+        for slot, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                node[slot] = value[:MAX_TEXT] + "..."
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
     return meta
 
 

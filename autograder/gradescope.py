@@ -143,11 +143,10 @@ def hide_trusted_files(kit: Path) -> None:
     """Make the kit's trusted files readable by their owner (root, on Gradescope) alone. Under full isolation the
     child's root never holds them; where Gradescope's container allows no namespaces (weak isolation) the child,
     running as nobody, sees the kit's files as their modes allow, and these modes keep it from the answers."""
-    assignments = kit / "autograder" / "assignments"
-    paths = [kit / part for part in TRUSTED] + sorted(assignments.glob("*/checks.py"))
-    for cache in sorted(p.parent / "__pycache__" for p in assignments.glob("*/checks.py")):
-        cache.mkdir(exist_ok=True)  # pytest compiles checks.py here: never readable by others
-        paths.append(cache)
+    paths = [kit / part for part in TRUSTED]
+    for checks in sorted((kit / "autograder" / "assignments").glob("*/checks.py")):
+        (checks.parent / "__pycache__").mkdir(exist_ok=True)  # pytest compiles checks.py here
+        paths += [checks, checks.parent / "__pycache__"]
     for path in paths:
         if path.exists():
             path.chmod(path.stat().st_mode & ~0o077)

@@ -158,16 +158,23 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
                        grader_problems=problems, phases=phases, log_tail=run.log_tail)
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory, in MiB: VmHWM (since it started, or since the Dask engine reset it
-    for the task); getrusage's figure where /proc lacks it, which counts the parent's memory before exec too."""
+def resident_mb(field: str = "VmRSS") -> float | None:
+    """This process's memory in MiB from /proc/self/status: VmRSS (resident now) or VmHWM (its peak); None
+    where /proc lacks it."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError, IndexError):
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory, in MiB: VmHWM (since it started, or since the Dask engine reset it
+    for the task); getrusage's figure where /proc lacks it, which counts the parent's memory before exec too."""
+    peak = resident_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _probe_label(release, grade_id: str) -> str:

@@ -37,6 +37,7 @@ from autograder.authoring.build import solution_notebook
 from autograder.cluster import cores, data_fingerprint, engine, grade_task, make_task
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
 from autograder.data import has_real_files
+from autograder.grading import resident_mb
 from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
 from solutions import part2_mnist as ref
@@ -106,14 +107,6 @@ def timed_autograde(config: CourseConfig, config_path: Path, n: int, folder: Pat
 
 TORCH_ALONE = ("import torch, pathlib; print(next(int(line.split()[1]) / 1024 for line in "
                "pathlib.Path('/proc/self/status').read_text().splitlines() if line.startswith('VmRSS:')))")
-
-
-def resident_mb() -> float:
-    """This process's resident memory now, in MiB (run on each worker: its memory at rest, between tasks)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def throughput(config: CourseConfig, notebook: Path, workers: int,
