@@ -2,14 +2,25 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 
 # How the sandbox's description of a weak isolation begins (autograder.sandbox.limits.Isolation.describe).
 WEAK_ISOLATION = "weak isolation"
 
 
+class Status(str, Enum):
+    """How a check ended: every view (feedback, formgrader, results.json, CSVs, report) shows this word."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # failed on its own: its message says why
+    NOT_CREDITED = "not credited"  # may be right itself, but earns points only with a check that failed (`needs`)
+    ABSENT = "absent"  # the function it checks is missing or not implemented
+    GRADER_ERROR = "grader error"  # the grader could not finish it (reported to the instructor)
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """One graded check: its points earned and possible, and the student-facing message."""
+    """One graded check: its points earned and possible, its status, and the student-facing message."""
 
     name: str
     grade_id: str
@@ -17,6 +28,13 @@ class CheckResult:
     max_score: float
     output: str
     mistake: str = ""  # the id of the known mistake its message names (autograder.diagnosis), if any
+    status: Status | None = None  # None: PASSED on full marks, else FAILED
+    needs: str = ""  # for NOT_CREDITED: the check it needs, which did not pass
+
+    def __post_init__(self) -> None:
+        status = Status(self.status) if self.status is not None else (
+            Status.PASSED if self.score >= self.max_score else Status.FAILED)
+        object.__setattr__(self, "status", status)
 
     @property
     def passed(self) -> bool:
