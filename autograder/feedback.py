@@ -1,7 +1,10 @@
 """What students and TAs see of a grade: graded cells' outputs, and nbgrader's feedback page.
 
 - `cell_outputs`: the outputs GradeInSandbox writes into an autograder cell: the checks as wrapped text
-  and as HTML (both readable at any width), and the score as the execute_result nbgrader reads.
+  and as semantic HTML by status (classes only: the templates style them), and the score as the
+  execute_result nbgrader reads, labelled for a reader.
+- `configure_feedback`: nbgrader's exporters (the feedback page, formgrader's view) use the kit's templates
+  and sanitize a student's markup (autograder.sanitize, autograder.student_content).
 - `SubmissionExporter`: nbgrader's notebook reader, made defensive: a file that is not a notebook
   becomes the release notebook marked with the plain reason, so nbgrader's own autograde records it
   with that reason and a feedback page, as the batch does.
@@ -133,8 +136,9 @@ def configure_feedback(c) -> None:
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPage]
     c.FeedbackExporter.template_name = TEMPLATE_NAME
     c.FeedbackExporter.extra_template_basedirs = [str(TEMPLATES), str(formgrader_templates)]
-    # Named from the folders themselves: 'tensorgrade_checks.css' (shared), 'formgrade/index.html.j2' (extended).
-    # generate_feedback sets HTMLExporter's to bootstrap's folder alone, so the feedback exporter names it too.
+    # Template paths name files from these folders: 'tensorgrade_checks.css' (both pages' styles) and
+    # 'formgrade/index.html.j2' (extended). generate_feedback sets HTMLExporter's paths to bootstrap's folder
+    # alone, so the feedback exporter names that folder too.
     c.FeedbackExporter.extra_template_paths = [str(TEMPLATES), str(bootstrap_css)]
     # formgrader renders submissions with a plain HTMLExporter: the kit's template extends nbgrader's formgrade.
     c.HTMLExporter.template_name = FORMGRADER_TEMPLATE_NAME

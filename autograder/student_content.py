@@ -35,9 +35,9 @@ def markdown_html(source: str, attachments: dict | None = None) -> str:
 
 
 def as_markdown_source(fragment: str) -> str:
-    """HTML that a markdown renderer passes through unchanged: no blank line ends an HTML block early
-    (one inside a <pre> becomes the character reference of a newline)."""
-    return re.sub(r"\n(?=\n)", "\n&#10;", fragment).replace("\n&#10;\n", "\n&#10;")
+    """HTML that a markdown renderer passes through unchanged: no blank line ends its HTML block early (a newline
+    before a blank line, as in a <pre>, becomes its character reference, which the page reads the same)."""
+    return re.sub(r"\n(?=[ \t]*\n)", "&#10;", fragment)
 
 
 def _is_autograder_cell(cell: NotebookNode) -> bool:
