@@ -171,6 +171,14 @@ def _grades_csv(course: Path) -> dict[tuple[str, str], dict]:
         return {(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)}
 
 
+def _assert_fits(page, what: str) -> None:
+    """Nothing of the page reaches past the window at 1280 or 390 px: no sideways scrolling."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        sideways = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert sideways <= 1, f"{what} scrolls {sideways} px sideways at {width} px"
+
+
 def _shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
@@ -197,10 +205,7 @@ def test_feedback_page_shows_formatted_text_the_total_of_grades_csv_and_coloured
         assert passed != failed, f"passed and failed checks look alike: {passed}"
     if student in KNOWN_WRONG:
         assert failed, f"{student}'s page shows no failed check"
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        sideways = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert sideways <= 1, f"{student}'s page scrolls {sideways} px sideways at {width} px"
+    _assert_fits(page, f"{student}'s page")
     _shoot(page, f"feedback-{student}-{assignment}")
     page.close()
 
@@ -311,6 +316,7 @@ def test_formgrader_shows_formatted_checks_and_a_labelled_score(course, browser,
     scores = page.locator(".tg-score").all_inner_texts()
     assert scores and all(re.fullmatch(r"score: [\d.]+ / [\d.]+ points", s.strip()) for s in scores), scores
     assert "Out[" not in page.inner_text("body"), "a bare score output is shown"
+    _assert_fits(page, "formgrader's view")
     _shoot(page, "formgrader-no_zero_grad")
     page.context.close()
 
