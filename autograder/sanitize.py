@@ -1,11 +1,12 @@
 """The one sanitizer of HTML that a student wrote or made, before an instructor's or TA's browser shows it.
 
 `clean` keeps what markdown produces (headings, paragraphs, lists, code, emphasis, tables, links to http(s),
-relative and in-page URLs, the notebook's own images, LaTeX as text for MathJax) and removes everything active:
-scripts, event handlers, `javascript:` and other URLs, iframes, objects, forms, SVG and MathML, styles, ids
-(a student's id could stand in for one of formgrader's own elements). The cleaning is nh3's (the Ammonia
-library's allow-list): this module only chooses the lists, and writes a short visible note where it finds
-active content, so a TA sees that the student tried ("[removed by the grader: an onerror handler]").
+relative and in-page URLs, the notebook's own images (attached or relative), LaTeX as text for MathJax) and
+removes everything active: scripts, event handlers, `javascript:` and other URLs, images from elsewhere,
+iframes, objects, forms, SVG and MathML, styles, ids (a student's id could stand in for one of formgrader's
+own elements). The cleaning is nh3's (the Ammonia library's allow-list): this module only chooses the lists,
+and writes a short visible note where it finds active content, so a TA sees that the student tried
+("[removed by the grader: an onerror handler]").
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ DROPPED_WITH_CONTENT = frozenset({"script", "style", "template"})
 URL_SCHEMES = frozenset({"http", "https", "mailto", "data"})
 # A notebook's attached images reach the page as data URLs (nbconvert embeds them); a raster image cannot run code.
 NOTEBOOK_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z")
+# A URL with a scheme or a host (`https:`, `//host`): an image from elsewhere, which would tell its host who reads.
+ABSOLUTE_URL = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*:|[/\\]{2})")
 # Class names that only the grader's own markup carries (autograder.feedback): a student cannot dress text as a check.
 GRADER_CLASS = "tg-"
 
@@ -56,8 +59,8 @@ def clean(fragment: str, *, grader_markup: bool = False) -> str:
 
 
 def _attribute(tag: str, name: str, value: str) -> str | None:
-    if name == "src" and value.lower().startswith("data:"):
-        return value if tag == "img" and NOTEBOOK_IMAGE.match(value) else None
+    if name == "src":  # an image of the notebook itself: attached (a data URL) or beside it (a relative URL)
+        return value if NOTEBOOK_IMAGE.match(value) or not ABSOLUTE_URL.match(value) else None
     if name == "href" and value.lower().startswith("data:"):
         return None
     if name == "class":

@@ -57,6 +57,7 @@ ATTACK = ("window.__xss=(window.__xss||[]).concat(['attack']);(async function(){
 VECTORS = {
     "script tag": f"<script>{_run('script')}</script>",
     "img onerror": f'<img src="x" onerror="{_run("img")}">',
+    "img from elsewhere": '<img src="http://127.0.0.1:9/xss/tracker.png">',
     "svg onload (the issue's attack)": f'<svg onload="{ATTACK}"></svg>',
     "details ontoggle": f'<details open ontoggle="{_run("details")}"><summary>s</summary>d</details>',
     "body onload": f'<body onload="{_run("body")}">',
@@ -328,8 +329,10 @@ def _assert_nothing_ran(course, browser, formgrader, what: str) -> None:
     assert ran is None, f"{what}: student scripts ran in the TA's page: {ran}"
     assert page.title() == "part1_regression", f"{what}: the title was changed to {page.title()!r}"
     assert not dialogs, f"{what}: dialogs opened: {dialogs}"
-    foreign = [r for r in requests if "/xss" in r or (" /formgrader/api/" in r.replace(formgrader[0], " ")
-                                                      and not r.startswith("GET "))]
+    submission = _submission_id(course, HOSTILE)
+    own_api = {f"/formgrader/api/{kind}?submission_id={submission}" for kind in ("grades", "comments")}
+    foreign = [r for r in requests if "/xss" in r or not r.startswith("GET ")
+               or ("/api/" in r and r.split(" ", 1)[1].removeprefix(formgrader[0]) not in own_api)]
     assert not foreign, f"{what}: requests the page does not make itself: {foreign}"
     assert _grades(course, HOSTILE) == before, f"{what}: the gradebook changed"
     text = page.inner_text("body")

@@ -96,6 +96,13 @@ def test_an_attached_image_shows_as_the_notebooks_own_data_url():
         "![plot](attachment:plot.png)", attachments)
 
 
+def test_images_from_elsewhere_lose_their_source():
+    for url in ("https://elsewhere.example/track.png", "//elsewhere.example/t.png", "/\\elsewhere.example/t.png",
+                "http:x.png"):
+        assert clean(f'<img src="{url}" alt="t">') == '<img alt="t">'
+    assert clean('<img src="images/plot.png">') == '<img src="images/plot.png">'
+
+
 def test_only_the_notebooks_raster_images_pass_as_data_urls():
     png = "data:image/png;base64,iVBORw0KGgo="
     assert f'src="{png}"' in clean(f'<img src="{png}">')
