@@ -23,7 +23,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import sanitize
 
-KEPT = ("text/plain", "image/png", "image/jpeg", "image/gif")  # shown as text or as a raster image: nothing runs
+# Shown as escaped text (LaTeX for MathJax too) or as a raster image: nothing in them runs.
+KEPT = ("text/plain", "text/latex", "image/png", "image/jpeg", "image/gif")
 KINDS = {"application/javascript": "a JavaScript output", "text/javascript": "a JavaScript output",
          "application/vnd.jupyter.widget-view+json": "a widget", "image/svg+xml": "an SVG image"}
 
