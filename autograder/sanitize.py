@@ -99,6 +99,8 @@ class _Finder(html.parser.HTMLParser):
                  for name, _ in attrs if name.startswith("on")]
         what += [f"a {value.split(':', 1)[0].strip().lower()}: link" for name, value in attrs
                  if name in URL_ATTRIBUTES and value and _active_url(value)]
+        what += ["an image from another host" for name, value in attrs if tag == "img" and name == "src" and value
+                 and ABSOLUTE_URL.match(value) and not _active_url(value) and not NOTEBOOK_IMAGE.match(value)]
         if what:
             self.found.append((self._offset(), ", ".join(dict.fromkeys(what))))
 
