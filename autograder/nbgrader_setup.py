@@ -15,7 +15,9 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
 
     The course directory is the folder nbgrader runs in (where nbgrader_config.py is).
     `nbgrader autograde` grades through tensorgrade's sandbox instead of executing the
-    notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step.
+    notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step. The autograded copy that
+    formgrader and generate_feedback read is sanitized last (SanitizeStudentContent), after SaveAutoGrades
+    has compared the answers with the release.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
@@ -28,6 +30,7 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
 
     from .feedback import configure_feedback
     from .nbgrader_plugin import GradeInSandbox
+    from .student_content import SanitizeStudentContent
 
     config = load_config(config_path)
     root = Path(course_root or os.getcwd()).resolve()
@@ -37,4 +40,5 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     configure_feedback(c)
     c.Autograde.autograde_preprocessors = [GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+                                           SanitizeStudentContent]
