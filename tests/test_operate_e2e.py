@@ -33,7 +33,7 @@ NOTEBOOK = "part1_regression.ipynb"
 
 
 @contextlib.contextmanager
-def _in_this_process(config, workers=None, scheduler=None):
+def _in_this_process(config, workers=None, scheduler=None, submissions=None):
     """A Dask engine whose one worker is a thread of this process (where the test's patches apply)."""
     from distributed import Client, LocalCluster
 
