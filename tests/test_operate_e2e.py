@@ -145,3 +145,52 @@ def test_gradescope_zip_run_autograder_grades_a_submission_in_a_fake_autograder_
                     f"autograder/assignments/{P1}/checks.py", f"autograder/assignments/{P1}/__pycache__"):
         assert (kit / trusted).stat().st_mode & 0o077 == 0, trusted
     assert (kit / "autograder" / "assignments" / P1 / "probes.py").stat().st_mode & 0o004, "the child's side hidden"
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.slow
+def test_readme_workflow_in_a_fresh_course_repository_leaves_no_grade_or_secret_for_git(tmp_path):
+    """README's "Instructors" workflow, run in the repository as the course directory, with tensorgrade and
+    nbgrader as README calls them: every output that holds grades or the secret exists, and git sees none."""
+    from autograder.paths import PROJECT_ROOT
+    from autograder.sandbox.limits import isolation
+
+    course = tmp_path / "course"
+    for name in _git("ls-files", cwd=PROJECT_ROOT).splitlines():
+        if (PROJECT_ROOT / name).is_file():
+            (course / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_ROOT / name, course / name)
+    if not isolation().full:  # a machine that cannot isolate fully: the course allows it, in its committed config
+        config = course / "course_config.py"
+        config.write_text(config.read_text().replace("ALLOW_WEAK_ISOLATION = False", "ALLOW_WEAK_ISOLATION = True"))
+    _git("init", "-q", cwd=course)
+    _git("add", "-A", cwd=course)
+    _git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "the course", cwd=course)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(course)}
+    env.pop("TENSORGRADE_CONFIG", None)
+    env.pop("TENSORGRADE_CACHE", None)
+
+    def run(*command: str) -> None:
+        done = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{command}:\n{done.stdout}\n{done.stderr}"
+
+    run("tensorgrade", "release")
+    write(solution(P1), course / "submitted" / "ada" / P1 / NOTEBOOK)
+    run("tensorgrade", "autograde", P1)
+    run("nbgrader", "autograde", P1, "--force")
+    run("tensorgrade", "report", P1)
+    run("tensorgrade", "gradescope", P1)
+    run("tensorgrade", "grade", f"submitted/ada/{P1}/{NOTEBOOK}", "--assignment", P1)
+    run("nbgrader", "export")
+    outputs = ["gradebook.db", "grades.csv", "checks.csv", f"logs/{P1}/ada.json", f"reports/{P1}/index.html",
+               f"feedback/ada/{P1}", f"autograded/ada/{P1}", f"{P1}-autograder.zip", "results.json",
+               ".cache/grading-secret", "exchange"]
+    assert [o for o in outputs if not (course / o).exists()] == []
+    assert _git("status", "--porcelain", "--untracked-files=all", cwd=course) == ""
+
+    subprocess.run(["make", "clean"], cwd=course, check=True, capture_output=True)
+    assert (course / ".cache" / "grading-secret").is_file() and (course / "gradebook.db").is_file()
