@@ -67,14 +67,14 @@ def _isolation_refused(config: CourseConfig) -> bool:
 def _grade(args: argparse.Namespace) -> int:
     import json
 
-    from .calibration import check_calibrated
+    from .calibrate import ensure_calibrated
     from .grading import grade_notebook
     from .operator_checks import check_notebook
     from .results import check_message
 
     config = load_config(args.config)
     check_notebook(Path(args.notebook))
-    check_calibrated(config, args.assignment)
+    ensure_calibrated(config, args.assignment)
     if _isolation_refused(config):
         return REFUSED
     report = grade_notebook(Path(args.notebook), args.assignment, config)
@@ -102,7 +102,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _autograde(args: argparse.Namespace) -> int:
-    from .calibration import check_calibrated
+    from .calibrate import ensure_calibrated
     from .course import autograde_course, export_grades, generate_feedback
     from .exports import export_checks
     from .operator_checks import check_course
@@ -112,7 +112,7 @@ def _autograde(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     root = Path(args.course).resolve()
     check_course(root, config, args.assignment, args.student)
-    check_calibrated(config, args.assignment)
+    ensure_calibrated(config, args.assignment, workers=args.workers, scheduler=args.scheduler)
     if _isolation_refused(config):
         return REFUSED
     print(f"isolation: {isolation().describe()}")
@@ -153,10 +153,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
+    from .calibrate import ensure_calibrated
     from .gradescope import build_autograder_zip
 
     config = load_config(args.config)
-    config.assignment(args.assignment)
+    ensure_calibrated(config, args.assignment)  # the zip carries the store: Gradescope uses the same threshold
     allow = {"keep": None, "yes": True, "no": False}[args.allow_weak_isolation]
     dest = build_autograder_zip(config, args.assignment, Path(args.out or f"{args.assignment}-autograder.zip"), allow)
     print(f"wrote {dest}: upload it as the assignment's autograder on Gradescope (it holds the course's grading "

@@ -169,3 +169,22 @@ def test_the_accuracy_checks_output_states_the_data_used_passed_or_not(config):
     assert passed.output == statement and passed.passed
     assert failed.output == f"expected at least 80.9%, got 12.0%\n{statement}"
     assert other == checks[2]
+
+
+def test_data_without_a_calibration_is_calibrated_on_first_use_and_stored_with_its_fingerprint(config, tmp_path,
+                                                                                               capsys):
+    from autograder.calibrate import ensure_calibrated
+
+    store = tmp_path / "calibrations.json"
+    quick = dataclasses.replace(config, mnist_epochs=1, mnist_batch_size=256)  # three quick training runs
+    made = ensure_calibrated(quick, "part2_mnist", store=store, seeds=3)
+    assert made is not None and made.data == training_data(quick) and len(made.accuracies) == 3
+    assert made.threshold == threshold_from(made.accuracies) and 0.5 < made.mean < 1
+    assert "calibrating it now, once (3 training runs of the reference)" in capsys.readouterr().err
+    assert threshold_for(quick, store) == made.threshold  # every later grading, here or on another machine
+    assert ensure_calibrated(quick, "part2_mnist", store=store, seeds=3) is None  # stored: never again
+    assert load_store(store) == [made]
+    fixed = dataclasses.replace(quick, mnist_epochs=3, mnist_min_accuracy=0.5)
+    assert ensure_calibrated(fixed, "part2_mnist", store=store, seeds=3) is None  # the instructor's threshold
+    assert ensure_calibrated(dataclasses.replace(quick, mnist_epochs=3), "part1_regression", store=store) is None
+    assert load_store(store) == [made]
