@@ -154,14 +154,14 @@ def _report(args: argparse.Namespace) -> int:
 
 def _gradescope(args: argparse.Namespace) -> int:
     from .calibrate import ensure_calibrated
-    from .gradescope import build_autograder_zip
+    from .gradescope import CONTAINER_MB, build_autograder_zip
 
     config = load_config(args.config)
     ensure_calibrated(config, args.assignment)  # the zip carries the store: Gradescope uses the same threshold
     allow = {"keep": None, "yes": True, "no": False}[args.allow_weak_isolation]
     dest = build_autograder_zip(config, args.assignment, Path(args.out or f"{args.assignment}-autograder.zip"), allow)
-    print(f"wrote {dest}: upload it as the assignment's autograder on Gradescope (it holds the course's grading "
-          "secret: keep it among the instructors)")
+    print(f"wrote {dest}: upload it as the assignment's autograder on Gradescope, with a container of at least "
+          f"{CONTAINER_MB} MB of memory (it holds the course's grading secret: keep it among the instructors)")
     return GRADED
 
 

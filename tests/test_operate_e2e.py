@@ -194,3 +194,43 @@ def test_readme_workflow_in_a_fresh_course_repository_leaves_no_grade_or_secret_
 
     subprocess.run(["make", "clean"], cwd=course, check=True, capture_output=True)
     assert (course / ".cache" / "grading-secret").is_file() and (course / "gradebook.db").is_file()
+
+
+def _in_memory_cgroup(limit_mb: int):
+    """A preexec_fn that moves the new process into a fresh v1 memory cgroup of `limit_mb` (a container's limit),
+    and the cgroup; None where this machine has no writable v1 memory cgroup."""
+    base = Path("/sys/fs/cgroup/memory")
+    own = next((line.split(":", 2)[2] for line in Path("/proc/self/cgroup").read_text().splitlines()
+                if "memory" in line.split(":", 2)[1].split(",")), None)
+    if own is None or not os.access(base / own.lstrip("/"), os.W_OK):
+        return None, None
+    cgroup = base / own.lstrip("/") / f"tensorgrade-test-{os.getpid()}-{limit_mb}"
+    cgroup.mkdir(exist_ok=True)
+    (cgroup / "memory.limit_in_bytes").write_text(str(limit_mb * 1024 * 1024))
+    return (lambda: (cgroup / "cgroup.procs").write_text(str(os.getpid()))), cgroup
+
+
+def test_run_autograder_killed_for_memory_says_so_in_plain_words(tmp_path):
+    from autograder.gradescope import CONTAINER_MB, OUT_OF_MEMORY
+
+    enter, cgroup = _in_memory_cgroup(200)  # far too small: the grader is killed importing torch
+    if enter is None:
+        pytest.skip("no writable v1 memory cgroup here (/sys/fs/cgroup/memory) to stand in for a container")
+    zipped = build_autograder_zip(load_config(), P1, tmp_path / "autograder.zip")
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zipped) as zf:
+        zf.extractall(root / "source")
+        assert f"at least {CONTAINER_MB} MB of memory" in zf.read("README.txt").decode()
+    (root / "source" / "run_autograder").chmod(0o755)
+    write(solution(P1), root / "submission" / NOTEBOOK)
+    env = {k: v for k, v in os.environ.items() if k != "TENSORGRADE_CONFIG"}
+    env.update(AUTOGRADER_ROOT=str(root), TENSORGRADE_PYTHON=sys.executable)
+    try:
+        done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
+                              timeout=300, preexec_fn=enter)
+    finally:
+        cgroup.rmdir()
+    assert done.returncode == 137, done.stdout[-2000:] + done.stderr[-2000:]
+    assert ("the grader was killed (SIGKILL) while grading, almost certainly because the container ran out of "
+            f"memory: this autograder needs at least {CONTAINER_MB} MB") in done.stdout
+    assert json.loads((root / "results" / "results.json").read_text()) == OUT_OF_MEMORY
