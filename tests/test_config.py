@@ -55,6 +55,8 @@ def test_nbgrader_reads_course_config_through_the_shim(tmp_path):
     assert c.CourseDirectory.course_id == load_config().course_id
     assert c.CourseDirectory.root == str(tmp_path.resolve())
     assert c.Autograde.autograde_preprocessors[0].__name__ == "GradeInSandbox"
+    # formgrader warns while nbgrader's exchange folder is missing: it is the course's own, made here
+    assert c.Exchange.root == str(tmp_path.resolve() / "exchange") and (tmp_path / "exchange").is_dir()
 
 
 # --- mistakes the instructor makes: named, with the setting meant, in the file actually in use ---------------
