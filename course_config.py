@@ -64,7 +64,8 @@ MAX_PROCESSES = 256
 
 # Submissions graded at once by the batch command on this machine: the worker processes of its
 # local Dask cluster, one submission (and one CPU core) each. None: one per core. `autograde
-# --workers N` overrides it.
+# --workers N` overrides it. A batch of at most 3 submissions starts no cluster: it is graded in
+# the command's own process, one submission after another.
 PARALLEL_SUBMISSIONS = None
 
 # An existing Dask cluster to grade on instead, e.g. "tcp://scheduler.example.edu:8786" (started with

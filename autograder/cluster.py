@@ -122,7 +122,8 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
         if submissions is not None and submissions <= IN_PROCESS_UP_TO:
             # Starting worker processes (each imports torch and starts its zygote) costs more than grading a
             # few notebooks one after another here. The scheduler is in memory (inproc://): nothing to reach.
-            with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+            # Its HTTP endpoints on a free local port: none fixed to collide with another cluster's (8787).
+            with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0",
                               silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
                 client.register_plugin(WarmUp())
                 yield client
