@@ -55,5 +55,8 @@ calibrate: $(STAMP)
 diagnosis-rate: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(PY) benchmarks/diagnosis_rate.py
 
+# Removes what the kit rebuilds; never the course's grades (gradebook.db, submitted/, ...) nor the grading
+# secret (.cache/grading-secret): every grading machine shares it, and a new one changes every regrade.
 clean:
-	rm -rf build gradebook.db submitted autograded feedback grades.csv .cache
+	rm -rf build .pytest_cache
+	find .cache -mindepth 1 -maxdepth 1 ! -name grading-secret -exec rm -rf {} + 2>/dev/null || true

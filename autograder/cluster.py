@@ -54,6 +54,10 @@ MAX_TRIES = 3
 SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": MAX_TRIES - 1,
                       "distributed.scheduler.worker-saturation": 1.0}
 CONNECT_TIMEOUT_S = 60
+# Batches of at most this many submissions are graded one after another in the client's process: a local
+# cluster's worker processes take longer to start (each imports torch) than grading a few notebooks
+# (measured in docs/scaling.md).
+IN_PROCESS_UP_TO = 3
 UNGRADABLE = ("Your notebook could not be graded: the grading process stopped every time it graded it "
               f"({MAX_TRIES} tries, on different workers), for example because it ran out of memory. "
               "Your instructor has been told and will look at it.")
@@ -79,7 +83,7 @@ def unsafe_worker(status: Isolation, cluster_address: str | None, allow_weak_iso
     """
     if not status.full and not allow_weak_isolation:
         return status.refusal()
-    if not status.mode and cluster_address is not None and not cluster_address.startswith("tls://"):
+    if not status.mode and cluster_address is not None and not cluster_address.startswith(("tls://", "inproc://")):
         return (f"not grading: the sandbox child has no network namespace here ({status.describe()}) and the "
                 f"Dask cluster at {cluster_address} accepts unencrypted connections, so student code could send "
                 "its workers code to run outside the sandbox. Use TLS (docs/scaling.md, \"Who may send the "
@@ -103,13 +107,24 @@ class WarmUp(WorkerPlugin):
 
 
 @contextmanager
-def engine(config: CourseConfig, workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
-    """A Dask client: of the cluster at `scheduler` (or DASK_SCHEDULER), else of a local cluster of `workers`
-    (else PARALLEL_SUBMISSIONS, else one per core) worker processes with one thread each."""
+def engine(config: CourseConfig, workers: int | None = None, scheduler: str | None = None,
+           submissions: int | None = None) -> Iterator[Client]:
+    """A Dask client: of the cluster at `scheduler` (or DASK_SCHEDULER); else, for at most IN_PROCESS_UP_TO
+    `submissions`, of one worker thread in this process (no worker processes to start); else of a local
+    cluster of `workers` (else PARALLEL_SUBMISSIONS, else one per core) worker processes with one thread each."""
     address = scheduler or config.dask_scheduler
     with dask.config.set(SCHEDULER_SETTINGS):
         if address:
             with Client(address, timeout=CONNECT_TIMEOUT_S) as client:
+                client.register_plugin(WarmUp())
+                yield client
+            return
+        if submissions is not None and submissions <= IN_PROCESS_UP_TO:
+            # Starting worker processes (each imports torch and starts its zygote) costs more than grading a
+            # few notebooks one after another here. The scheduler is in memory (inproc://): nothing to reach.
+            # Its HTTP endpoints on a free local port: none fixed to collide with another cluster's (8787).
+            with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0",
+                              silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
                 client.register_plugin(WarmUp())
                 yield client
             return

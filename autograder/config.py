@@ -1,9 +1,18 @@
-"""Load and validate course_config.py: the one file an instructor edits."""
+"""Load and validate course_config.py: the one file an instructor edits.
+
+Every setting is declared once, in SETTINGS: its name, what it must be, and its default when it may be left
+out. `validate` checks a table of values against such a schema (unknown names, with the setting likely meant;
+missing ones; bad values), so an assignment can later declare a schema of its own for its entry in ASSIGNMENTS
+and be checked by the same function, with the same one-line errors.
+"""
 from __future__ import annotations
 
+import ast
+import difflib
 import importlib.util
 import os
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -16,7 +25,153 @@ DATA_SOURCES = ("torchvision", "offline", "auto")
 
 
 class ConfigError(ValueError):
-    """A setting in course_config.py is missing or invalid; the message names it."""
+    """A setting in course_config.py is missing or invalid; the message names it and the file."""
+
+
+class _Invalid(ValueError):
+    """A value a rule refuses; the message says what the value must be ("must be positive")."""
+
+
+Rule = Callable[[Any], Any]  # a value -> the value to use, or _Invalid
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of a schema: its rule, and its default where it may be left out."""
+
+    rule: Rule
+    required: bool = True
+    default: Any = None
+
+
+def number(kind: type | tuple[type, ...], *, positive: bool = False) -> Rule:
+    """A value of `kind` (never a bool), positive when asked."""
+    expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+
+    def rule(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise _Invalid(f"must be {expected}")
+        if positive and value <= 0:
+            raise _Invalid("must be positive")
+        return value
+    return rule
+
+
+def choice(*choices: str) -> Rule:
+    """One of `choices`."""
+    def rule(value: Any) -> Any:
+        if value not in choices:
+            raise _Invalid(f"must be one of {', '.join(choices)}")
+        return value
+    return rule
+
+
+def flag(value: Any) -> bool:
+    """True or False."""
+    if not isinstance(value, bool):
+        raise _Invalid("must be True or False")
+    return value
+
+
+def optional(rule: Rule, none_means: str) -> Rule:
+    """None, or what `rule` accepts."""
+    def optional_rule(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return rule(value)
+        except _Invalid as err:
+            raise _Invalid(f"must be None ({none_means}) or {str(err).removeprefix('must be ')}") from None
+    return optional_rule
+
+
+def path_or_none(value: Any) -> Any:
+    """A path (str or os.PathLike) or None."""
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise _Invalid("must be a path or None")
+    return value
+
+
+def fraction(value: Any) -> float:
+    """A number strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise _Invalid("must be a fraction in (0, 1)")
+    return float(value)
+
+
+def address(value: Any) -> str:
+    """A Dask scheduler's address, such as tcp://scheduler:8786."""
+    if not isinstance(value, str) or "://" not in value:
+        raise _Invalid("must be an address such as 'tcp://scheduler:8786'")
+    return value
+
+
+def table(value: Any) -> dict:
+    """A dict."""
+    if not isinstance(value, dict):
+        raise _Invalid("must be a dict")
+    return value
+
+
+SETTINGS: dict[str, Setting] = {
+    "COURSE_ID": Setting(number(str)),
+    "GRADING_SEED": Setting(number(int)),
+    "GRADING_SECRET_FILE": Setting(path_or_none, required=False),
+    "DATASET": Setting(choice(*DATASETS)),
+    "DATA_SOURCE": Setting(choice(*DATA_SOURCES)),
+    "DATA_ROOT": Setting(path_or_none, required=False),
+    "CELL_TIME_LIMIT_S": Setting(number((int, float), positive=True)),
+    "CHECK_TIME_LIMIT_S": Setting(number((int, float), positive=True)),
+    "SUBMISSION_TIME_LIMIT_S": Setting(number((int, float), positive=True)),
+    "MEMORY_LIMIT_MB": Setting(number(int, positive=True)),
+    "TMP_LIMIT_MB": Setting(number(int, positive=True)),
+    "OUTPUT_LIMIT_MB": Setting(number(int, positive=True)),
+    "MAX_PROCESSES": Setting(number(int, positive=True)),
+    "PARALLEL_SUBMISSIONS": Setting(optional(number(int, positive=True), "one per core"), required=False),
+    "DASK_SCHEDULER": Setting(optional(address, "a local cluster"), required=False),
+    "ALLOW_WEAK_ISOLATION": Setting(flag, required=False, default=False),
+    "MNIST_EPOCHS": Setting(number(int, positive=True)),
+    "MNIST_BATCH_SIZE": Setting(number(int, positive=True)),
+    "MNIST_LEARNING_RATE": Setting(number((int, float), positive=True)),
+    "MNIST_MIN_ACCURACY": Setting(optional(fraction, "the threshold calibrated for the configured data"),
+                                  required=False),
+    "ASSIGNMENTS": Setting(table),
+}
+# The keys of one entry of ASSIGNMENTS (its points are checked against the assignment's hidden checks).
+ASSIGNMENT_KEYS: dict[str, Setting] = {
+    "notebook": Setting(number(str)),
+    "checks": Setting(table),
+    "manual": Setting(optional(table, "no free-response cells"), required=False),
+}
+
+
+def _likely(name: str, known: Any, *, quoted: bool = False) -> str:
+    """' (did you mean X?)' for the known name closest to a misspelt one (as a string literal when `quoted`),
+    else ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close and quoted else f" (did you mean {close[0]}?)" if close else ""
+
+
+def validate(values: Mapping[str, Any], schema: Mapping[str, Setting], where: str) -> dict[str, Any]:
+    """Every setting of `schema` from `values`, checked: unknown names (with the one likely meant), missing
+    ones and bad values raise ConfigError naming `where` (the file, and the entry in it)."""
+    for name in values:
+        if name not in schema:
+            likely = _likely(name, schema)
+            raise ConfigError(f"{where}: {name} is not a setting"
+                              + (likely or f"; the settings are {', '.join(schema)}"))
+    result = {}
+    for name, setting in schema.items():
+        if name not in values:
+            if setting.required:
+                raise ConfigError(f"{where}: {name} is missing")
+            result[name] = setting.default
+            continue
+        try:
+            result[name] = setting.rule(values[name])
+        except _Invalid as err:
+            raise ConfigError(f"{where}: {name} {err}, not {values[name]!r}") from None
+    return result
 
 
 @dataclass(frozen=True)
@@ -70,6 +225,7 @@ class CourseConfig:
     mnist_learning_rate: float
     mnist_min_accuracy: float | None  # None: autograder.calibration.threshold_for finds it
     assignments: dict[str, Assignment]
+    data_root_set: bool = False  # DATA_ROOT named a folder (it must then hold the data; None: the kit's cache)
 
     def assignment(self, name: str) -> Assignment:
         """The assignment called `name`, or a ConfigError listing the known ones."""
@@ -77,7 +233,8 @@ class CourseConfig:
             return self.assignments[name]
         except KeyError:
             known = ", ".join(sorted(self.assignments))
-            raise ConfigError(f"unknown assignment {name!r}; course_config.py defines: {known}") from None
+            raise ConfigError(f"unknown assignment {name!r}{_likely(name, self.assignments, quoted=True)}; {self.path} "
+                              f"defines: {known}") from None
 
 
 def _module(path: Path) -> ModuleType:
@@ -97,75 +254,69 @@ def _module(path: Path) -> ModuleType:
     return module
 
 
-def _get(module: ModuleType, name: str, kind: type | tuple[type, ...], *, positive: bool = False) -> Any:
-    if not hasattr(module, name):
-        raise ConfigError(f"course_config.py: {name} is missing")
-    value = getattr(module, name)
-    if isinstance(value, bool) or not isinstance(value, kind):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"course_config.py: {name} must be {expected}, not {value!r}")
-    if positive and value <= 0:
-        raise ConfigError(f"course_config.py: {name} must be positive, not {value!r}")
-    return value
+def _settings_of(module: ModuleType) -> dict[str, Any]:
+    """The module's settings: its upper-case names (imports and helpers such as `Path` are not settings)."""
+    return {name: value for name, value in vars(module).items()
+            if name.isupper() and not name.startswith("_")}
 
 
-def _flag(module: ModuleType, name: str, *, default: bool) -> bool:
-    value = getattr(module, name, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"course_config.py: {name} must be True or False, not {value!r}")
-    return value
-
-
-def _choice(module: ModuleType, name: str, choices: tuple[str, ...]) -> str:
-    value = _get(module, name, str)
-    if value not in choices:
-        raise ConfigError(f"course_config.py: {name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-def _points(where: str, table: Any) -> dict[str, float]:
-    if not isinstance(table, dict) or not table:
-        raise ConfigError(f"course_config.py: {where} must be a non-empty dict of name -> points")
-    for name, pts in table.items():
+def _points(where: str, points: Any) -> dict[str, float]:
+    if not isinstance(points, dict) or not points:
+        raise ConfigError(f"{where} must be a non-empty dict of name -> points")
+    for name, pts in points.items():
         if not isinstance(name, str) or isinstance(pts, bool) or not isinstance(pts, (int, float)) or pts <= 0:
-            raise ConfigError(f"course_config.py: {where}[{name!r}] must be positive points, not {pts!r}")
-    return dict(table)
+            raise ConfigError(f"{where}[{name!r}] must be positive points, not {pts!r}")
+    return dict(points)
 
 
-def _assignments(module: ModuleType) -> dict[str, Assignment]:
-    table = _get(module, "ASSIGNMENTS", dict)
+def defined_checks(assignment: str) -> set[str] | None:
+    """The checks assignment `assignment`'s hidden suite defines (its test_* functions, without the prefix),
+    read without importing it; None where it has no folder with a checks.py."""
+    from .assignments import checks_file
+
+    path = checks_file(assignment)
+    if not path.is_file():
+        return None
+    tree = ast.parse(path.read_text(), str(path))
+    return {node.name.removeprefix("test_") for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+def _assignments(path: Path, entries: dict) -> dict[str, Assignment]:
     result = {}
-    for name, spec in table.items():
-        where = f"ASSIGNMENTS[{name!r}]"
+    for name, spec in entries.items():
+        where = f"{path}: ASSIGNMENTS[{name!r}]"
         if not isinstance(spec, dict):
-            raise ConfigError(f"course_config.py: {where} must be a dict")
-        for key in ("notebook", "checks", "manual"):
-            if key not in spec:
-                raise ConfigError(f"course_config.py: {where} needs {key!r}")
-        if not isinstance(spec["notebook"], str) or not spec["notebook"].endswith(".ipynb"):
-            raise ConfigError(f"course_config.py: {where}['notebook'] must name an .ipynb file")
-        checks = spec["checks"]
-        if not isinstance(checks, dict) or not checks:
-            raise ConfigError(f"course_config.py: {where}['checks'] must map grade ids to check points")
+            raise ConfigError(f"{where} must be a dict")
+        values = validate(spec, ASSIGNMENT_KEYS, where)
+        if not values["notebook"].endswith(".ipynb"):
+            raise ConfigError(f"{where}: notebook must name an .ipynb file, not {values['notebook']!r}")
+        checks = values["checks"]
+        if not checks:
+            raise ConfigError(f"{where}: checks must map grade ids to check points")
         groups = {gid: _points(f"{where}['checks'][{gid!r}]", group) for gid, group in checks.items()}
         names = [n for group in groups.values() for n in group]
         if len(names) != len(set(names)):
-            raise ConfigError(f"course_config.py: {where}['checks'] names a check twice")
-        manual = _points(f"{where}['manual']", spec["manual"]) if spec["manual"] else {}
-        result[name] = Assignment(name, spec["notebook"], groups, manual)
+            raise ConfigError(f"{where}: checks names a check twice")
+        defined = defined_checks(name)
+        if defined is None:
+            raise ConfigError(f"{where}: there is no assignment {name} (no autograder/assignments/{name}/checks.py)"
+                              f"{_likely(name, _known_folders())}")
+        for gid, group in groups.items():
+            for check in group:
+                if check not in defined:
+                    likely = _likely(check, defined, quoted=True)
+                    raise ConfigError(f"{where}['checks'][{gid!r}]: {check!r} is not a check of {name}"
+                                      + (likely or f"; its checks.py defines {', '.join(sorted(defined))}"))
+        manual = _points(f"{where}['manual']", values["manual"]) if values["manual"] else {}
+        result[name] = Assignment(name, values["notebook"], groups, manual)
     return result
 
 
-def _optional_count(module: ModuleType, name: str) -> int | None:
-    return None if getattr(module, name, None) is None else _get(module, name, int, positive=True)
+def _known_folders() -> list[str]:
+    from .assignments import names
 
-
-def _scheduler(module: ModuleType) -> str | None:
-    value = getattr(module, "DASK_SCHEDULER", None)
-    if value is not None and (not isinstance(value, str) or "://" not in value):
-        raise ConfigError(f"course_config.py: DASK_SCHEDULER must be None or an address such as "
-                          f"'tcp://scheduler:8786', not {value!r}")
-    return value
+    return names()
 
 
 def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
@@ -173,47 +324,30 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
     path = Path(path or os.environ.get("TENSORGRADE_CONFIG") or DEFAULT_CONFIG).resolve()
     if not path.is_file():
         raise ConfigError(f"course configuration not found: {path}")
-    m = _module(path)
-    data_root = getattr(m, "DATA_ROOT", None)
-    if data_root is None:
-        root = data_cache()
-    elif isinstance(data_root, (str, os.PathLike)):
-        root = (path.parent / data_root).resolve()
-    else:
-        raise ConfigError(f"course_config.py: DATA_ROOT must be a path or None, not {data_root!r}")
-    secret_file = getattr(m, "GRADING_SECRET_FILE", None)
-    if secret_file is None:
-        secret_path = grading_secret()
-    elif isinstance(secret_file, (str, os.PathLike)):
-        secret_path = (path.parent / secret_file).resolve()
-    else:
-        raise ConfigError(f"course_config.py: GRADING_SECRET_FILE must be a path or None, not {secret_file!r}")
-    accuracy = getattr(m, "MNIST_MIN_ACCURACY", None)
-    if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, (int, float))
-                                 or not 0 < accuracy < 1):
-        raise ConfigError("course_config.py: MNIST_MIN_ACCURACY must be None (the threshold calibrated for the "
-                          f"configured data) or a fraction in (0, 1), not {accuracy!r}")
+    s = validate(_settings_of(_module(path)), SETTINGS, str(path))
     return CourseConfig(
         path=path,
-        course_id=_get(m, "COURSE_ID", str),
-        grading_seed=_get(m, "GRADING_SEED", int),
-        grading_secret_file=secret_path,
-        dataset=_choice(m, "DATASET", DATASETS),
-        data_source=_choice(m, "DATA_SOURCE", DATA_SOURCES),
-        data_root=root,
-        cell_time_limit_s=_get(m, "CELL_TIME_LIMIT_S", (int, float), positive=True),
-        check_time_limit_s=_get(m, "CHECK_TIME_LIMIT_S", (int, float), positive=True),
-        submission_time_limit_s=_get(m, "SUBMISSION_TIME_LIMIT_S", (int, float), positive=True),
-        memory_limit_mb=_get(m, "MEMORY_LIMIT_MB", int, positive=True),
-        tmp_limit_mb=_get(m, "TMP_LIMIT_MB", int, positive=True),
-        output_limit_mb=_get(m, "OUTPUT_LIMIT_MB", int, positive=True),
-        max_processes=_get(m, "MAX_PROCESSES", int, positive=True),
-        parallel_submissions=_optional_count(m, "PARALLEL_SUBMISSIONS"),
-        dask_scheduler=_scheduler(m),
-        allow_weak_isolation=_flag(m, "ALLOW_WEAK_ISOLATION", default=False),
-        mnist_epochs=_get(m, "MNIST_EPOCHS", int, positive=True),
-        mnist_batch_size=_get(m, "MNIST_BATCH_SIZE", int, positive=True),
-        mnist_learning_rate=_get(m, "MNIST_LEARNING_RATE", (int, float), positive=True),
-        mnist_min_accuracy=None if accuracy is None else float(accuracy),
-        assignments=_assignments(m),
+        course_id=s["COURSE_ID"],
+        grading_seed=s["GRADING_SEED"],
+        grading_secret_file=(grading_secret() if s["GRADING_SECRET_FILE"] is None
+                             else (path.parent / s["GRADING_SECRET_FILE"]).resolve()),
+        dataset=s["DATASET"],
+        data_source=s["DATA_SOURCE"],
+        data_root=data_cache() if s["DATA_ROOT"] is None else (path.parent / s["DATA_ROOT"]).resolve(),
+        data_root_set=s["DATA_ROOT"] is not None,
+        cell_time_limit_s=s["CELL_TIME_LIMIT_S"],
+        check_time_limit_s=s["CHECK_TIME_LIMIT_S"],
+        submission_time_limit_s=s["SUBMISSION_TIME_LIMIT_S"],
+        memory_limit_mb=s["MEMORY_LIMIT_MB"],
+        tmp_limit_mb=s["TMP_LIMIT_MB"],
+        output_limit_mb=s["OUTPUT_LIMIT_MB"],
+        max_processes=s["MAX_PROCESSES"],
+        parallel_submissions=s["PARALLEL_SUBMISSIONS"],
+        dask_scheduler=s["DASK_SCHEDULER"],
+        allow_weak_isolation=s["ALLOW_WEAK_ISOLATION"],
+        mnist_epochs=s["MNIST_EPOCHS"],
+        mnist_batch_size=s["MNIST_BATCH_SIZE"],
+        mnist_learning_rate=s["MNIST_LEARNING_RATE"],
+        mnist_min_accuracy=s["MNIST_MIN_ACCURACY"],
+        assignments=_assignments(path, s["ASSIGNMENTS"]),
     )

@@ -167,7 +167,7 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
                file=sys.stderr)
     with ExitStack() as stack:
         if client is None:
-            client = stack.enter_context(engine(config, workers, scheduler))
+            client = stack.enter_context(engine(config, workers, scheduler, len(pending)))
         jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
         for (path, _, student), report in grade_stream(client, jobs, config):
             outcomes.append(_record(api, course_root, config, assignment, student, path, report))

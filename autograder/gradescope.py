@@ -25,6 +25,10 @@ from .results import CheckResult, GradeReport
 from .seeds import course_secret
 
 KIT = "tensorgrade"  # the kit's folder inside the zip, so /autograder/source/tensorgrade on Gradescope
+# Memory the zip's container needs: every assignment's reference graded with the CPU-only torch that
+# setup.sh installs peaks below this (benchmarks/gradescope_memory.py; docs/sandbox.md, "Gradescope's
+# container"). Gradescope's default container has 768 MB.
+CONTAINER_MB = 768
 KIT_PARTS = ("autograder", "solutions", "release", "nbgrader_config.py", "pyproject.toml", "README.md", "docs")
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 SECRET_IN_KIT = ".cache/grading-secret"
@@ -60,7 +64,38 @@ set -u
 AG="${{AUTOGRADER_ROOT:-/autograder}}"
 PY="${{TENSORGRADE_PYTHON:-$AG/venv/bin/python}}"
 cd "$AG/source/{kit}" || exit 2
-exec "$PY" -m autograder --config course_config.py run-gradescope {assignment} --root "$AG"
+"$PY" -m autograder --config course_config.py run-gradescope {assignment} --root "$AG"
+code=$?
+if [ "$code" -eq 137 ]; then
+    # Killed (SIGKILL) before it could write results.json: in a container, the kernel stopping the
+    # grader at the container's memory limit. Say so in plain words, to the instructor and the student.
+    echo "tensorgrade: the grader was killed (SIGKILL) while grading, almost certainly because the container ran out" \
+         "of memory: this autograder needs at least {container_mb} MB (Gradescope: the assignment's Autograder" \
+         "settings, container specifications). No grade was computed."
+    mkdir -p "$AG/results"
+    cat > "$AG/results/results.json" <<'JSON'
+{out_of_memory}
+JSON
+fi
+exit "$code"
+"""
+
+# results.json when the grader is killed (run_autograder writes it: the grader cannot).
+OUT_OF_MEMORY = {"score": 0, "stdout_visibility": "hidden",
+                 "output": "Your notebook could not be graded this time: the grading machine ran out of memory "
+                           "before it finished. This is not a problem in your notebook; your instructor has been "
+                           "told and will have it graded again."}
+
+README = """Gradescope autograder of {assignment}, built by `tensorgrade gradescope` (course {course}).
+
+Container: at least {container_mb} MB of memory (Gradescope's default, 768 MB, is enough with the CPU-only
+torch that setup.sh installs; measured peaks are in tensorgrade/docs/sandbox.md, "Gradescope's container").
+If the container runs out of memory, run_autograder says so in its output and the student's result.
+
+setup.sh          run once by Gradescope: Python 3.11, the kit and its CPU-only torch in /autograder/venv
+run_autograder    run per submission: grades /autograder/submission, writes /autograder/results/results.json
+tensorgrade/      the kit, its course_config.py and the course's grading secret: keep this zip among the
+                  instructors
 """
 
 CONFIG_TAIL = """
@@ -87,7 +122,10 @@ def build_autograder_zip(config: CourseConfig, assignment: str, dest: Path,
         settings += f"ALLOW_WEAK_ISOLATION = {allow_weak_isolation}\n"
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
         _add(zf, "setup.sh", SETUP_SH, executable=True)
-        _add(zf, "run_autograder", RUN_AUTOGRADER.format(kit=KIT, assignment=assignment), executable=True)
+        _add(zf, "run_autograder", RUN_AUTOGRADER.format(kit=KIT, assignment=assignment, container_mb=CONTAINER_MB,
+                                                      out_of_memory=json.dumps(OUT_OF_MEMORY)), executable=True)
+        _add(zf, "README.txt", README.format(assignment=assignment, course=config.course_id,
+                                             container_mb=CONTAINER_MB))
         _add(zf, f"{KIT}/course_config.py", settings)
         _add(zf, f"{KIT}/{SECRET_IN_KIT}", course_secret(config.grading_secret_file).decode() + "\n", private=True)
         for part in KIT_PARTS:

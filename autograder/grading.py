@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import save_file
 
 from . import assignments, nbgrader_cells, paths
-from .calibration import check_calibrated
+from .calibration import check_calibrated, with_data_statement
 from .config import CourseConfig
 from .diagnosis import diagnose_verdicts
 from .evidence import load_evidence
@@ -143,6 +143,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
                                       message, found.mistake if found else ""))
             if verdict.internal_error:
                 problems.append(f"{name}: internal error in the grader\n{verdict.internal_error}")
+    checks = with_data_statement(checks, config)
     if run.sandbox_failed:
         problems.append("the sandbox failed to start a child; its log tail is in this submission's log")
     notes = list(program.notes)

@@ -1,11 +1,13 @@
 """nbgrader's configuration, derived from course_config.py (nbgrader_config.py calls configure)."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
 from .config import load_config
+from .paths import CourseLayout
 
 
 def configure(c: Any, course_root: str | os.PathLike | None = None,
@@ -36,6 +38,12 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
     root = Path(course_root or os.getcwd()).resolve()
     c.CourseDirectory.course_id = config.course_id
     c.CourseDirectory.root = str(root)
+    # nbgrader's release/fetch/submit exchange: in the course directory, made here so that formgrader finds it,
+    # rather than /srv/nbgrader/exchange; a JupyterHub shared with students sets its own after configure().
+    exchange = CourseLayout(root).exchange
+    with contextlib.suppress(OSError):  # a course directory that is not there (yet) or read-only
+        exchange.mkdir(exist_ok=True)
+    c.Exchange.root = str(exchange)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     configure_feedback(c)

@@ -46,6 +46,11 @@ class CourseLayout:
         self.root = Path(root).resolve()
 
     @property
+    def exchange(self) -> Path:
+        """nbgrader's exchange folder for release, fetch and submit (formgrader warns while it is missing)."""
+        return self.root / "exchange"
+
+    @property
     def gradebook(self) -> Path:
         """nbgrader's SQLite gradebook."""
         return self.root / "gradebook.db"

@@ -54,8 +54,8 @@ def training_loop(n_epochs, learning_rate, params, x, y):
 def training_loop_adam(n_epochs, learning_rate, params, x, y):
     """Gradient descent on params = [w, b] with torch.optim.Adam and ReduceLROnPlateau.
 
-    The scheduler, ReduceLROnPlateau(optimizer, 'min'), is stepped with the loss
-    once per epoch, after the optimizer. Prints the loss every 500 epochs.
+    The scheduler, ReduceLROnPlateau(optimizer, 'min'), is stepped with the loss's
+    value (loss.item()) once per epoch, after the optimizer. Prints the loss every 500 epochs.
     Returns params (the same tensor object).
     """
     optimizer = torch.optim.Adam([params], lr=learning_rate)
@@ -66,7 +66,7 @@ def training_loop_adam(n_epochs, learning_rate, params, x, y):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        scheduler.step(loss)
+        scheduler.step(loss.item())
         if epoch % 500 == 0:
             print(f"Epoch {epoch}, Loss {loss.item():.6f}")
     return params
@@ -76,7 +76,7 @@ def training_loop_module(n_epochs, learning_rate, model, x, y):
     """Train any nn.Module with Adam, ReduceLROnPlateau(optimizer, 'min') and nn.MSELoss.
 
     Gradients are zeroed through the optimizer; the scheduler is stepped with the
-    loss once per epoch, after the optimizer. Prints the loss every 500 epochs.
+    loss's value (loss.item()) once per epoch, after the optimizer. Prints the loss every 500 epochs.
     Returns the model.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
@@ -87,7 +87,7 @@ def training_loop_module(n_epochs, learning_rate, model, x, y):
         loss = criterion(model(x), y)
         loss.backward()
         optimizer.step()
-        scheduler.step(loss)
+        scheduler.step(loss.item())
         if epoch % 500 == 0:
             print(f"Epoch {epoch}, Loss {loss.item():.6f}")
     return model

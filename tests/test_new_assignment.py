@@ -58,7 +58,13 @@ def test_a_new_assignment_releases_and_grades_at_once(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:]
 
 
-def test_the_config_entry_is_added_inside_assignments_and_a_broken_config_is_left_as_it_was(tmp_path):
+def test_the_config_entry_is_added_inside_assignments_and_a_broken_config_is_left_as_it_was(tmp_path, monkeypatch):
+    from autograder import config as config_module
+
+    # The scaffold writes the folder (and its checks.py) before the entry; load_config refuses an entry without.
+    defined = config_module.defined_checks
+    monkeypatch.setattr(config_module, "defined_checks", lambda name: {"double_values"} if name == NAME
+                        else defined(name))
     config = tmp_path / "course_config.py"
     shutil.copyfile(PROJECT_ROOT / "course_config.py", config)
     before = config.read_text()

@@ -280,3 +280,40 @@ def test_report_page_loads_every_figure_and_fits_1280_px_in_headless_chromium(tm
     assert len(measured["imgs"]) == 3
     assert all(img["ok"] and img["w"] > 0 for img in measured["imgs"]), measured["imgs"]
     assert measured["scrollWidth"] <= 1280 and measured["wide"] == [], measured
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_config_is_accepted_before_or_after_the_command_and_named_in_its_errors(tmp_path, where):
+    custom = tmp_path / "term2.py"
+    custom.write_text(DEFAULT_CONFIG.read_text().replace('"model_values": 3', '"model_value": 3'))
+    option = ["--config", str(custom)]
+    args = [*option, "grade", "x.ipynb", "--assignment", P1] if where == "before" else \
+        ["grade", "x.ipynb", "--assignment", P1, *option]
+    done = cli(*args, cwd=tmp_path)
+    assert done.returncode == COULD_NOT_RUN
+    line = _one_line(done)
+    assert line.startswith(f"tensorgrade: {custom}: ") and "(did you mean 'model_values'?)" in line
+
+
+def test_zero_workers_is_refused_before_grading(tmp_path):
+    done = cli("autograde", P1, "--workers", "0", "--course", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == COULD_NOT_RUN
+    assert "--workers: must be at least 1, not 0" in done.stderr
+
+
+@pytest.mark.parametrize("change, said", [
+    ('DATASET = "MNIST"', "no offline copy of FashionMNIST"),
+    ("DATA_ROOT = None", "does not exist"),
+])
+def test_a_data_problem_stops_before_grading_in_one_line(tmp_path, change, said):
+    custom = tmp_path / "course_config.py"
+    new = 'DATASET = "FashionMNIST"' if "DATASET" in change else 'DATA_ROOT = "no-such-folder"'
+    custom.write_text(DEFAULT_CONFIG.read_text().replace(change, new))
+    notebook = tmp_path / "part2_mnist.ipynb"
+    notebook.write_text("{}")
+    done = cli("grade", str(notebook), "--assignment", "part2_mnist", "--config", str(custom), "--out", "r.json",
+               cwd=tmp_path)
+    assert done.returncode == COULD_NOT_RUN
+    line = _one_line(done)
+    assert line.startswith(f"tensorgrade: {custom}: DATASET") and said in line
+    assert not (tmp_path / "r.json").exists()

@@ -33,7 +33,7 @@ NOTEBOOK = "part1_regression.ipynb"
 
 
 @contextlib.contextmanager
-def _in_this_process(config, workers=None, scheduler=None):
+def _in_this_process(config, workers=None, scheduler=None, submissions=None):
     """A Dask engine whose one worker is a thread of this process (where the test's patches apply)."""
     from distributed import Client, LocalCluster
 
@@ -145,3 +145,92 @@ def test_gradescope_zip_run_autograder_grades_a_submission_in_a_fake_autograder_
                     f"autograder/assignments/{P1}/checks.py", f"autograder/assignments/{P1}/__pycache__"):
         assert (kit / trusted).stat().st_mode & 0o077 == 0, trusted
     assert (kit / "autograder" / "assignments" / P1 / "probes.py").stat().st_mode & 0o004, "the child's side hidden"
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.slow
+def test_readme_workflow_in_a_fresh_course_repository_leaves_no_grade_or_secret_for_git(tmp_path):
+    """README's "Instructors" workflow, run in the repository as the course directory, with tensorgrade and
+    nbgrader as README calls them: every output that holds grades or the secret exists, and git sees none."""
+    from autograder.paths import PROJECT_ROOT
+    from autograder.sandbox.limits import isolation
+
+    course = tmp_path / "course"
+    for name in _git("ls-files", cwd=PROJECT_ROOT).splitlines():
+        if (PROJECT_ROOT / name).is_file():
+            (course / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_ROOT / name, course / name)
+    if not isolation().full:  # a machine that cannot isolate fully: the course allows it, in its committed config
+        config = course / "course_config.py"
+        config.write_text(config.read_text().replace("ALLOW_WEAK_ISOLATION = False", "ALLOW_WEAK_ISOLATION = True"))
+    _git("init", "-q", cwd=course)
+    _git("add", "-A", cwd=course)
+    _git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "the course", cwd=course)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(course)}
+    env.pop("TENSORGRADE_CONFIG", None)
+    env.pop("TENSORGRADE_CACHE", None)
+
+    def run(*command: str) -> None:
+        done = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{command}:\n{done.stdout}\n{done.stderr}"
+
+    run("tensorgrade", "release")
+    write(solution(P1), course / "submitted" / "ada" / P1 / NOTEBOOK)
+    run("tensorgrade", "autograde", P1)
+    run("nbgrader", "autograde", P1, "--force")
+    run("tensorgrade", "report", P1)
+    run("tensorgrade", "gradescope", P1)
+    run("tensorgrade", "grade", f"submitted/ada/{P1}/{NOTEBOOK}", "--assignment", P1)
+    run("nbgrader", "export")
+    outputs = ["gradebook.db", "grades.csv", "checks.csv", f"logs/{P1}/ada.json", f"reports/{P1}/index.html",
+               f"feedback/ada/{P1}", f"autograded/ada/{P1}", f"{P1}-autograder.zip", "results.json",
+               ".cache/grading-secret", "exchange"]
+    assert [o for o in outputs if not (course / o).exists()] == []
+    assert _git("status", "--porcelain", "--untracked-files=all", cwd=course) == ""
+
+    subprocess.run(["make", "clean"], cwd=course, check=True, capture_output=True)
+    assert (course / ".cache" / "grading-secret").is_file() and (course / "gradebook.db").is_file()
+
+
+def _in_memory_cgroup(limit_mb: int):
+    """A preexec_fn that moves the new process into a fresh v1 memory cgroup of `limit_mb` (a container's limit),
+    and the cgroup; None where this machine has no writable v1 memory cgroup."""
+    base = Path("/sys/fs/cgroup/memory")
+    own = next((line.split(":", 2)[2] for line in Path("/proc/self/cgroup").read_text().splitlines()
+                if "memory" in line.split(":", 2)[1].split(",")), None)
+    if own is None or not os.access(base / own.lstrip("/"), os.W_OK):
+        return None, None
+    cgroup = base / own.lstrip("/") / f"tensorgrade-test-{os.getpid()}-{limit_mb}"
+    cgroup.mkdir(exist_ok=True)
+    (cgroup / "memory.limit_in_bytes").write_text(str(limit_mb * 1024 * 1024))
+    return (lambda: (cgroup / "cgroup.procs").write_text(str(os.getpid()))), cgroup
+
+
+def test_run_autograder_killed_for_memory_says_so_in_plain_words(tmp_path):
+    from autograder.gradescope import CONTAINER_MB, OUT_OF_MEMORY
+
+    enter, cgroup = _in_memory_cgroup(200)  # far too small: the grader is killed importing torch
+    if enter is None:
+        pytest.skip("no writable v1 memory cgroup here (/sys/fs/cgroup/memory) to stand in for a container")
+    zipped = build_autograder_zip(load_config(), P1, tmp_path / "autograder.zip")
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zipped) as zf:
+        zf.extractall(root / "source")
+        assert f"at least {CONTAINER_MB} MB of memory" in zf.read("README.txt").decode()
+    (root / "source" / "run_autograder").chmod(0o755)
+    write(solution(P1), root / "submission" / NOTEBOOK)
+    env = {k: v for k, v in os.environ.items() if k != "TENSORGRADE_CONFIG"}
+    env.update(AUTOGRADER_ROOT=str(root), TENSORGRADE_PYTHON=sys.executable)
+    try:
+        done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
+                              timeout=300, preexec_fn=enter)
+    finally:
+        cgroup.rmdir()
+    assert done.returncode == 137, done.stdout[-2000:] + done.stderr[-2000:]
+    assert ("the grader was killed (SIGKILL) while grading, almost certainly because the container ran out of "
+            f"memory: this autograder needs at least {CONTAINER_MB} MB") in done.stdout
+    assert json.loads((root / "results" / "results.json").read_text()) == OUT_OF_MEMORY

@@ -125,6 +125,32 @@ def test_solution_notebook_runs_top_to_bottom_without_error_in_under_60_s(soluti
     run = execute(_notebook_path(solution_dir, assignment))
     assert run.errors == {}
     assert run.seconds < 60, f"{assignment} took {run.seconds:.0f} s"
+    stderr = [o.text for c in run.nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert stderr == [], f"a correct solution makes {assignment} print warnings: {stderr}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_first_cell_states_the_points_and_what_must_sit_beside_the_notebook(assignment):
+    spec = CONFIG.assignment(assignment)
+    first = nbformat.read(_notebook_path(paths.RELEASE_DIR, assignment), as_version=4).cells[0].source
+    auto, manual = sum(spec.check_points.values()), sum(spec.manual.values())
+    assert f"**Points: {auto + manual:g}.** {auto:g} are auto-graded when you submit" in first
+    assert f"{manual:g} are graded by a TA afterwards" in first
+    beside = sorted(p.name for p in (paths.RELEASE_DIR / assignment).iterdir() if p.name != spec.notebook)
+    if beside:
+        assert "**Keep this notebook in the folder it came in:**" in first
+        assert all(f"`{name}`" in first or f"`{name}/`" in first for name in beside), (beside, first)
+    else:
+        assert "This notebook needs no other file" in first
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_graded_cells_print_nothing_when_run(assignment):
+    nb = nbformat.read(_notebook_path(paths.RELEASE_DIR, assignment), as_version=4)
+    graded = [c for c in nb.cells if _role(c) == "graded"]
+    assert graded
+    for cell in graded:  # Jupyter echoes a cell's last expression (a docstring too); comments print nothing
+        assert not [n for n in ast.parse(cell.source).body if isinstance(n, ast.Expr)], cell.source
 
 
 @pytest.mark.slow

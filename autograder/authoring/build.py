@@ -36,8 +36,29 @@ def extra_folders(assignment: str) -> list[tuple]:
 
 
 def source_notebook(config: CourseConfig, assignment: str) -> NotebookNode:
-    """The nbgrader source notebook of `assignment`, generated from solutions/ and course_config.py."""
-    return assignments.module(assignment, "notebook").build(config.assignment(assignment), config)
+    """The nbgrader source notebook of `assignment`, generated from solutions/ and course_config.py; its first
+    cell ends with preface()."""
+    nb = assignments.module(assignment, "notebook").build(config.assignment(assignment), config)
+    first = nb.cells[0]
+    if first.cell_type != "markdown":
+        raise ValueError(f"{assignment}'s notebook.py must open with a markdown cell (its title)")
+    first.source = f"{first.source}\n\n{preface(config, assignment)}"
+    return nb
+
+
+def preface(config: CourseConfig, assignment: str) -> str:
+    """What the first cell of every notebook states: its points, auto-graded and TA-graded (from
+    course_config.py), and exactly what must sit beside it (its notebook.py's EXTRA_FILES and EXTRA_FOLDERS)."""
+    spec = config.assignment(assignment)
+    auto, manual = sum(spec.check_points.values()), sum(spec.manual.values())
+    points = (f"**Points: {auto + manual:g}.** {auto:g} are auto-graded when you submit (the hidden checks of "
+              f"the cells marked *auto-graded*), {manual:g} are graded by a TA afterwards (your written answers).")
+    beside = [name for _, name in extra_files(assignment)] + [f"{name}/" for _, name in extra_folders(assignment)]
+    if not beside:
+        return f"{points}\n\nThis notebook needs no other file: open and run it anywhere."
+    return (f"{points}\n\n**Keep this notebook in the folder it came in:** it needs "
+            + " and ".join(f"`{name}`" for name in beside)
+            + " beside it (they came with it; without them its first code cells stop at `import`).")
 
 
 def write_notebook(nb: NotebookNode, path: Path) -> None:

@@ -64,7 +64,8 @@ def graded(grade_id: str, checks: dict[str, float], graded_name: str) -> Noteboo
     """nbgrader's autograder test cell; its score comes from the hidden suite at grading time."""
     total = sum(checks.values())
     listing = "\n".join(f"# {name}: {pts:g}" for name, pts in checks.items())
-    source = (f'"""Auto-graded when you submit: {graded_name}, {total:g} points."""\n'
+    # The first line is a comment, not a docstring: running the cell prints nothing.
+    source = (f"# Auto-graded when you submit: {graded_name}, {total:g} points.\n"
               f"{BEGIN_HIDDEN}\n# tensorgrade hidden checks (points):\n{listing}\n{END_HIDDEN}")
     return _code(source, grade_id, "graded", grade=True, solution=False, locked=True, points=total, label=graded_name)
 

@@ -128,8 +128,9 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             ## 4. Let `torch.optim` do the update
 
             Same problem, now with `torch.optim.Adam` and a learning-rate scheduler,
-            `ReduceLROnPlateau(optimizer, 'min')`, stepped with the loss once per epoch,
-            after the optimizer.
+            `ReduceLROnPlateau(optimizer, 'min')`, stepped once per epoch, after the
+            optimizer, with the loss's value: `scheduler.step(loss.item())` (the scheduler
+            only reads the number; handing it the tensor makes PyTorch warn).
         """),
         solution(ref, "training_loop_adam"),
         check("check_training_loop_adam", """

@@ -34,7 +34,9 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             sign slip, build a 784-512-10 network, and write the training and validation loops.
             As in part 1, each function has a visible check and a hidden, auto-graded one.
             The *demo* cells load the data, train your model and draw the plots; they are not
-            graded, but you will want to see them work.
+            graded, but you will want to see them work. They read the full dataset from a
+            `data/` folder beside this notebook when your instructor hands one out (its four
+            IDX files), and otherwise the 5,000 digits in `offline_digits/`.
         """),
         setup("setup_imports", """
             import torch
@@ -51,7 +53,7 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             # "torchvision" downloads them.
             DATA = dict(source={config.data_source!r}, root="data", dataset={config.dataset!r})
             train_set, test_set = load_datasets(**DATA, transform=transforms.ToTensor())
-            print(f"{{len(train_set)}} training images, {{len(test_set)}} test images")
+            print(f"{{len(train_set)}} training images, {{len(test_set)}} test images, read from {{train_set.root}}")
             fig, axes = plt.subplots(1, 8, figsize=(10, 2))
             for ax, (img, label) in zip(axes, train_set):
                 ax.imshow(img.squeeze(), cmap="gray")
