@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from .expect import CheckFailed
+from .expect import CheckFailed, CodeAbsent
 from .sandbox.launcher import MAX_EVIDENCE_BYTES
 from .sandbox.recorder import MISSING
 
@@ -34,6 +34,11 @@ def raised_message(entry: dict) -> str:
         return f"your code is not implemented yet (it raised NotImplementedError{where})"
     message = f": {entry['message']}" if entry.get("message") else ""
     return f"your code raised {entry.get('error')}{message}{where}"
+
+
+def _failure(entry: dict) -> type[CheckFailed]:
+    """What a recorded exception fails a check with: CodeAbsent for the stub's NotImplementedError."""
+    return CodeAbsent if entry.get("error") == "NotImplementedError" else CheckFailed
 
 
 def clamped(meta: Any) -> Any:
@@ -67,10 +72,10 @@ class ProbeEvidence:
         if not isinstance(entry, dict):
             earlier = next((e for e in self.meta.values() if isinstance(e, dict) and e.get("kind") == "raised"), None)
             if earlier is not None:
-                raise CheckFailed(f"{what}: not reached, because {raised_message(earlier)}")
+                raise _failure(earlier)(f"{what}: not reached, because {raised_message(earlier)}")
             raise CheckFailed(f"{what}: no result was recorded")
         if entry.get("kind") == "raised":
-            raise CheckFailed(f"{what}: {raised_message(entry)}")
+            raise _failure(entry)(f"{what}: {raised_message(entry)}")
         return entry
 
     def tensor(self, key: str, what: str) -> torch.Tensor:
@@ -123,7 +128,7 @@ class Evidence:
             raise CheckFailed(f"{what}: the grader recorded no result for it")
         missing = found.meta.get(MISSING)
         if missing:
-            raise CheckFailed(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
+            raise CodeAbsent(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
         return found
 
     def __repr__(self) -> str:  # short whatever the child sent: pytest and logs may print it

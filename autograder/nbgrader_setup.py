@@ -15,19 +15,24 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
 
     The course directory is the folder nbgrader runs in (where nbgrader_config.py is).
     `nbgrader autograde` grades through tensorgrade's sandbox instead of executing the
-    notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step.
+    notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step, and OverwriteReleasedCells its
+    OverwriteCells (no false tampering warnings). `nbgrader export` writes the kit's grades.csv columns.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
         IgnorePattern,
         LimitOutput,
+        OverwriteKernelspec,
         SaveAutoGrades,
     )
 
     from .feedback import configure_feedback
-    from .nbgrader_plugin import GradeInSandbox
+    from .nbgrader_plugin import GradeInSandbox, OverwriteReleasedCells
+    from .provisional import ProvisionalCsvExport
 
     config = load_config(config_path)
     root = Path(course_root or os.getcwd()).resolve()
@@ -36,5 +41,8 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     configure_feedback(c)
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteReleasedCells,
+                                          CheckCellMetadata]
+    c.ExportApp.plugin_class = ProvisionalCsvExport  # `nbgrader export` writes the kit's columns too
     c.Autograde.autograde_preprocessors = [GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -15,7 +15,7 @@ from autograder.assignments.part1_regression import inputs as part1_inputs
 from autograder.config import load_config
 from autograder.evidence import Evidence, ProbeEvidence, raised_message
 from autograder.expect import CheckFailed, expect_close, expect_equal
-from autograder.results import CheckResult, GradeReport
+from autograder.results import CheckResult, GradeReport, Status
 from autograder.submission import SubmissionError, build_program, read_notebook
 from autograder.suite import Verdict, gated, run_suite
 
@@ -164,18 +164,29 @@ def test_judging_leaves_what_other_threads_print_alone(capfd):
     (False, False, False),
 ])
 def test_a_structural_check_earns_points_only_with_the_value_check_it_requires(own, needed, expected):
-    verdicts = {"shape": Verdict(own, "" if own else "shape wrong"), "values": Verdict(needed, "values wrong")}
+    verdicts = {"shape": Verdict(Status.PASSED) if own else Verdict(Status.FAILED, "shape wrong"),
+                "values": Verdict(Status.PASSED) if needed else Verdict(Status.FAILED, "values wrong")}
     result = gated(verdicts, {"shape": ("values",)})
     assert result["shape"].passed is expected
     assert result["values"] == verdicts["values"]
     if not own:
         assert result["shape"].message == "shape wrong", "a check that failed on its own keeps its message"
+        assert result["shape"].status is Status.FAILED
     elif not needed:
         assert "values" in result["shape"].message
 
 
+def test_a_dependent_check_is_not_credited_and_names_the_check_it_needs_in_one_line():
+    verdicts = {"shape": Verdict(Status.PASSED), "values": Verdict(Status.FAILED, "values: expected 1.5, got 30")}
+    shape = gated(verdicts, {"shape": ("values",)})["shape"]
+    assert shape.status is Status.NOT_CREDITED and shape.needs == "values"
+    assert shape.message == "needs values, which did not pass: see values's message"
+    assert "\n" not in shape.message and "expected" not in shape.message, "it points to the check, not its reason"
+
+
 def test_a_check_requiring_a_check_that_never_ran_fails():
-    assert not gated({"shape": Verdict(True, "")}, {"shape": ("values",)})["shape"].passed
+    result = gated({"shape": Verdict(Status.PASSED)}, {"shape": ("values",)})["shape"]
+    assert not result.passed and result.status is Status.NOT_CREDITED
 
 
 @pytest.mark.parametrize("assignment", ["part1_regression", "part2_mnist"])
@@ -191,8 +202,8 @@ def test_every_required_check_is_a_configured_check(assignment):
 
 def test_a_gated_check_of_unimplemented_code_says_it_is_not_implemented():
     stub = "validate: your code is not implemented yet (it raised NotImplementedError (cell 30, line 9))"
-    verdicts = {"modes": Verdict(True, ""), "values": Verdict(False, stub)}
-    assert gated(verdicts, {"modes": ("values",)})["modes"] == Verdict(False, stub)
+    verdicts = {"modes": Verdict(Status.PASSED), "values": Verdict(Status.ABSENT, stub)}
+    assert gated(verdicts, {"modes": ("values",)})["modes"] == Verdict(Status.ABSENT, stub)
 
 
 def test_a_cell_too_long_to_parse_in_the_trusted_process_is_read_by_the_regex(monkeypatch):
