@@ -129,7 +129,7 @@ def _autograde(args: argparse.Namespace) -> int:
     return GRADER_PROBLEMS if troubled else GRADED
 
 
-SUMMARY_HEAD = f"{'student':<18} {'points':<58} {'graded':>8} {'peak MB child/worker':>20}  notes"
+SUMMARY_HEAD = f"{'who':<18} {'points':<58} {'graded':>8} {'peak MB child/worker':>20}  notes"
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ from .config import CourseConfig
 from .grading import release_of, zero_report
 from .nbgrader_setup import configure
 from .paths import CourseLayout
-from .provisional import ProvisionalCsvExport
+from .provisional import ProvisionalCsvExport, totals
 from .results import GradeReport, Status
 from .submission_log import fingerprint, now, read_log, write_log
 
@@ -288,6 +288,14 @@ class Recorder:
                 write_log(layout, report)
         else:
             report = read_log(layout, student, assignment) or report  # the step's own record, where it differed
+            with Gradebook(_db_url(self._root), self._config.course_id) as gb:
+                held = totals(gb, assignment, student)
+            if held is None or abs(held.auto_score - report.score) > 1e-9:
+                report.grader_problems.append(f"gradebook.db holds {held and held.text()} after recording "
+                                              f"{report.totals.text()}")
+            else:
+                report.awaiting_ta = held.awaiting_ta  # written answers left as released: 0 at once, not awaiting
+            write_log(layout, report)
             if report.isolation_note:
                 notebook = self._config.assignment(assignment).notebook
                 _record_isolation(self._root, self._config.course_id, assignment, student, notebook,

@@ -99,7 +99,7 @@ class GradeReport:
 
     assignment: str
     checks: list[CheckResult]
-    manual: dict[str, float]
+    manual: dict[str, float]  # points possible of each written answer (a TA grades them)
     notes: list[str] = field(default_factory=list)
     execution_time: float = 0.0
     isolation: str = ""  # the sandbox's description of the isolation in force ("" when nothing ran)
@@ -120,6 +120,9 @@ class GradeReport:
     sha256: str = ""  # of its bytes: a resubmission differs
     program_key: str = ""  # autograder.submission.recorded_key of the notebook as nbgrader records it
     graded_at: str = ""
+    # The written answers' points awaiting a TA as gradebook.db holds them once recorded (nbgrader gives an answer
+    # left as released 0 at once); None before recording: all of them.
+    awaiting_ta: float | None = None
 
     @property
     def score(self) -> float:
@@ -133,8 +136,9 @@ class GradeReport:
 
     @property
     def totals(self) -> Totals:
-        """The record's totals as grading leaves them: every written answer still awaits a TA."""
-        return Totals(self.score, self.max_score, sum(self.manual.values()))
+        """The record's totals as autograding leaves them (a TA's grades come later, in gradebook.db)."""
+        awaiting = sum(self.manual.values()) if self.awaiting_ta is None else self.awaiting_ta
+        return Totals(self.score, self.max_score, awaiting)
 
     @property
     def isolation_note(self) -> str:

@@ -61,9 +61,11 @@ def test_solution_notebook_gets_full_marks_on_every_autograded_check(cli_results
 def test_release_notebook_gets_zero(cli_results, assignment):
     result = cli_results[(assignment, "release")]
     assert result["score"] == 0
-    # A structural check that passes on a stub's evidence is gated by the value check it requires (suite.gated).
-    assert all("not implemented yet" in t["output"] or t["output"].startswith("earns its points only together with")
+    # A structural check that passes on a stub's evidence is gated by the value check it requires (suite.gated),
+    # and where that one found no code, it says so too: every check of a stub is absent code.
+    assert all("not implemented yet" in t["output"] or t["output"].startswith("needs ")
                for t in result["tests"] if t["max_score"] and t.get("status") != "needs_manual_grade")
+    assert {t["tags"][1] for t in result["tests"]} <= {"absent", "not credited"}
 
 
 @pytest.mark.slow
