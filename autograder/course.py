@@ -294,7 +294,7 @@ class Recorder:
                 report.grader_problems.append(f"gradebook.db holds {held and held.text()} after recording "
                                               f"{report.totals.text()}")
             else:
-                report.awaiting_ta = held.awaiting_ta  # written answers left as released: 0 at once, not awaiting
+                report.recorded = held  # written answers left as released: 0 at once, awaiting no TA
             write_log(layout, report)
             if report.isolation_note:
                 notebook = self._config.assignment(assignment).notebook

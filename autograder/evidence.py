@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from .expect import CheckFailed, CodeAbsent
 from .sandbox.launcher import MAX_EVIDENCE_BYTES
+from .sandbox.phases import Phase
 from .sandbox.recorder import MISSING
 
 # The probes' JSON records are small (a few kB: kinds, shapes, short notes; values travel as tensors). A
@@ -113,16 +114,17 @@ class Evidence:
     """Everything the sandbox produced for one submission."""
 
     probes: dict[str, ProbeEvidence]
-    lost: dict[str, str]
-    labels: dict[str, str]
+    lost: dict[Phase, str]
+    labels: dict[Phase, str]
     cells: dict[int, dict]
     cell_names: dict[int, list[str]] = field(default_factory=dict)  # what each student cell defines
 
     def probe(self, grade_id: str) -> ProbeEvidence:
         """The evidence of probe `grade_id`, or CheckFailed explaining why there is none."""
-        what = self.labels.get(f"probe:{grade_id}", grade_id)
-        if f"probe:{grade_id}" in self.lost:
-            raise CheckFailed(f"{what}: {self.lost[f'probe:{grade_id}']}")
+        phase = Phase.probe(grade_id)
+        what = self.labels.get(phase, grade_id)
+        if phase in self.lost:
+            raise CheckFailed(f"{what}: {self.lost[phase]}")
         found = self.probes.get(grade_id)
         if found is None:
             raise CheckFailed(f"{what}: the grader recorded no result for it")
@@ -141,13 +143,12 @@ class Evidence:
                 message = f": {cell.get('message')}" if cell.get("message") else ""
                 return f" because its cell failed ({where}: {cell.get('error')}{message})"
         for phase, why in self.lost.items():
-            kind, _, index = phase.partition(":")
-            if kind == "cell" and index.lstrip("-").isdigit() and name in self.cell_names.get(int(index), ()):
-                return f" because {self.labels.get(phase, phase)} {why}"
+            if phase.is_cell and name in self.cell_names.get(phase.key, ()):
+                return f" because {self.labels.get(phase, phase.wire)} {why}"
         return ""
 
 
-def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
+def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str],
                   cell_names: dict[int, list[str]]) -> Evidence:
     """Read the child's evidence folder: JSON with a size cap, tensors with safetensors (no pickle)."""
     folder = Path(folder)
@@ -180,5 +181,5 @@ def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
                 tensors = load_file(blob)
             except Exception:  # noqa: BLE001 - a corrupt file is no evidence, never a crash
                 tensors = {}
-        probes[path.stem] = ProbeEvidence(path.stem, labels.get(f"probe:{path.stem}", path.stem), meta, tensors)
+        probes[path.stem] = ProbeEvidence(path.stem, labels.get(Phase.probe(path.stem), path.stem), meta, tensors)
     return Evidence(probes, lost, labels, cells, cell_names)

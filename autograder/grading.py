@@ -33,6 +33,7 @@ from .evidence import load_evidence
 from .results import CheckResult, GradeReport, Status
 from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits, isolation
+from .sandbox.phases import Phase
 from .seeds import course_secret, derived_seed, submission_seed
 from .submission import Program, SubmissionError, build_program, read_notebook
 from .suite import INTERNAL_ERROR, Verdict, run_suite
@@ -120,8 +121,8 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
     release = release_of(assignment, config)
     inputs = grading_inputs(assignment, config, seed)
     probes = list(spec.checks)
-    labels = dict(program.labels)
-    labels.update({f"probe:{gid}": _probe_label(release, gid) for gid in probes})
+    labels = {Phase.cell(index): label for index, label in program.labels.items()}
+    labels.update({Phase.probe(gid): _probe_label(release, gid) for gid in probes})
     phases = {"read": read_seconds}
     problems: list[str] = []  # for the instructor (the submission's log), never for the student
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-"))
@@ -133,7 +134,7 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
                       "inputs": str(workdir / "inputs.safetensors")}
         phases["prepare"] = time.monotonic() - started - read_seconds
         mark = time.monotonic()
-        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels,
+        run = run_sandboxed(child_spec, workdir, Limits.from_config(config),
                             [str(config.data_root), str(paths.data_cache())])
         phases["sandbox"] = time.monotonic() - mark
         try:
@@ -167,11 +168,11 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
     notes = list(program.notes)
     cell_notes = {}
     for phase, why in run.lost.items():
-        if phase.startswith("cell:"):
-            notes.append(f"{labels.get(phase, phase)} {why}")
-            if phase[5:].isdigit():
-                cell_notes[int(phase[5:])] = notes[-1]
-    phases.update({f"sandbox: {labels.get(phase, phase)}": secs for phase, secs in run.seconds.items()})
+        if phase.is_cell:
+            notes.append(f"{labels.get(phase, phase.wire)} {why}")
+            if phase.is_student_cell:
+                cell_notes[phase.key] = notes[-1]
+    phases.update({f"sandbox: {labels.get(phase, phase.wire)}": secs for phase, secs in run.seconds.items()})
     return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
                        weak_isolation=bool(run.isolation) and not isolation().full,
                        cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb(),

@@ -25,7 +25,7 @@ def totals(gb: Gradebook, assignment: str, student: str) -> Totals | None:
         submission = gb.find_submission(assignment, student)
     except MissingEntry:
         return None
-    auto = auto_max = awaiting = ta = ta_max = 0.0
+    auto = auto_max = awaiting = written = written_max = 0.0
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             if grade.cell_type == "code":
@@ -34,9 +34,9 @@ def totals(gb: Gradebook, assignment: str, student: str) -> Totals | None:
             elif grade.needs_manual_grade and grade.manual_score is None:
                 awaiting += grade.max_score
             else:
-                ta += grade.score or 0.0
-                ta_max += grade.max_score
-    return Totals(auto, auto_max, awaiting, ta, ta_max)
+                written += grade.score or 0.0
+                written_max += grade.max_score
+    return Totals(auto, auto_max, awaiting, written, written_max)
 
 
 def status(gb: Gradebook, assignment: str, student: str) -> dict[str, float | str]:

@@ -75,8 +75,8 @@ class Totals:
     auto_score: float
     auto_max: float
     awaiting_ta: float = 0.0  # points of written answers no TA has graded yet
-    ta_score: float = 0.0  # points a TA gave
-    ta_max: float = 0.0  # points of the written answers a TA graded
+    written_score: float = 0.0  # points of the written answers graded (by a TA; 0 for one left as released)
+    written_max: float = 0.0  # points possible of those
 
     @property
     def status(self) -> str:
@@ -86,8 +86,8 @@ class Totals:
     def text(self) -> str:
         """'62/80 auto-graded; 20 points of written answers await a TA (provisional)', as every view says it."""
         words = f"{self.auto_score:g}/{self.auto_max:g} auto-graded"
-        if self.ta_max:
-            words += f", {self.ta_score:g}/{self.ta_max:g} graded by a TA"
+        if self.written_max:
+            words += f", written answers {self.written_score:g}/{self.written_max:g} graded"
         if self.awaiting_ta:
             words += f"; {self.awaiting_ta:g} points of written answers await a TA"
         return f"{words} ({self.status})"
@@ -120,9 +120,9 @@ class GradeReport:
     sha256: str = ""  # of its bytes: a resubmission differs
     program_key: str = ""  # autograder.submission.recorded_key of the notebook as nbgrader records it
     graded_at: str = ""
-    # The written answers' points awaiting a TA as gradebook.db holds them once recorded (nbgrader gives an answer
-    # left as released 0 at once); None before recording: all of them.
-    awaiting_ta: float | None = None
+    # The totals gradebook.db holds once this record is recorded (nbgrader gives a written answer left as released
+    # 0 at once, so it awaits no TA); None before recording: every written answer awaits a TA.
+    recorded: Totals | None = None
 
     @property
     def score(self) -> float:
@@ -137,8 +137,7 @@ class GradeReport:
     @property
     def totals(self) -> Totals:
         """The record's totals as autograding leaves them (a TA's grades come later, in gradebook.db)."""
-        awaiting = sum(self.manual.values()) if self.awaiting_ta is None else self.awaiting_ta
-        return Totals(self.score, self.max_score, awaiting)
+        return self.recorded or Totals(self.score, self.max_score, sum(self.manual.values()))
 
     @property
     def isolation_note(self) -> str:
@@ -153,7 +152,8 @@ class GradeReport:
     def from_dict(cls, data: dict) -> "GradeReport":
         """The report to_dict made (JSON's string keys of cell_notes back to cell numbers)."""
         return cls(**{**data, "checks": [CheckResult(**c) for c in data["checks"]],
-                      "cell_notes": {int(k): v for k, v in data.get("cell_notes", {}).items()}})
+                      "cell_notes": {int(k): v for k, v in data.get("cell_notes", {}).items()},
+                      "recorded": Totals(**data["recorded"]) if data.get("recorded") else None})
 
     @classmethod
     def all_zero(cls, assignment: str, points: dict[str, tuple[str, float]], manual: dict[str, float],

@@ -125,7 +125,7 @@ class Program:
     """What the sandbox runs, and how to name each phase in messages."""
 
     cells: list[dict] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)  # each cell's name in messages, by its index
     cell_names: dict[int, list[str]] = field(default_factory=dict)  # what each student cell defines
     notes: list[str] = field(default_factory=list)
 
@@ -139,7 +139,7 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         if nbgrader_cells.role(cell) == "setup":
             index = -(i + 1)  # negative: not a cell of the student's notebook
             program.cells.append({"index": index, "source": cell.source})
-            program.labels[f"cell:{index}"] = "the notebook's given setup cell"
+            program.labels[index] = "the notebook's given setup cell"
     seen_solution_ids = set()
     all_names: set[str] = set()
     for number, cell in enumerate(student.cells, start=1):
@@ -160,7 +160,7 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         if names:
             program.cell_names[number] = names
         label = f"cell {number}" + (f" ({cell_label(names)})" if names else "")
-        program.labels[f"cell:{number}"] = label
+        program.labels[number] = label
     ours = seen_solution_ids & set(graded_functions)
     foreign = {gid for gid in seen_solution_ids - set(graded_functions) if gid}
     defined = {name for name in all_names if name in graded_functions}

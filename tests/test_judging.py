@@ -16,6 +16,7 @@ from autograder.config import load_config
 from autograder.evidence import Evidence, ProbeEvidence, raised_message
 from autograder.expect import CheckFailed, expect_close, expect_equal
 from autograder.results import CheckResult, GradeReport, Status
+from autograder.sandbox.phases import Phase
 from autograder.submission import SubmissionError, build_program, read_notebook
 from autograder.suite import Verdict, gated, run_suite
 
@@ -53,7 +54,8 @@ def test_raised_message_is_student_readable():
 
 
 def test_evidence_of_a_lost_probe_explains_the_limit():
-    evidence = Evidence({}, {"probe:test_x": "ran longer than the 60 s limit"}, {"probe:test_x": "normalize"}, {})
+    evidence = Evidence({}, {Phase.probe("test_x"): "ran longer than the 60 s limit"},
+                        {Phase.probe("test_x"): "normalize"}, {})
     with pytest.raises(CheckFailed, match="normalize: ran longer than the 60 s limit"):
         evidence.probe("test_x")
 
