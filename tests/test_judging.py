@@ -77,7 +77,8 @@ def test_a_value_after_an_exception_says_it_was_not_reached():
 def test_report_scores_and_gradescope_json():
     report = GradeReport("a", [CheckResult("c1", "g", 2, 2, ""), CheckResult("c2", "g", 0, 3, "why")],
                          {"answer": 5})
-    assert (report.score, report.max_score) == (2, 10)
+    assert (report.score, report.max_score) == (2, 5), "the maximum is the auto-graded one; the answer is the TA's"
+    assert report.totals.text() == "2/5 auto-graded; 5 points of written answers await a TA (provisional)"
     data = report.to_gradescope()
     assert data["score"] == 2 and "max_score" not in data  # Gradescope's format has no top-level max_score
     assert [t["name"] for t in data["tests"]] == ["c1", "c2"]  # manual cells are Gradescope's manual questions
