@@ -36,6 +36,7 @@ from .paths import CourseLayout
 from .provisional import ProvisionalCsvExport, totals
 from .results import GradeReport, Status
 from .submission_log import fingerprint, now, read_log, write_log
+from .wording import shortened
 
 RECORD_FAILED = "the grader could not record this grade in the gradebook; your instructor has been told"
 RECORDER_NICENESS = 10  # the recorder thread's CPU priority below the workers' (os.setpriority)
@@ -76,14 +77,6 @@ class Outcome:
         weak = f"  [{r.isolation}]" if r.weak_isolation else ""
         return (f"{self.student:<18} {r.totals.text():<58} {r.execution_time:6.1f} s {r.peak_child_mb:6.0f}/"
                 f"{r.peak_worker_mb:<6.0f} MB  {shortened(notes, 80)}{weak}")
-
-
-def shortened(text: str, width: int) -> str:
-    """`text` cut at a word to at most `width` characters, with '...' where cut."""
-    if len(text) <= width:
-        return text
-    cut = text[:width - 3].rsplit(" ", 1)[0].rstrip(" ,;:")
-    return f"{cut}..."
 
 
 def nbgrader_api(course_root: Path, config: CourseConfig | None = None, *, recording: bool = False):

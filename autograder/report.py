@@ -21,6 +21,7 @@ from .diagnosis import mistake_titles
 from .paths import CourseLayout
 from .results import GradeReport
 from .submission_log import read_logs
+from .wording import shortened
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?")
 REASONS_PER_FUNCTION = 3
@@ -81,13 +82,6 @@ def _count(n: int, noun: str) -> str:
 def _number(key: str, value: float) -> str:
     """A measured number as people read it: fractions named accuracy or threshold as percentages."""
     return f"{value:.1%}" if key in ("accuracy", "threshold") else f"{value:.4g}"
-
-
-def shortened(text: str, width: int) -> str:
-    """`text` cut at a word to at most `width` characters, with '...' where cut."""
-    if len(text) <= width:
-        return text
-    return text[:width - 3].rsplit(" ", 1)[0].rstrip(" ,;:") + "..."
 
 
 def reason_of(message: str) -> str:

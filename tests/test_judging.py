@@ -231,3 +231,20 @@ def test_a_cell_label_names_a_few_definitions_briefly():
     assert cell_label(["normalize", "make_transform"]) == "normalize, make_transform"
     label = cell_label([f"f{'x' * 10_000}{i}" for i in range(1000)])
     assert len(label) < 250 and label.endswith("and 996 more")
+
+
+def test_the_sandbox_imports_nothing_of_the_trusted_grading_layer():
+    import ast
+
+    from autograder.paths import PROJECT_ROOT
+
+    trusted = {"results", "config", "grading", "suite", "evidence", "course", "report", "submission_log", "feedback",
+               "diagnosis", "expect", "isolation_policy", "nbgrader_plugin", "cluster"}
+    for path in (PROJECT_ROOT / "autograder" / "sandbox").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        runtime = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 2
+                   and not any(isinstance(parent, ast.If) and "TYPE_CHECKING" in ast.unparse(parent.test)
+                               and node in ast.walk(parent) for parent in ast.walk(tree))]
+        imported = {(node.module or "").split(".")[0] for node in runtime} | {
+            alias.name for node in runtime if not node.module for alias in node.names}
+        assert not imported & trusted, (path.name, imported & trusted)

@@ -277,7 +277,7 @@ def test_report_shows_every_students_measured_accuracy_and_the_threshold():
 
 
 def test_the_terminal_summary_cuts_a_long_note_at_a_word():
-    from autograder.report import shortened
+    from autograder.wording import shortened
 
     text = "the notebook could not be graded because the grading process stopped every time it graded it"
     cut = shortened(text, 40)
