@@ -335,3 +335,64 @@ def test_report_page_loads_every_figure_and_fits_1280_px_in_headless_chromium(tm
     assert len(measured["imgs"]) == 3
     assert all(img["ok"] and img["w"] > 0 for img in measured["imgs"]), measured["imgs"]
     assert measured["scrollWidth"] <= 1280 and measured["wide"] == [], measured
+
+
+# --- the batch's record reaches nbgrader; the client never grades --------------------------------------------------
+
+def _release():
+    from autograder.grading import release_of
+
+    return release_of(P1, CONFIG)
+
+
+def test_a_solution_cell_turned_markdown_is_graded_as_nbgrader_records_it():
+    from autograder import nbgrader_cells
+    from autograder.submission import as_recorded, build_program
+    from tests.helpers import solution
+
+    nb = solution(P1)
+    cell = next(c for c in nb.cells if nbgrader_cells.is_solution(c) and c.cell_type == "code")
+    cell.cell_type = "markdown"  # the student's edit; nbgrader's OverwriteCells turns it back into code
+    del cell["outputs"], cell["execution_count"]
+    assert cell.source not in [c["source"] for c in build_program(nb, _release()).cells], "as submitted: skipped"
+    recorded = as_recorded(nb, _release())
+    assert cell.cell_type == "code" and cell.source in [c["source"] for c in build_program(recorded, _release()).cells]
+
+
+def _grade_in_sandbox(tmp_path, monkeypatch, record: GradeReport | None, nb):
+    from autograder import nbgrader_plugin
+
+    def never(*args, **kwargs):
+        raise AssertionError("the nbgrader step graded: with a record file it must only record")
+
+    monkeypatch.setattr(nbgrader_plugin, "grade_notebook", never)
+    path = tmp_path / "logs" / "{assignment}" / "{student}.json"
+    if record is not None:
+        write_log(CourseLayout(tmp_path), record)
+    step = nbgrader_plugin.GradeInSandbox(record_file=str(path))
+    step.preprocess(nb, {"nbgrader": {"assignment": P1, "student": "ada"}})
+    return read_log(CourseLayout(tmp_path), "ada", P1)
+
+
+def test_the_nbgrader_step_records_the_batchs_record_of_the_same_code(tmp_path, monkeypatch):
+    from autograder.submission import recorded_key
+    from tests.helpers import solution
+
+    nb = solution(P1)
+    record = synthetic_report({"model_values": False}, student="ada", program_key=recorded_key(nb))
+    assert _grade_in_sandbox(tmp_path, monkeypatch, record, nb) == record
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_model"][0]
+    assert any("model_values" in str(o.get("data", {})) for o in graded.outputs), "the record's checks are its outputs"
+
+
+@pytest.mark.parametrize("which", ["other code", "no record"])
+def test_a_record_that_does_not_match_is_recorded_as_a_grader_problem_never_graded_again(tmp_path, monkeypatch,
+                                                                                         which):
+    from autograder.nbgrader_plugin import NOT_MATCHED
+    from autograder.results import Status
+    from tests.helpers import solution
+
+    record = synthetic_report({}, student="ada", program_key="the key of other code")
+    logged = _grade_in_sandbox(tmp_path, monkeypatch, record if which == "other code" else None, solution(P1))
+    assert logged.score == 0 and all(c.status is Status.GRADER_ERROR for c in logged.checks)
+    assert logged.notes == [NOT_MATCHED] and "not graded again" in logged.grader_problems[0]
