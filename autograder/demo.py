@@ -7,6 +7,7 @@ reports -> Gradescope zips -> a summary table that ends with where each of them 
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import shutil
 import time
@@ -25,8 +26,23 @@ from .gradescope import build_autograder_zip
 from .operator_checks import GRADED, GRADER_PROBLEMS
 from .paths import PROJECT_ROOT, CourseLayout
 from .report import build_report
+from .sandbox.limits import Isolation, isolation
 
 NEVER_FINISHES = "while True:\n    pass\n"
+# What each missing part of full isolation is called in the demo's paragraph (autograder.sandbox.limits.MISSING).
+PARTS = {"namespaces": "namespaces", "memory": "a memory cgroup", "pids": "a pids cgroup", "cpu": "a cpu cgroup"}
+
+
+def weak_isolation_paragraph(status: Isolation) -> str:
+    """What the demo says where this machine's sandbox is weaker than full isolation: that it grades anyway (its
+    own submissions only), that real grading refuses, and the three ways to full isolation."""
+    missing = [PARTS[part] for part in status.missing]
+    lost = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+    return ("Isolation: the sandbox here lacks " + lost + " (weak isolation). The demo grades only the kit's own "
+            "submissions, so it goes ahead, and every result says so; `tensorgrade autograde` and `grade` refuse "
+            "real submissions like this (exit 3) unless ALLOW_WEAK_ISOLATION = True. For full isolation run as "
+            "root, in the container, or on a cgroup v2 host with systemd as yourself (the grader asks systemd for "
+            "a delegated cgroup): README, \"Full isolation\".")
 
 
 def _submissions(config: CourseConfig, assignment: str) -> dict[str, str | None]:
@@ -65,6 +81,11 @@ def make_course(root: Path, config: CourseConfig) -> None:
 def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-course") -> int:
     """Release, submit, autograde, feedback, export; print a summary. Returns an exit code."""
     started = time.monotonic()
+    status = isolation()
+    weak = "" if status.full else weak_isolation_paragraph(status)
+    if weak:
+        print(f"{weak}\n")
+        config = dataclasses.replace(config, allow_weak_isolation=True)
     print(f"course directory: {root}")
     make_course(root, config)
     layout = CourseLayout(root)
@@ -94,5 +115,5 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
     print(f"\ngradebook:  {layout.gradebook}\ngrades:     {csv}\nper check:  {checks}\nfeedback:   {len(feedback)} "
           f"HTML files under {root / 'feedback'}\nlogs:       {root / 'logs'}\nreports:    "
           + "\n            ".join(map(str, pages)) + "\ngradescope: " + "\n            ".join(map(str, zips))
-          + f"\ntotal:      {time.monotonic() - started:.0f} s")
+          + f"\ntotal:      {time.monotonic() - started:.0f} s" + (f"\n\n{weak}" if weak else ""))
     return GRADER_PROBLEMS if troubled else GRADED

@@ -1,7 +1,10 @@
 """What students and TAs see of a grade: graded cells' outputs, and nbgrader's feedback page.
 
 - `cell_outputs`: the outputs GradeInSandbox writes into an autograder cell: the checks as wrapped text
-  and as HTML (both readable at any width), and the score as the execute_result nbgrader reads.
+  and as semantic HTML by status (classes only: the templates style them), and the score as the
+  execute_result nbgrader reads, labelled for a reader.
+- `configure_feedback`: nbgrader's exporters (the feedback page, formgrader's view) use the kit's templates
+  and sanitize a student's markup (autograder.sanitize, autograder.student_content).
 - `SubmissionExporter`: nbgrader's notebook reader, made defensive: a file that is not a notebook
   becomes the release notebook marked with the plain reason, so nbgrader's own autograde records it
   with that reason and a feedback page, as the batch does.
@@ -21,10 +24,11 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .results import CheckResult
+from .results import CheckResult, Status
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "tensorgrade_feedback"
+FORMGRADER_TEMPLATE_NAME = "tensorgrade_formgrade"
 WIDTH = 96  # characters per line of plain-text feedback: fits formgrader and a notebook at 1280 px
 AUTOGRADED_PREFIX = "Auto-graded when you submit: "
 
@@ -45,47 +49,58 @@ def _wrapped(text: str, indent: str) -> str:
     return "\n".join(lines)
 
 
+def status_label(check: CheckResult) -> str:
+    """The words of a check's status, as every view of it reads them ('not credited: needs loss_fn_values')."""
+    if check.status is Status.NOT_CREDITED and check.needs:
+        return f"{check.status.value}: needs {check.needs}"
+    return check.status.value
+
+
 def check_text(check: CheckResult) -> str:
     """One check as wrapped plain text: a status line, then the reason indented below it."""
-    mark = "PASS" if check.passed else "FAIL"
-    head = f"[{mark}] {check.name} ({check.score:g}/{check.max_score:g})"
+    mark = {Status.PASSED: "PASS", Status.FAILED: "FAIL"}.get(check.status, check.status.value.upper())
+    needs = f", needs {check.needs}" if check.status is Status.NOT_CREDITED and check.needs else ""
+    head = f"[{mark}] {check.name} ({check.score:g}/{check.max_score:g}{needs})"
     return head if check.passed or not check.output else f"{head}\n{_wrapped(check.output, '       ')}"
 
 
 def check_html(check: CheckResult) -> str:
-    """One check as HTML: status, name and points, then the reason, escaped, wrapping at any width."""
-    css = "tg-pass" if check.passed else "tg-fail"
-    mark = "passed" if check.passed else "failed"
-    reason = "".join(f"<p>{html.escape(line)}</p>" for line in check.output.split("\n") if line) \
+    """One check as semantic HTML (classes only; the templates style them): status, name, points, reason."""
+    css = "tg-" + check.status.value.replace(" ", "-")
+    reason = "".join(f'<div class="tg-line">{html.escape(line)}</div>' for line in check.output.split("\n") if line) \
         if not check.passed else ""
-    return (f'<li class="tg-check {css}"><span class="tg-mark">{mark}</span> <code>{html.escape(check.name)}</code> '
-            f'<span class="tg-points">{check.score:g} / {check.max_score:g}</span>'
-            f'<div class="tg-reason">{reason}</div></li>')
+    return (f'<li class="tg-check {css}"><span class="tg-mark">{html.escape(status_label(check))}</span> '
+            f'<code class="tg-name">{html.escape(check.name)}</code> '
+            f'<span class="tg-points">{check.score:g} / {check.max_score:g} points</span>'
+            + (f'<div class="tg-reason">{reason}</div>' if reason else "") + "</li>")
 
 
-STYLE = ("<style>.tg-checks{list-style:none;padding-left:0;margin:0;white-space:normal}"
-         ".tg-check{margin:0 0 .5em 0;overflow-wrap:anywhere}.tg-mark{font-weight:bold}"
-         ".tg-pass .tg-mark{color:#2a7a2a}.tg-fail .tg-mark{color:#b0302a}"
-         ".tg-reason p{margin:.2em 0 0 1.5em;white-space:normal;overflow-wrap:anywhere}"
-         ".tg-note{margin:.4em 0;padding:.3em .6em;border-left:3px solid #c90;overflow-wrap:anywhere}</style>")
+def score_label(score: float, max_score: float) -> str:
+    """How the score output of an autograder cell reads where a page shows it (nbgrader reads the bare number)."""
+    return f"score: {score:g} / {max_score:g} points"
 
 
 def cell_outputs(checks: list[CheckResult], notes: list[str]) -> list[NotebookNode]:
     """The outputs of one autograder cell: its checks (text and HTML), notes, and the score as partial credit.
 
-    The notes get an output of their own, marked, which the feedback page moves to its header.
+    The HTML carries classes only, styled by the kit's templates (feedback page and formgrader). The notes get an
+    output of their own, marked, which the feedback page moves to its header. The score is an execute_result whose
+    text/plain nbgrader reads as partial credit; its text/html labels it for whoever reads the notebook.
     """
-    score = sum(c.score for c in checks)
+    score, max_score = sum(c.score for c in checks), sum(c.max_score for c in checks)
     text = "\n".join(check_text(c) for c in checks) + "\n"
     items = "".join(check_html(c) for c in checks)
     outputs = [nbformat.v4.new_output("display_data", data={"text/plain": text,
-                                                            "text/html": f'{STYLE}<ul class="tg-checks">{items}</ul>'})]
+                                                            "text/html": f'<ul class="tg-checks">{items}</ul>'})]
     if notes:
         outputs.append(nbformat.v4.new_output(
             "display_data", metadata={"tensorgrade": "notes"},
             data={"text/plain": "\n".join(_wrapped(f"note: {n}", "") for n in notes) + "\n",
-                  "text/html": STYLE + "".join(f'<div class="tg-note">{html.escape(n)}</div>' for n in notes)}))
-    outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": f"{score:g}"}, execution_count=None))
+                  "text/html": "".join(f'<div class="tg-note">{html.escape(n)}</div>' for n in notes)}))
+    outputs.append(nbformat.v4.new_output(
+        "execute_result", execution_count=None,
+        data={"text/plain": f"{score:g}",
+              "text/html": f'<div class="tg-score">{html.escape(score_label(score, max_score))}</div>'}))
     return outputs
 
 
@@ -100,18 +115,37 @@ class FeedbackExporter(HTMLExporter):
 
 
 def configure_feedback(c) -> None:
-    """Point nbgrader's generate_feedback and autograde at the kit's steps and template (nbgrader config `c`)."""
+    """Point nbgrader's generate_feedback, autograde and formgrader at the kit's steps and templates (config `c`).
+
+    Every HTML page of a submission (the feedback page, formgrader's view) renders the notebook after
+    SanitizeStudentContent, through templates whose markdown and HTML outputs pass the kit's sanitizer: nbconvert's
+    own `sanitize_html` stays on as a second wall (it drops JavaScript and widget outputs), with the kit's sanitizer
+    as its `clean_html` filter, since nbconvert's own (bleach's short list) escapes headings, paragraphs and tables.
+    """
     import nbgrader
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    formgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    from .student_content import SanitizeStudentContent
+
+    formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    formgrader_templates = formgrader / "templates"
+    bootstrap_css = formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css"  # the page includes it
+    page_filter = "autograder.sanitize.clean_page"
     c.GenerateFeedback.exporter_class = FeedbackExporter
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPage]
     c.FeedbackExporter.template_name = TEMPLATE_NAME
     c.FeedbackExporter.extra_template_basedirs = [str(TEMPLATES), str(formgrader_templates)]
-    # A student's markdown and outputs are the student's HTML: nbconvert's sanitizer keeps the markup and drops
-    # scripts and event handlers, on the feedback page and in formgrader's view (both HTMLExporters).
+    # Template paths name files from these folders: 'tensorgrade_checks.css' (both pages' styles) and
+    # 'formgrade/index.html.j2' (extended). generate_feedback sets HTMLExporter's paths to bootstrap's folder
+    # alone, so the feedback exporter names that folder too.
+    c.FeedbackExporter.extra_template_paths = [str(TEMPLATES), str(bootstrap_css)]
+    # formgrader renders submissions with a plain HTMLExporter: the kit's template extends nbgrader's formgrade.
+    c.HTMLExporter.template_name = FORMGRADER_TEMPLATE_NAME
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(formgrader_templates)]
+    c.HTMLExporter.extra_template_paths = [str(TEMPLATES), str(formgrader_templates)]
+    c.HTMLExporter.preprocessors = [SanitizeStudentContent]
+    c.HTMLExporter.filters = {"clean_html": page_filter, "sanitize": page_filter}
     c.HTMLExporter.sanitize_html = True
     c.FeedbackExporter.sanitize_html = True
     c.Autograde.exporter_class = SubmissionExporter

@@ -6,8 +6,8 @@ import torch
 
 from autograder.diagnosis import Mistake, close, diagnose
 from autograder.evidence import Evidence, ProbeEvidence
-from autograder.feedback import WIDTH, cell_outputs, check_text, title_of
-from autograder.results import CheckResult
+from autograder.feedback import WIDTH, cell_outputs, check_html, check_text, title_of
+from autograder.results import CheckResult, Status
 from autograder.wording import allowance, compared
 
 LONG = ("training_loop(2, 0.063, params, x, y): returned params: expected -0.31584 at index (1,), got -0.104431 "
@@ -85,3 +85,26 @@ def test_catalogued_mistakes_explain_checks_of_their_own_cell():
             for mistake in mistakes:
                 assert mistake.checks and all(spec.grade_id_of.get(c) == grade_id for c in mistake.checks), \
                     f"{assignment} {mistake.id}: {mistake.checks} are not all checks of {grade_id}"
+
+
+@pytest.mark.parametrize("status, needs, css, label, mark", [
+    (Status.PASSED, "", "tg-passed", "passed", "[PASS]"),
+    (Status.FAILED, "", "tg-failed", "failed", "[FAIL]"),
+    (Status.NOT_CREDITED, "loss_fn_values", "tg-not-credited", "not credited: needs loss_fn_values",
+     "[NOT CREDITED]"),
+    (Status.ABSENT, "", "tg-absent", "absent", "[ABSENT]"),
+    (Status.GRADER_ERROR, "", "tg-grader-error", "grader error", "[GRADER ERROR]"),
+])
+def test_each_status_has_its_word_and_class_and_no_styles(status, needs, css, label, mark):
+    score = 2 if status is Status.PASSED else 0
+    check = CheckResult("loss_fn_is_scalar", "test_loss_fn", score, 2, "why", status=status, needs=needs)
+    html = check_html(check)
+    assert f'class="tg-check {css}"' in html and f'<span class="tg-mark">{label}</span>' in html
+    assert "style" not in html and "<p>" not in html
+    assert check_text(check).startswith(f"{mark} loss_fn_is_scalar (")
+
+
+def test_the_score_output_is_a_bare_number_for_nbgrader_and_labelled_for_readers():
+    score = cell_outputs([CheckResult("a", "g", 2, 2, ""), CheckResult("b", "g", 0, 6, "why")], [])[-1]
+    assert score["data"]["text/plain"] == "2"
+    assert score["data"]["text/html"] == '<div class="tg-score">score: 2 / 8 points</div>'

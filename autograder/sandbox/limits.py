@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .delegation import delegated_root
 from .namespaces import NOBODY, unshare_options
 
 if TYPE_CHECKING:  # a type only: the sandbox imports nothing of the trusted layer
@@ -197,12 +198,19 @@ def _delegate(root: Path, folder: Path) -> None:
                     pass
 
 
+@functools.lru_cache(maxsize=1)
+def _delegated_root() -> Path | None:
+    """A delegated cgroup v2 subtree of an unprivileged grader (autograder.sandbox.delegation), found once."""
+    return delegated_root()
+
+
 class ProcessCgroup:
     """Cgroups of one child run: pids (fork bombs), memory (the whole tree) and cpu (one core for the whole
     tree); no-ops where not writable.
 
     Created under this process's own cgroup of each v1 controller (so a container's limits still
-    apply), or one v2 cgroup with pids.max, memory.max and cpu.max. `controllers` names those made.
+    apply), or one v2 cgroup with pids.max, memory.max and cpu.max (under the host's v2 root, or under the
+    delegated scope of an unprivileged grader: autograder.sandbox.delegation). `controllers` names those made.
     """
 
     def __init__(self, limits: Limits) -> None:
@@ -229,8 +237,8 @@ class ProcessCgroup:
                 if controller == "memory":
                     self.memory = path
         if not self.paths:
-            for root in CGROUP_V2_ROOTS:
-                if (root / "cgroup.controllers").exists() and os.access(root, os.W_OK):
+            for root in (*CGROUP_V2_ROOTS, _delegated_root()):
+                if root is not None and (root / "cgroup.controllers").exists() and os.access(root, os.W_OK):
                     limits_v2 = {"pids.max": str(max_processes), "cpu.max": f"{quota} {CPU_PERIOD_US}",
                                  "memory.max": str(memory_mb * MIB)}
                     _delegate(root, root / "tensorgrade")

@@ -1,0 +1,128 @@
+"""The one sanitizer of HTML that a student wrote or made, before an instructor's or TA's browser shows it.
+
+`clean` keeps what markdown produces (headings, paragraphs, lists, code, emphasis, tables, links to http(s),
+relative and in-page URLs, the notebook's own images (attached or relative), LaTeX as text for MathJax) and
+removes everything active: scripts, event handlers, `javascript:` and other URLs, images from elsewhere,
+iframes, objects, forms, SVG and MathML, styles, ids (a student's id could stand in for one of formgrader's
+own elements). The cleaning is nh3's (the Ammonia library's allow-list): this module only chooses the lists,
+and writes a short visible note where it finds active content, so a TA sees that the student tried
+("[removed by the grader: an onerror handler]").
+"""
+from __future__ import annotations
+
+import html
+import html.parser
+import re
+
+import nh3
+
+TAGS = frozenset({
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "div", "span", "blockquote", "pre", "code", "kbd", "samp",
+    "var", "em", "strong", "b", "i", "u", "s", "del", "ins", "sub", "sup", "small", "mark", "abbr", "cite", "q",
+    "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup",
+    "col", "a", "img", "details", "summary", "figure", "figcaption",
+})
+ATTRIBUTES = {"*": {"class", "title", "lang", "dir"}, "a": {"href"}, "img": {"src", "alt", "width", "height"},
+              "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"}, "ol": {"start"},
+              "col": {"span"}, "colgroup": {"span"}}
+# Removed with what they hold, not only their tags: their text is code or styles, never something to read.
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "template"})
+# `data:` is accepted by nh3 and then narrowed by _attribute to raster images on <img> (below).
+URL_SCHEMES = frozenset({"http", "https", "mailto", "data"})
+# A notebook's attached images reach the page as data URLs (nbconvert embeds them); a raster image cannot run code.
+NOTEBOOK_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z")
+# A URL with a scheme or a host (`https:`, `//host`): an image from elsewhere, which would tell its host who reads.
+ABSOLUTE_URL = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*:|[/\\]{2})")
+# Class names that only the grader's own markup carries (autograder.feedback): a student cannot dress text as a check.
+GRADER_CLASS = "tg-"
+
+# Found before cleaning, for the visible notes: elements that are active or embed another document.
+ACTIVE_ELEMENTS = {"script": "a script", "iframe": "an iframe", "frame": "a frame", "frameset": "a frameset",
+                   "object": "an object element", "embed": "an embed element", "applet": "an applet",
+                   "svg": "an SVG image",
+                   "math": "MathML", "form": "a form", "base": "a base link", "meta": "a meta tag",
+                   "link": "a link element", "style": "a style sheet", "video": "a video", "audio": "an audio player",
+                   "input": "an input", "button": "a button", "textarea": "a text area", "select": "a selection",
+                   "template": "a template", "portal": "a portal"}
+URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
+                            "srcset", "srcdoc", "ping"})
+NOTE = "[removed by the grader: {}]"
+
+
+def clean(fragment: str, *, grader_markup: bool = False) -> str:
+    """`fragment` with everything active removed and a visible note where it was; `grader_markup`: the grader's own
+    HTML, whose `tg-` classes stay."""
+    noted = _with_notes(fragment)
+    return nh3.clean(noted, tags=set(TAGS), clean_content_tags=set(DROPPED_WITH_CONTENT), attributes=ATTRIBUTES,
+                     attribute_filter=_attribute if not grader_markup else _attribute_of_grader,
+                     url_schemes=set(URL_SCHEMES), strip_comments=True, link_rel="noopener noreferrer nofollow")
+
+
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    if name == "src":  # an image of the notebook itself: attached (a data URL) or beside it (a relative URL)
+        return value if NOTEBOOK_IMAGE.match(value) or not ABSOLUTE_URL.match(value) else None
+    if name == "href" and value.lower().startswith("data:"):
+        return None
+    if name == "class":
+        kept = [c for c in value.split() if not c.startswith(GRADER_CLASS)]
+        return " ".join(kept) or None
+    return value
+
+
+def _attribute_of_grader(tag: str, name: str, value: str) -> str | None:
+    return value if name == "class" else _attribute(tag, name, value)
+
+
+def _active_url(value: str) -> bool:
+    """A URL that runs code or carries a document: javascript:, vbscript:, data: (other than a raster image)."""
+    bare = re.sub(r"[\x00-\x20]", "", html.unescape(value)).lower()
+    if bare.startswith(("javascript:", "vbscript:")):
+        return True
+    return bare.startswith("data:") and not NOTEBOOK_IMAGE.match(re.sub(r"\s", "", html.unescape(value)))
+
+
+class _Finder(html.parser.HTMLParser):
+    """Where the fragment holds active content: (offset of the tag, what it is), for the notes."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[int, str]] = []
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        what = [ACTIVE_ELEMENTS[tag]] if tag in ACTIVE_ELEMENTS else []
+        what += [f"an {name} handler"
+                 for name, _ in attrs if name.startswith("on")]
+        what += [f"a {value.split(':', 1)[0].strip().lower()}: link" for name, value in attrs
+                 if name in URL_ATTRIBUTES and value and _active_url(value)]
+        what += ["an image from another host" for name, value in attrs if tag == "img" and name == "src" and value
+                 and ABSOLUTE_URL.match(value) and not _active_url(value) and not NOTEBOOK_IMAGE.match(value)]
+        if what:
+            self.found.append((self._offset(), ", ".join(dict.fromkeys(what))))
+
+    handle_startendtag = handle_starttag
+
+
+def _with_notes(fragment: str) -> str:
+    """`fragment` with a note (escaped text) before each tag that holds active content.
+
+    Only the notes depend on this reading; the cleaning itself is nh3's, whatever this parser makes of the markup.
+    """
+    finder = _Finder(fragment)
+    finder.feed(fragment)
+    finder.close()
+    parts, last = [], 0
+    for offset, what in finder.found:
+        parts += [fragment[last:offset], f'<span class="removed">{html.escape(NOTE.format(what))}</span>']
+        last = offset
+    return "".join(parts) + fragment[last:]
+
+
+def clean_page(fragment: str) -> str:
+    """The templates' filter (feedback page, formgrader): `clean` of HTML whose student parts already lost their
+    `tg-` classes in the notebook (autograder.student_content), so the grader's own classes stay."""
+    return clean(fragment, grader_markup=True)

@@ -1,0 +1,138 @@
+"""The sanitizer of a student's HTML (autograder/sanitize.py) and the notebook step that applies it
+(autograder/student_content.py), pure: what markdown produces stays, what runs goes, with a note."""
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+from autograder.sanitize import clean
+from autograder.student_content import SanitizeStudentContent, as_markdown_source, markdown_html
+
+MARKDOWN = """# Part 1: linear regression
+
+In this *notebook* **we** fit $y = w x + b$ with $x^2 < 3$, see [the docs](https://pytorch.org/docs) or
+[above](#part-1) or [a file](data/notes.md).
+
+```python
+def f(x):
+
+    y = x
+    
+
+
+    return y < 1
+```
+
+- one
+- two
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+![a plot](images/plot.png)
+
+$$\\int_0^1 x\\,dx$$
+"""
+
+
+def test_what_markdown_produces_stays():
+    cleaned = markdown_html(MARKDOWN)
+    for kept in ("<h1>Part 1: linear regression</h1>", "<em>notebook</em>", "<strong>we</strong>",
+                 "$y = w x + b$", "$x^2 &lt; 3$", 'href="https://pytorch.org/docs"', 'href="#part-1"',
+                 'href="data/notes.md"', "<li>one</li>", "<td>1</td>", '<img src="images/plot.png" alt="a plot">',
+                 "$$\\int_0^1 x\\,dx$$", "<pre>"):
+        assert kept in cleaned, kept
+    assert "removed by the grader" not in cleaned
+
+
+def test_the_sanitized_html_reads_the_same_when_rendered_again_as_markdown():
+    """formgrader renders the autograded copy's markdown cells again: HTML in them must pass unchanged."""
+    cleaned = markdown_html(MARKDOWN)
+    again = markdown2html_mistune(as_markdown_source(cleaned))
+    assert again.replace("&#10;", "\n").strip() == cleaned.strip()
+
+
+@pytest.mark.parametrize("markup, note", [
+    ('<script>alert(1)</script>', "a script"),
+    ('<img src="x" onerror="alert(1)">', "an onerror handler"),
+    ('<svg onload="alert(1)"></svg>', "an SVG image, an onload handler"),
+    ('<details open ontoggle="alert(1)"><summary>s</summary></details>', "an ontoggle handler"),
+    ('<a href="javascript:alert(1)">x</a>', "a javascript: link"),
+    ('<a href="JaVa&#115;cript:alert(1)">x</a>', "a javascript: link"),
+    ('<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">x</a>', "a data: link"),
+    ('<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;"></iframe>', "an iframe"),
+    ('<object data="x.swf"></object>', "an object element"),
+    ('<embed src="x.swf">', "an embed element"),
+    ('<math><mtext href="javascript:alert(1)">m</mtext></math>', "MathML"),
+    ('<meta http-equiv="refresh" content="0;url=javascript:alert(1)">', "a meta tag"),
+    ('<form action="javascript:alert(1)"><button>go</button></form>', "a form, a javascript: link"),
+    ('<base href="https://elsewhere.example/">', "a base link"),
+    ('<style>body { display: none }</style>', "a style sheet"),
+    ('<input autofocus onfocus="alert(1)">', "an input, an onfocus handler"),
+])
+def test_active_content_is_removed_with_a_visible_note(markup, note):
+    cleaned = clean(f"before {markup} after")
+    lowered = re.sub(r'<span class="removed">[^<]*</span>', "", cleaned).lower()  # the markup without the notes
+    for active in ("<script", "onerror", "onload", "ontoggle", "onfocus", "javascript:", "<iframe", "<object",
+                   "<embed", "<math", "<meta", "<form", "<base", "<style", "<svg", "<input", "data:text"):
+        assert active not in lowered, f"{active} survived: {cleaned}"
+    assert f"[removed by the grader: {note}]" in cleaned
+    assert cleaned.startswith("before ") and cleaned.endswith(" after")
+
+
+def test_styles_ids_and_the_graders_classes_go_from_a_students_markup_only():
+    student = clean('<p style="color:red" id="test_loss" class="tg-passed note">x</p>')
+    assert student == '<p class="note">x</p>'
+    assert 'class="tg-check tg-passed"' in clean('<li class="tg-check tg-passed">x</li>', grader_markup=True)
+
+
+def test_an_attached_image_shows_as_the_notebooks_own_data_url():
+    attachments = {"plot.png": {"image/png": "iVBORw0KGgo="}}
+    assert '<img src="data:image/png;base64,iVBORw0KGgo=" alt="plot">' in markdown_html(
+        "![plot](attachment:plot.png)", attachments)
+
+
+def test_images_from_elsewhere_lose_their_source():
+    for url in ("https://elsewhere.example/track.png", "//elsewhere.example/t.png", "/\\elsewhere.example/t.png",
+                "http:x.png"):
+        assert clean(f'<img src="{url}" alt="t">') == \
+            '<span class="removed">[removed by the grader: an image from another host]</span><img alt="t">'
+    assert clean('<img src="images/plot.png">') == '<img src="images/plot.png">'
+
+
+def test_only_the_notebooks_raster_images_pass_as_data_urls():
+    png = "data:image/png;base64,iVBORw0KGgo="
+    assert f'src="{png}"' in clean(f'<img src="{png}">')
+    assert clean('<img src="data:image/svg+xml;base64,PHN2Zz4=">').endswith("<img>")
+
+
+def test_the_notebook_step_cleans_markdown_and_outputs_and_says_what_it_removed():
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell('Answer <img src="x" onerror="alert(1)"> *kept*'))
+    code = nbformat.v4.new_code_cell("1")
+    code.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": "<b>bold</b><script>alert(1)</script>",
+                                                     "text/plain": "x"}),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)"}),
+        nbformat.v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "m"},
+                                                     "text/plain": "w"}),
+        nbformat.v4.new_output("stream", name="stdout", text="<b>printed</b>"),
+    ]
+    nb.cells.append(code)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    nb, _ = SanitizeStudentContent().preprocess(nb, {})
+    markdown, code = nb.cells
+    assert "onerror=" not in markdown.source and "<em>kept</em>" in markdown.source
+    assert "[removed by the grader: an onerror handler]" in markdown.source
+    html_output, widget, stream, note = code.outputs
+    assert html_output.data == {"text/plain": "x", "text/html": "<b>bold</b><span class=\"removed\">"
+                                "[removed by the grader: a script]</span>"}
+    assert widget.data == {"text/plain": "w"} and stream.text == "<b>printed</b>"
+    assert note.text == "[removed by the grader: a JavaScript output, a widget]\n"
+    assert "widgets" not in nb.metadata
+    again, _ = SanitizeStudentContent().preprocess(nb, {})
+    assert again.cells[0].source == markdown.source, "cleaning twice changes the cell"
