@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
 from . import grading
 from .config import ConfigError, CourseConfig
-from .results import GradeReport
+from .results import GradeReport, Status
 from .suite import INTERNAL_ERROR
 
 _log = logging.getLogger(__name__)
@@ -28,7 +27,6 @@ def grade_many(jobs: Iterable[Job], config: CourseConfig, workers: int | None = 
 
     def one(job: Job) -> GradeReport:
         notebook, assignment, *student = job
-        started = time.monotonic()
         try:
             return grading.grade_notebook(notebook, assignment, config, course_root,
                                           student=student[0] if student else "")
@@ -36,7 +34,7 @@ def grade_many(jobs: Iterable[Job], config: CourseConfig, workers: int | None = 
             raise  # the operator's mistake: no submission can be graded
         except Exception:  # noqa: BLE001 - one submission's failure must not stop the batch
             _log.exception("grading %s (%s) failed", notebook, assignment)
-            return grading.failed_report(assignment, config, INTERNAL_ERROR, started)
+            return grading.zero_report(assignment, config, INTERNAL_ERROR, Status.GRADER_ERROR)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, jobs))

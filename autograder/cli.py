@@ -51,18 +51,13 @@ def _new_assignment(args: argparse.Namespace) -> int:
 
 
 def _isolation_refused(config: CourseConfig) -> bool:
-    """Before grading: stop where isolation is weak (unless allowed), else say loudly that it is weak."""
-    from .sandbox.limits import isolation
+    """Before grading: stop where the course's isolation policy refuses, else say loudly when it is weak."""
+    from .isolation_policy import refusal, warning
 
-    status = isolation()
-    if status.full:
-        return False
-    if not config.allow_weak_isolation:
-        print(f"tensorgrade: {status.refusal()}", file=sys.stderr)
-        return True
-    print(f"tensorgrade: WARNING: grading with {status.describe()} (ALLOW_WEAK_ISOLATION = True); every result "
-          "states it.", file=sys.stderr)
-    return False
+    why = refusal(config.allow_weak_isolation)
+    if why or warning():
+        print(f"tensorgrade: {why or warning()}", file=sys.stderr)
+    return bool(why)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -71,7 +66,6 @@ def _grade(args: argparse.Namespace) -> int:
     from .calibrate import ensure_calibrated
     from .grading import grade_notebook
     from .operator_checks import check_notebook
-    from .results import check_message
 
     config = load_config(args.config)
     check_notebook(Path(args.notebook))
@@ -84,7 +78,7 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"not graded: {report.unreadable}")
     else:
         for check in report.checks:
-            print(check_message(check))
+            print(check.line())
     for note in report.notes + ([report.isolation_note] if report.isolation_note else []):
         print(f"note: {note}")
     if args.verbose:
@@ -97,8 +91,7 @@ def _grade(args: argparse.Namespace) -> int:
     if report.grader_problems:
         print(f"child's log tail:\n{report.log_tail}" if args.verbose else
               "tensorgrade: run again with --verbose for tracebacks and the sandbox's log tail", file=sys.stderr)
-    auto = sum(c.max_score for c in report.checks)
-    print(f"score {report.score:g}/{auto:g} auto-graded points ({report.execution_time:.1f} s); wrote {args.out}")
+    print(f"score {report.totals.text()} ({report.execution_time:.1f} s); wrote {args.out}")
     return GRADER_PROBLEMS if report.grader_problems else GRADED
 
 
@@ -122,10 +115,10 @@ def _autograde(args: argparse.Namespace) -> int:
     generate_feedback(args.assignment, root, config, [o.student for o in outcomes])
     csv = export_grades(root, config.course_id, CourseLayout(root).grades_csv())
     checks = export_checks(root, config)
+    if outcomes:
+        print(SUMMARY_HEAD)
     for o in outcomes:
-        isolation_note = f"  [{o.isolation}]" if o.isolation else ""
-        print(f"{o.student:<24} {o.score:>6g}/{o.max_score:<6g} {o.seconds:6.1f} s  {o.peak_child_mb:5.0f} MB child  "
-              f"{o.peak_worker_mb:5.0f} MB worker  {o.problem[:80]}{isolation_note}")
+        print(o.summary())
     troubled = [o for o in outcomes if o.grader_problems]
     if troubled:
         print(f"\n{len(troubled)} submission(s) met a problem on the grader's side (their logs hold the tracebacks "
@@ -134,9 +127,13 @@ def _autograde(args: argparse.Namespace) -> int:
             first = o.grader_problems[0] if args.verbose else o.grader_problems[0].splitlines()[0]
             print(f"  {o.student}: {first}\n    log: {o.log.with_suffix('.log') if o.log else '-'}")
     skipped = "" if outcomes or args.force else " (all were graded already and none resubmitted: --force regrades)"
-    print(f"{len(outcomes)} submissions graded{skipped}; grades in {csv}, per-check results in {checks}, "
+    graded = f"{len(outcomes)} submission{'' if len(outcomes) == 1 else 's'} graded"
+    print(f"{graded}{skipped}; grades in {csv}, per-check results in {checks}, "
           f"feedback under {root / 'feedback'}, logs under {root / 'logs' / args.assignment}")
     return GRADER_PROBLEMS if troubled else GRADED
+
+
+SUMMARY_HEAD = f"{'who':<18} {'points':<58} {'graded':>8} {'peak MB child/worker':>20}  notes"
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -1,11 +1,12 @@
 """The batch engine: one submission is one Dask task, on this machine's cores or on a Dask cluster.
 
     client (trusted; the one writer of gradebook.db)           worker process (one thread, its own zygote)
-    read each notebook, compute its seed           --task-->   check the data's fingerprint, then
-    (the course secret never leaves the client)                grade_notebook: sandbox, probes, hidden suite
-    record each report as its task ends            <--dict---  the GradeReport as plain data, with peak memory
+    read each notebook as nbgrader will record     --task-->   check the data's fingerprint, then
+    it, build its program once, compute its seed               grade_program: sandbox, probes, hidden suite
+    (the course secret never leaves the client)
+    log each record as its task ends               <--dict---  the GradeReport as plain data, with peak memory
 
-What travels to a worker: the notebook's bytes, the assignment, the student, the submission's seed, the
+What travels to a worker: the submission's program (its code cells), the assignment, the student, its seed, the
 course settings (the client's CourseConfig, a frozen dataclass of plain values) and a fingerprint of the
 accuracy check's data. A worker reads that data itself, once per process (DATA_ROOT, or the offline digits
 built in its cache), and refuses to grade when its fingerprint differs from the client's: a score never
@@ -24,26 +25,25 @@ import functools
 import hashlib
 import logging
 import os
-import tempfile
 import uuid
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import dask
-import nbformat
 import torch
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed, get_worker
 
-from . import paths
 from .assignments.part2_mnist.inputs import mnist_inputs
 from .calibration import ACCURACY_CHECK
 from .config import CourseConfig
-from .grading import grade_notebook, seed_of
-from .results import CheckResult, GradeReport
+from .grading import grade_program, release_of, seed_of, unreadable_reason, unreadable_report, zero_report
+from .isolation_policy import refusal
+from .results import GradeReport, Status
 from .sandbox.launcher import warm_up
-from .sandbox.limits import Isolation, isolation
-from .submission import SubmissionError, build_program, read_notebook
+from .sandbox.limits import isolation
+from .submission import Program, SubmissionError, as_recorded, build_program, read_notebook, recorded_key
 
 _log = logging.getLogger(__name__)
 # Worker deaths a task may cause before it is given up as ungradable (Dask's allowed-failures + 1). On a
@@ -71,24 +71,6 @@ class DataMismatch(RuntimeError):
 
 class UnsafeWorker(RuntimeError):
     """A worker whose sandbox would be weaker than the course allows: it must not grade."""
-
-
-def unsafe_worker(status: Isolation, cluster_address: str | None, allow_weak_isolation: bool) -> str:
-    """Why a worker with this isolation, in a cluster at this address, must not grade ("" when it may).
-
-    The client checks its own machine's isolation; each worker checks its own, since a cluster's machines
-    may differ. A child without namespaces shares the worker's network: there, a cluster that accepts
-    unencrypted connections would run whatever the child sends it, outside the sandbox, even where weak
-    isolation is allowed.
-    """
-    if not status.full and not allow_weak_isolation:
-        return status.refusal()
-    if not status.mode and cluster_address is not None and not cluster_address.startswith(("tls://", "inproc://")):
-        return (f"not grading: the sandbox child has no network namespace here ({status.describe()}) and the "
-                f"Dask cluster at {cluster_address} accepts unencrypted connections, so student code could send "
-                "its workers code to run outside the sandbox. Use TLS (docs/scaling.md, \"Who may send the "
-                "workers tasks\") or a machine with full isolation.")
-    return ""
 
 
 def cores() -> int:
@@ -161,25 +143,24 @@ def _fingerprint(dataset: str, source: str, root: str) -> str:
     return digest.hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=8)
-def _release(assignment: str, notebook: str):
-    return nbformat.read(paths.release_notebook(assignment, notebook), as_version=4)
-
-
-def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -> dict | None:
-    """What travels to a worker to grade one submission (plain data), or None for a file that is not a
-    readable notebook (grade_notebook reports why at once, without a sandbox, on the client)."""
+def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -> dict | GradeReport:
+    """What travels to a worker to grade one submission (plain data): the program, built here once from the
+    notebook as nbgrader will record it, and its seed. For a file that is not a readable notebook, its record
+    at once (nothing to run)."""
     try:
         nb = read_notebook(path)
-    except SubmissionError:
-        return None
-    program = build_program(nb, _release(assignment, config.assignment(assignment).notebook))
-    return {"assignment": assignment, "student": student, "notebook": Path(path).read_bytes(),
-            "seed": seed_of(program, assignment, config, student)}
+    except SubmissionError as err:
+        report = unreadable_report(assignment, config, unreadable_reason(err))
+        report.student = student
+        return report
+    nb = as_recorded(nb, release_of(assignment, config))
+    program = build_program(nb, release_of(assignment, config))
+    return {"assignment": assignment, "student": student, "program": asdict(program),
+            "seed": seed_of(program, assignment, config, student), "program_key": recorded_key(nb)}
 
 
 def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dict:
-    """On a worker: grade one submission (make_task's dict); its report as plain data."""
+    """On a worker: grade one submission (make_task's dict); its record as plain data."""
     assignment = task["assignment"]
     if fingerprint is not None and data_fingerprint(config, assignment) != fingerprint:
         raise DataMismatch(
@@ -190,14 +171,13 @@ def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dic
         worker = get_worker()
     except ValueError:  # called outside a Dask worker: no cluster here for a child to reach
         worker = None
-    why = unsafe_worker(isolation(), worker and worker.scheduler.address, config.allow_weak_isolation)
+    why = refusal(config.allow_weak_isolation, cluster_address=worker and worker.scheduler.address)
     if why:
         raise UnsafeWorker(f"the worker at {os.uname().nodename} ({worker and worker.address}): {why}")
     _reset_peak_memory()
-    with tempfile.TemporaryDirectory(prefix="tensorgrade-task-") as tmp:
-        path = Path(tmp) / config.assignment(assignment).notebook
-        path.write_bytes(task["notebook"])
-        report = grade_notebook(path, assignment, config, student=task["student"], seed=task["seed"])
+    warm_up()
+    report = grade_program(Program(**task["program"]), assignment, config, task["seed"])
+    report.student, report.program_key = task["student"], task["program_key"]
     return report.to_dict()
 
 
@@ -211,35 +191,34 @@ def _reset_peak_memory() -> None:
 
 def ungradable(assignment: str, config: CourseConfig) -> GradeReport:
     """The report of a submission whose grading killed MAX_TRIES workers: every check 0, with the reason."""
-    spec = config.assignment(assignment)
-    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, UNGRADABLE)
-              for name, pts in spec.check_points.items()]
-    return GradeReport(assignment, checks, dict(spec.manual), [UNGRADABLE])
+    return zero_report(assignment, config, UNGRADABLE, Status.GRADER_ERROR, notes=[UNGRADABLE])
 
 
 def grade_stream(client: Client, jobs: Iterable[Job], config: CourseConfig) -> Iterator[tuple[Job, GradeReport]]:
     """Grade (notebook, assignment, student) jobs on the client's cluster, one task each; yield every job with
-    its report as soon as it is done (files that are not notebooks first, graded here)."""
+    its record as soon as it is done (files that are not notebooks first: nothing runs for them). The client
+    never grades: it reads, builds and seeds each program, and every grade comes from a worker."""
     futures, unreadable, fingerprints = {}, [], {}
     for job in jobs:
         path, assignment, student = job
         task = make_task(path, assignment, student, config)
-        if task is None:
-            unreadable.append(job)
+        if isinstance(task, GradeReport):
+            unreadable.append((job, task))
             continue
         if assignment not in fingerprints:
             fingerprints[assignment] = data_fingerprint(config, assignment)
         key = f"grade-{assignment}-{student}-{uuid.uuid4().hex[:8]}"
-        futures[client.submit(grade_task, task, config, fingerprints[assignment], key=key, pure=False)] = job
+        futures[client.submit(grade_task, task, config, fingerprints[assignment], key=key, pure=False)] = (
+            job, task["program_key"])
     try:
-        for path, assignment, student in unreadable:
-            yield (path, assignment, student), grade_notebook(path, assignment, config, student=student)
+        yield from unreadable
         for future in as_completed(list(futures)):
-            job = futures.pop(future)
+            job, program_key = futures.pop(future)
             try:
                 report = GradeReport.from_dict(future.result())
             except KilledWorker:
                 report = ungradable(job[1], config)
+                report.student, report.program_key = job[2], program_key
             future.release()
             yield job, report
     finally:

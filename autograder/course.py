@@ -1,19 +1,24 @@
 """Autograde every submission of an assignment in an nbgrader course directory.
 
-Each submission is one task of the Dask engine (autograder.cluster: worker processes of this
-machine, or a cluster); as each task ends, this process alone records its report through
-nbgrader's own autograde, so a slow submission never holds back the others, and logs it under
-logs/<assignment>/ (autograder.submission_log). A submission counts as done when gradebook.db
-holds a score for every autograded cell and its notebook is the one last graded, so a batch
-killed at any point and run again grades exactly the rest, and a resubmission is regraded
-(select_submissions).
+Each submission is one task of the Dask engine (autograder.cluster: worker processes of this machine, or a
+cluster). As each task ends, this process logs its grade record under logs/<assignment>/ (autograder.
+submission_log) and hands it to a recorder thread, which records it into gradebook.db through nbgrader's own
+autograde (whose GradeInSandbox step reads the logged record: it never grades here). The recorder runs at a
+lower CPU priority while workers grade, so recording never holds up a task, and the batch ends once the last
+record is recorded. A submission counts as done when gradebook.db holds a score for every autograded cell and
+its notebook is the one last graded, so a batch killed at any point and run again grades exactly the rest, and
+a resubmission is regraded (select_submissions).
 """
 from __future__ import annotations
 
+import os
+import queue
 import sys
+import threading
+import time
 import warnings
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -25,37 +30,66 @@ from . import nbgrader_cells
 from .calibration import check_calibrated
 from .cluster import engine, grade_stream
 from .config import CourseConfig
-from .nbgrader_plugin import remember
+from .grading import release_of, zero_report
 from .nbgrader_setup import configure
 from .paths import CourseLayout
-from .provisional import annotate_grades
-from .results import GradeReport
-from .submission import SubmissionError, read_notebook
-from .submission_log import fingerprint, read_log, record_of, write_log
+from .provisional import ProvisionalCsvExport, totals
+from .results import GradeReport, Status
+from .submission_log import fingerprint, now, read_log, write_log
+from .wording import shortened
+
+RECORD_FAILED = "the grader could not record this grade in the gradebook; your instructor has been told"
+RECORDER_NICENESS = 10  # the recorder thread's CPU priority below the workers' (os.setpriority)
 
 
 @dataclass
 class Outcome:
-    """One student's result in the batch."""
+    """One student's result in the batch: the grade record as logged and recorded, and where its log is."""
 
-    student: str
-    score: float
-    max_score: float
-    seconds: float
-    problem: str = ""
-    isolation: str = ""  # the weak isolation it was graded with (ALLOW_WEAK_ISOLATION), else ""
-    peak_child_mb: float = 0.0  # GradeReport's peak memory of the sandbox child and of the grading worker
-    peak_worker_mb: float = 0.0
-    grader_problems: list[str] = field(default_factory=list)  # problems on the grader's side (see the log)
-    log: Path | None = None  # the submission's log (autograder.submission_log)
+    report: GradeReport
+    log: Path
+    record_seconds: float = 0.0  # the recorder's time on it (nbgrader's autograde), off the grading path
+
+    @property
+    def student(self) -> str:
+        """Whose submission it is."""
+        return self.report.student
+
+    @property
+    def score(self) -> float:
+        """Auto-graded points earned."""
+        return self.report.score
+
+    @property
+    def seconds(self) -> float:
+        """Grading time (the worker's)."""
+        return self.report.execution_time
+
+    @property
+    def grader_problems(self) -> list[str]:
+        """Problems on the grader's side (their tracebacks are in the log)."""
+        return self.report.grader_problems
+
+    def summary(self) -> str:
+        """The submission's line in a batch summary: totals, time, memory, notes cut at a word."""
+        r = self.report
+        notes = "; ".join(([r.unreadable] if r.unreadable else []) + r.notes)
+        weak = f"  [{r.isolation}]" if r.weak_isolation else ""
+        return (f"{self.student:<18} {r.totals.text():<58} {r.execution_time:6.1f} s {r.peak_child_mb:6.0f}/"
+                f"{r.peak_worker_mb:<6.0f} MB  {shortened(notes, 80)}{weak}")
 
 
-def nbgrader_api(course_root: Path, config: CourseConfig | None = None):
-    """nbgrader's API object for this course directory, configured from `config` (default: course_config.py)."""
+def nbgrader_api(course_root: Path, config: CourseConfig | None = None, *, recording: bool = False):
+    """nbgrader's API object for this course directory, configured from `config` (default: course_config.py).
+
+    recording: its autograde records the logged grade records (GradeInSandbox.record_file) instead of grading.
+    """
     from nbgrader.apps import NbGraderAPI
 
     c = Config()
     configure(c, course_root, config.path if config is not None else None)
+    if recording:
+        c.GradeInSandbox.record_file = str(CourseLayout(course_root).submission_log("{student}", "{assignment}"))
     c.NbGraderAPI.log_level = "ERROR"
     # nbgrader's own session handling warns on every autograde; the warnings are not ours to fix.
     warnings.filterwarnings("ignore", category=SAWarning)
@@ -90,7 +124,7 @@ def needs_grading(course_root: Path, course_id: str, assignment: str, student: s
     layout = CourseLayout(course_root)
     logged = read_log(layout, student, assignment)
     if logged is not None:
-        return logged.get("sha256") != fingerprint(notebook)
+        return logged.sha256 != fingerprint(notebook)
     graded = layout.autograded(student, assignment) / notebook.name
     try:
         return notebook.stat().st_mtime > graded.stat().st_mtime
@@ -112,7 +146,7 @@ def select_submissions(assignment: str, course_root: Path, config: CourseConfig,
 
 
 def _record_zero(course_root: Path, course_id: str, assignment: str, student: str) -> None:
-    """Give every autograded cell 0 where nbgrader itself could not read the notebook."""
+    """Give every autograded cell 0 in gradebook.db where nbgrader could not record the grade record."""
     with Gradebook(_db_url(course_root), course_id) as gb:
         try:
             submission = gb.find_submission(assignment, student)
@@ -158,49 +192,108 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
     course_root = Path(course_root).resolve()
     layout = CourseLayout(course_root)
     spec = config.assignment(assignment)
-    api = nbgrader_api(course_root, config)
     pending = select_submissions(assignment, course_root, config, students, force)
-    outcomes: list[Outcome] = []
     if not pending:
-        return outcomes
+        return []
     bar = tqdm(total=len(pending), desc=f"autograde {assignment}", unit="submission", disable=not progress,
                file=sys.stderr)
-    with ExitStack() as stack:
-        if client is None:
-            client = stack.enter_context(engine(config, workers, scheduler, len(pending)))
-        jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
-        for (path, _, student), report in grade_stream(client, jobs, config):
-            outcomes.append(_record(api, course_root, config, assignment, student, path, report))
-            bar.update(1)
-    bar.close()
+    recorder = Recorder(course_root, config, on_recorded=lambda _: bar.update(1))
+    try:
+        with ExitStack() as stack:
+            if client is None:
+                client = stack.enter_context(engine(config, workers, scheduler, len(pending)))
+            jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
+            for (path, _, student), report in grade_stream(client, jobs, config):
+                report.student, report.notebook, report.sha256 = student, str(path), fingerprint(path)
+                report.graded_at = now()
+                write_log(layout, report)
+                recorder.put(report)
+    finally:
+        outcomes = recorder.close()
+        bar.close()
     return outcomes
 
 
-def _record(api, course_root: Path, config: CourseConfig, assignment: str, student: str, path: Path,
-            report: GradeReport) -> Outcome:
-    """Record one report in gradebook.db through nbgrader's autograde (its GradeInSandbox step takes the
-    report), and write the submission's log."""
-    spec = config.assignment(assignment)
-    problem, nb = "", None
-    try:
-        nb = read_notebook(path)
-        remember(nb, assignment, report)
-    except SubmissionError as err:
-        problem = str(err)
-    result = api.autograde(assignment, student, force=True, create=True)
-    grader_problems = list(report.grader_problems)
-    if not result.get("success"):
-        _record_zero(course_root, config.course_id, assignment, student)
-        if nb is not None:  # nbgrader failed on a notebook the grader could read: the grader's problem
-            grader_problems.append(f"nbgrader autograde failed; 0 recorded\n{result.get('error') or ''}")
-        problem = problem or "nbgrader could not autograde this notebook"
-    elif report.isolation_note and nb is not None:
-        _record_isolation(course_root, config.course_id, assignment, student, spec.notebook,
-                          _first_answer(nb), report.isolation_note)
-    log = write_log(CourseLayout(course_root), record_of(student, path, report, problem, grader_problems))
-    return Outcome(student, report.score, report.max_score, report.execution_time,
-                   problem or "; ".join(report.notes), report.isolation_note, report.peak_child_mb,
-                   report.peak_worker_mb, grader_problems, log)
+class Recorder:
+    """Records logged grade records into gradebook.db, one at a time, in a thread of its own at a lower CPU
+    priority (RECORDER_NICENESS): recording overlaps grading and never holds up the workers' tasks.
+
+    nbgrader's autograde does the recording (its sanitizing, GradeInSandbox with the logged record, SaveAutoGrades):
+    no student code and no kernel run here.
+    """
+
+    def __init__(self, course_root: Path, config: CourseConfig, on_recorded=lambda outcome: None) -> None:
+        self._root, self._config, self._on_recorded = course_root, config, on_recorded
+        self._api = None
+        self._queue: queue.Queue[GradeReport | None] = queue.Queue()
+        self.outcomes: list[Outcome] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="tensorgrade-recorder", daemon=True)
+        self._thread.start()
+
+    def put(self, report: GradeReport) -> None:
+        """Record this (logged) record once the ones before it are recorded."""
+        if self._error is not None:
+            raise RuntimeError("recording into gradebook.db failed") from self._error
+        self._queue.put(report)
+
+    def close(self) -> list[Outcome]:
+        """Wait for every record put to be recorded; the outcomes, in recording order."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError("recording into gradebook.db failed") from self._error
+        return self.outcomes
+
+    def _run(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RECORDER_NICENESS)
+        except OSError:
+            pass
+        while (report := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                started = time.monotonic()
+                outcome = self._record(report)
+                outcome.record_seconds = time.monotonic() - started
+                self.outcomes.append(outcome)
+                self._on_recorded(outcome)
+            except BaseException as err:  # noqa: BLE001 - handed to the batch's thread by close() and put()
+                self._error = err
+
+    def _record(self, report: GradeReport) -> Outcome:
+        """Record one logged record through nbgrader's autograde; the record as the gradebook now holds it."""
+        if self._api is None:
+            self._api = nbgrader_api(self._root, self._config, recording=True)
+        layout = CourseLayout(self._root)
+        assignment, student = report.assignment, report.student
+        result = self._api.autograde(assignment, student, force=True, create=True)
+        if not result.get("success"):
+            _record_zero(self._root, self._config.course_id, assignment, student)
+            if not report.unreadable:  # nbgrader failed on a notebook the grader read: the grader's problem
+                report = zero_report(assignment, self._config, RECORD_FAILED, Status.GRADER_ERROR,
+                                     notes=[RECORD_FAILED], grader_problems=report.grader_problems + [
+                                         f"nbgrader autograde failed; 0 recorded\n{result.get('error') or ''}"],
+                                     **{k: getattr(report, k) for k in ("student", "notebook", "sha256",
+                                                                         "program_key", "graded_at", "isolation",
+                                                                         "weak_isolation", "execution_time")})
+                write_log(layout, report)
+        else:
+            report = read_log(layout, student, assignment) or report  # the step's own record, where it differed
+            with Gradebook(_db_url(self._root), self._config.course_id) as gb:
+                held = totals(gb, assignment, student)
+            if held is None or abs(held.auto_score - report.score) > 1e-9:
+                report.grader_problems.append(f"gradebook.db holds {held and held.text()} after recording "
+                                              f"{report.totals.text()}")
+            else:
+                report.recorded = held  # written answers left as released: 0 at once, awaiting no TA
+            write_log(layout, report)
+            if report.isolation_note:
+                notebook = self._config.assignment(assignment).notebook
+                _record_isolation(self._root, self._config.course_id, assignment, student, notebook,
+                                  _first_answer(release_of(assignment, self._config)), report.isolation_note)
+        return Outcome(report, layout.submission_log(student, assignment))
 
 
 def generate_feedback(assignment: str, course_root: Path, config: CourseConfig | None = None,
@@ -214,11 +307,9 @@ def generate_feedback(assignment: str, course_root: Path, config: CourseConfig |
 
 
 def export_grades(course_root: Path, course_id: str, dest: Path) -> Path:
-    """nbgrader's CSV export of the whole gradebook, with the columns of autograder.provisional."""
-    from nbgrader.plugins import CsvExportPlugin
-
-    plugin = CsvExportPlugin()
+    """The CSV export of the whole gradebook that `nbgrader export` also writes (autograder.provisional)."""
+    plugin = ProvisionalCsvExport()
     plugin.to = str(dest)
     with Gradebook(_db_url(course_root), course_id) as gb:
         plugin.export(gb)
-    return annotate_grades(dest, _db_url(course_root), course_id)
+    return Path(dest)

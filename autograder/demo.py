@@ -17,6 +17,7 @@ import nbformat
 
 from . import assignments, nbgrader_cells
 from .authoring.build import solution_notebook
+from .cli import SUMMARY_HEAD
 from .cluster import engine
 from .config import CourseConfig
 from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
@@ -97,12 +98,10 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
             generate_feedback(name, root, config)
     csv = export_grades(root, config.course_id, layout.grades_csv())
     checks = export_checks(root, config)
-    print(f"\n{'assignment':<18} {'student':<18} {'points':>11} {'seconds':>8} {'peak MB child/worker':>21}  notes\n"
-          "(points: auto-graded points out of all points; written answers count once a TA grades them, "
-          "see grades.csv's auto_score, awaiting_ta_points and grading_status)")
+    print(f"\n{'assignment':<18} {SUMMARY_HEAD}\n(the same totals as grades.csv's auto_score, auto_max_score, "
+          "awaiting_ta_points and grading_status, and the feedback pages)")
     for name, o in rows:
-        print(f"{name:<18} {o.student:<18} {o.score:>5g}/{o.max_score:<5g} {o.seconds:>8.1f} "
-              f"{o.peak_child_mb:>10.0f}/{o.peak_worker_mb:<10.0f}  {o.problem[:70]}")
+        print(f"{name:<18} {o.summary()}")
     troubled = [(name, o) for name, o in rows if o.grader_problems]
     for name, o in troubled:
         print(f"grader-side problem: {name} {o.student}: {o.grader_problems[0].splitlines()[0]} (log: {o.log})")

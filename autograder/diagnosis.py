@@ -17,11 +17,10 @@ import torch
 
 from .evidence import Evidence, ProbeEvidence
 from .expect import CheckFailed
+from .results import Status
 
 # Reading evidence or replaying a mistake can fail for reasons that mean only "this mistake does not
 # fit" (a key missing, a shape that does not broadcast): the mistake is then simply not named.
-# How judge.gated begins the message of a structural check whose value check failed.
-GATED = "earns its points only together with"
 
 NOT_A_MATCH = (CheckFailed, KeyError, IndexError, ValueError, TypeError, RuntimeError, AttributeError,
                ArithmeticError)
@@ -76,8 +75,8 @@ def diagnose(catalog: dict[str, list[Mistake]], grade_id_of: dict[str, str], fai
                 found.append(mistake)
         if len({m.id for m in found}) == 1:
             mistake = found[0]
-            advice = mistake.advice[:1].upper() + mistake.advice[1:]
-            result[check] = Diagnosis(mistake.id, f"Likely mistake: {mistake.title}. {advice}")
+            # the advice stays as written: it may begin with code ("loss.backward() ..."), whose case matters
+            result[check] = Diagnosis(mistake.id, f"Likely mistake: {mistake.title}. Look at: {mistake.advice}")
     return result
 
 
@@ -147,9 +146,18 @@ def first(items: Iterable[Any]) -> Any:
     return next(iter(items))
 
 
+def mistake_titles(assignment: str) -> dict[str, str]:
+    """The title of every catalogued mistake of `assignment`, by id (none where it has no catalog)."""
+    try:
+        catalog = importlib.import_module(f"autograder.mistakes.{assignment}").MISTAKES
+    except ModuleNotFoundError:
+        return {}
+    return {m.id: m.title for mistakes in catalog.values() for m in mistakes}
+
+
 def diagnose_verdicts(assignment: str, verdicts: dict, evidence: Evidence, inputs: dict,
                       grade_id_of: dict[str, str]) -> dict[str, Diagnosis]:
-    """Diagnoses of the checks that failed on their own (not gated, not a grader error), by check name.
+    """Diagnoses of the checks that failed on their own (FAILED or ABSENT), by check name.
 
     verdicts: autograder.suite.Verdict by check name. The catalog is autograder.mistakes.<assignment>.
     """
@@ -157,8 +165,7 @@ def diagnose_verdicts(assignment: str, verdicts: dict, evidence: Evidence, input
         catalog = importlib.import_module(f"autograder.mistakes.{assignment}").MISTAKES
     except ModuleNotFoundError:
         return {}
-    failed = [name for name, v in verdicts.items()
-              if not v.passed and not v.internal_error and not v.message.startswith(GATED)]
+    failed = [name for name, v in verdicts.items() if v.status in (Status.FAILED, Status.ABSENT)]
     return diagnose(catalog, grade_id_of, failed, evidence, inputs, _quietly)
 
 

@@ -12,8 +12,9 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from .expect import CheckFailed
+from .expect import CheckFailed, CodeAbsent
 from .sandbox.launcher import MAX_EVIDENCE_BYTES
+from .sandbox.phases import Phase
 from .sandbox.recorder import MISSING
 
 # The probes' JSON records are small (a few kB: kinds, shapes, short notes; values travel as tensors). A
@@ -34,6 +35,11 @@ def raised_message(entry: dict) -> str:
         return f"your code is not implemented yet (it raised NotImplementedError{where})"
     message = f": {entry['message']}" if entry.get("message") else ""
     return f"your code raised {entry.get('error')}{message}{where}"
+
+
+def _failure(entry: dict) -> type[CheckFailed]:
+    """What a recorded exception fails a check with: CodeAbsent for the stub's NotImplementedError."""
+    return CodeAbsent if entry.get("error") == "NotImplementedError" else CheckFailed
 
 
 def clamped(meta: Any) -> Any:
@@ -67,10 +73,10 @@ class ProbeEvidence:
         if not isinstance(entry, dict):
             earlier = next((e for e in self.meta.values() if isinstance(e, dict) and e.get("kind") == "raised"), None)
             if earlier is not None:
-                raise CheckFailed(f"{what}: not reached, because {raised_message(earlier)}")
+                raise _failure(earlier)(f"{what}: not reached, because {raised_message(earlier)}")
             raise CheckFailed(f"{what}: no result was recorded")
         if entry.get("kind") == "raised":
-            raise CheckFailed(f"{what}: {raised_message(entry)}")
+            raise _failure(entry)(f"{what}: {raised_message(entry)}")
         return entry
 
     def tensor(self, key: str, what: str) -> torch.Tensor:
@@ -108,22 +114,23 @@ class Evidence:
     """Everything the sandbox produced for one submission."""
 
     probes: dict[str, ProbeEvidence]
-    lost: dict[str, str]
-    labels: dict[str, str]
+    lost: dict[Phase, str]
+    labels: dict[Phase, str]
     cells: dict[int, dict]
     cell_names: dict[int, list[str]] = field(default_factory=dict)  # what each student cell defines
 
     def probe(self, grade_id: str) -> ProbeEvidence:
         """The evidence of probe `grade_id`, or CheckFailed explaining why there is none."""
-        what = self.labels.get(f"probe:{grade_id}", grade_id)
-        if f"probe:{grade_id}" in self.lost:
-            raise CheckFailed(f"{what}: {self.lost[f'probe:{grade_id}']}")
+        phase = Phase.probe(grade_id)
+        what = self.labels.get(phase, grade_id)
+        if phase in self.lost:
+            raise CheckFailed(f"{what}: {self.lost[phase]}")
         found = self.probes.get(grade_id)
         if found is None:
             raise CheckFailed(f"{what}: the grader recorded no result for it")
         missing = found.meta.get(MISSING)
         if missing:
-            raise CheckFailed(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
+            raise CodeAbsent(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
         return found
 
     def __repr__(self) -> str:  # short whatever the child sent: pytest and logs may print it
@@ -136,13 +143,12 @@ class Evidence:
                 message = f": {cell.get('message')}" if cell.get("message") else ""
                 return f" because its cell failed ({where}: {cell.get('error')}{message})"
         for phase, why in self.lost.items():
-            kind, _, index = phase.partition(":")
-            if kind == "cell" and index.lstrip("-").isdigit() and name in self.cell_names.get(int(index), ()):
-                return f" because {self.labels.get(phase, phase)} {why}"
+            if phase.is_cell and name in self.cell_names.get(phase.key, ()):
+                return f" because {self.labels.get(phase, phase.wire)} {why}"
         return ""
 
 
-def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
+def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str],
                   cell_names: dict[int, list[str]]) -> Evidence:
     """Read the child's evidence folder: JSON with a size cap, tensors with safetensors (no pickle)."""
     folder = Path(folder)
@@ -175,5 +181,5 @@ def load_evidence(folder: Path, lost: dict[str, str], labels: dict[str, str],
                 tensors = load_file(blob)
             except Exception:  # noqa: BLE001 - a corrupt file is no evidence, never a crash
                 tensors = {}
-        probes[path.stem] = ProbeEvidence(path.stem, labels.get(f"probe:{path.stem}", path.stem), meta, tensors)
+        probes[path.stem] = ProbeEvidence(path.stem, labels.get(Phase.probe(path.stem), path.stem), meta, tensors)
     return Evidence(probes, lost, labels, cells, cell_names)

@@ -20,6 +20,10 @@ class CheckFailed(AssertionError):
     """A check failed; the message is for the student: what was checked, expected, and found."""
 
 
+class CodeAbsent(CheckFailed):
+    """A check failed because the code it checks is not there: not implemented yet, or not defined."""
+
+
 
 def _fmt(x: float) -> str:
     return f"{x:.6g}"

@@ -12,18 +12,20 @@ from .config import CourseConfig
 from .paths import CourseLayout
 from .submission_log import read_logs
 
-COLUMNS = ("student", "assignment", "check", "grade_id", "points", "max_points", "message")
+COLUMNS = ("student", "assignment", "check", "grade_id", "status", "needs", "points", "max_points", "message")
 
 
 def check_rows(course_root: Path, assignment: str) -> list[dict]:
-    """The long-format rows of one assignment: one per student and check, students sorted."""
+    """The long-format rows of one assignment: one per student and check, students sorted. `status` is the
+    check's Status (passed, failed, not credited, absent, grader error); `needs`, the check a not-credited one
+    needs."""
     rows = []
     for record in read_logs(CourseLayout(course_root), assignment):
-        for check in record["checks"]:
-            passed = check["score"] >= check["max_score"]
-            rows.append({"student": record["student"], "assignment": assignment, "check": check["name"],
-                         "grade_id": check["grade_id"], "points": check["score"], "max_points": check["max_score"],
-                         "message": "" if passed else check["output"]})
+        for check in record.checks:
+            rows.append({"student": record.student, "assignment": assignment, "check": check.name,
+                         "grade_id": check.grade_id, "status": check.status.value, "needs": check.needs,
+                         "points": check.score, "max_points": check.max_score,
+                         "message": "" if check.passed else check.output})
     return rows
 
 

@@ -161,6 +161,7 @@ class SubmissionExporter(NotebookExporter):
 
     def from_file(self, file_stream, resources=None, **kw):
         from .config import load_config
+        from .grading import unreadable_reason
         from .paths import release_notebook
         from .submission import SubmissionError, read_notebook
 
@@ -172,7 +173,7 @@ class SubmissionExporter(NotebookExporter):
             assignment = (resources or {}).get("nbgrader", {}).get("assignment", "")
             spec = load_config().assignment(assignment)
             nb = nbformat.read(release_notebook(assignment, spec.notebook), as_version=4)
-            nb.metadata["tensorgrade"] = {"unreadable": f"Your notebook could not be graded: {err}."}
+            nb.metadata["tensorgrade"] = {"unreadable": unreadable_reason(err)}
         return self.from_notebook_node(nb, resources=resources, **kw)
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from .config import CourseConfig
 from .operator_checks import GRADED, GRADER_PROBLEMS, REFUSED
 from .paths import PROJECT_ROOT
-from .results import CheckResult, GradeReport
 from .seeds import course_secret
 
 KIT = "tensorgrade"  # the kit's folder inside the zip, so /autograder/source/tensorgrade on Gradescope
@@ -167,9 +166,9 @@ def submitter(root: Path) -> str:
 
 def _not_graded(assignment: str, config: CourseConfig, why: str) -> dict:
     """results.json for a submission that could not be graded: every check at 0, the reason once."""
-    spec = config.assignment(assignment)
-    checks = [CheckResult(n, spec.grade_id_of[n], 0.0, pts, "not run") for n, pts in spec.check_points.items()]
-    return GradeReport(assignment, checks, {}, [], 0.0, unreadable=why).to_gradescope()
+    from .grading import unreadable_report
+
+    return unreadable_report(assignment, config, why).to_gradescope()
 
 
 # What only the trusted grader reads: the secret, the reference, the catalog of known mistakes, and each
@@ -196,6 +195,7 @@ def run_gradescope(root: Path, assignment: str, config: CourseConfig) -> int:
     Problems on the grader's side go to stdout, which Gradescope shows the instructor only.
     """
     from .grading import grade_notebook
+    from .isolation_policy import refusal
     from .sandbox.limits import isolation
 
     spec = config.assignment(assignment)
@@ -205,8 +205,9 @@ def run_gradescope(root: Path, assignment: str, config: CourseConfig) -> int:
     status = isolation()
     notebook = find_notebook(root / "submission", spec.notebook)
     code = GRADED
-    if not status.full and not config.allow_weak_isolation:
-        print(f"tensorgrade: {status.refusal()}")
+    why = refusal(config.allow_weak_isolation, status)
+    if why:
+        print(f"tensorgrade: {why}")
         data = _not_graded(assignment, config, "Not graded yet: the grader's machine could not isolate student "
                                                "code; your instructor has been told.")
         code = REFUSED
@@ -221,8 +222,7 @@ def run_gradescope(root: Path, assignment: str, config: CourseConfig) -> int:
             code = GRADER_PROBLEMS
         if report.grader_problems:
             print(f"child's log tail:\n{report.log_tail}")
-        print(f"tensorgrade: score {report.score:g}/{sum(c.max_score for c in report.checks):g} "
-              f"in {report.execution_time:.1f} s")
+        print(f"tensorgrade: score {report.totals.text()} in {report.execution_time:.1f} s")
     data["stdout_visibility"] = "hidden"
     results.write_text(json.dumps(data, indent=2) + "\n")
     print(f"tensorgrade: wrote {results}", file=sys.stderr)

@@ -3,10 +3,13 @@
     read_notebook -> build_program -> run_sandboxed (child: cells, probes) -> load_evidence
     -> run_suite (hidden pytest, trusted) -> GradeReport
 
+grade_notebook reads and builds; grade_program (what a Dask worker runs) grades a program built elsewhere.
+
 Nothing in this process runs student code or unpickles what it produced.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import resource
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import torch
+from nbformat.notebooknode import NotebookNode
 from safetensors.torch import save_file
 
 from . import assignments, nbgrader_cells, paths
@@ -26,12 +30,13 @@ from .calibration import check_calibrated, with_data_statement
 from .config import CourseConfig
 from .diagnosis import diagnose_verdicts
 from .evidence import load_evidence
-from .results import CheckResult, GradeReport
+from .results import CheckResult, GradeReport, Status
 from .sandbox.launcher import run_sandboxed, warm_up
-from .sandbox.limits import Limits
+from .sandbox.limits import Limits, isolation
+from .sandbox.phases import Phase
 from .seeds import course_secret, derived_seed, submission_seed
 from .submission import Program, SubmissionError, build_program, read_notebook
-from .suite import INTERNAL_ERROR, run_suite
+from .suite import INTERNAL_ERROR, Verdict, run_suite
 
 # pytest keeps process-wide state: one suite runs at a time in a process. The batch engine
 # (autograder.cluster) runs one task per worker process, so judges there run in parallel and this
@@ -54,28 +59,36 @@ def seed_of(program: Program, assignment: str, config: CourseConfig, student: st
                            content)
 
 
-def failed_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
-    """A report that gives every check 0 points with one reason (a failure of the grader itself)."""
+def zero_report(assignment: str, config: CourseConfig, output: str, status: Status, **fields) -> GradeReport:
+    """A record that gives every check of `assignment` 0 points with one message and status (GradeReport.all_zero)."""
     spec = config.assignment(assignment)
-    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, message) for name, pts in spec.check_points.items()]
-    return GradeReport(assignment, checks, dict(spec.manual), [], time.monotonic() - started)
+    points = {name: (spec.grade_id_of[name], pts) for name, pts in spec.check_points.items()}
+    return GradeReport.all_zero(assignment, points, spec.manual, output, status, **fields)
 
 
 NOT_RUN = "not run: the notebook could not be read (see the note at the top)"
 
 
-def _unreadable_report(assignment: str, config: CourseConfig, message: str, started: float) -> GradeReport:
-    """Every check at 0, the reason said once (in `unreadable`), not under each check."""
-    spec = config.assignment(assignment)
-    checks = [CheckResult(name, spec.grade_id_of[name], 0.0, pts, NOT_RUN) for name, pts in spec.check_points.items()]
-    elapsed = time.monotonic() - started
-    return GradeReport(assignment, checks, dict(spec.manual), [], elapsed, unreadable=message,
-                       phases={"read": elapsed})
+def unreadable_report(assignment: str, config: CourseConfig, reason: str, seconds: float = 0.0) -> GradeReport:
+    """The record of a file that is not a readable notebook: every check 0 and not run, `reason` said once."""
+    return zero_report(assignment, config, NOT_RUN, Status.FAILED, unreadable=reason, execution_time=seconds,
+                       phases={"read": seconds})
 
 
-def unreadable_report(assignment: str, config: CourseConfig, reason: str) -> GradeReport:
-    """The report of a file that is not a readable notebook: every check 0, `reason` said once."""
-    return _unreadable_report(assignment, config, reason, time.monotonic())
+def unreadable_reason(err: SubmissionError) -> str:
+    """What the student reads of a notebook that could not be read."""
+    reason = str(err) if str(err).endswith((".", "?", "!")) else f"{err}."
+    return f"Your notebook could not be graded: {reason}"
+
+
+def release_of(assignment: str, config: CourseConfig) -> NotebookNode:
+    """The trusted release notebook of `assignment` (read once per process; never modified)."""
+    return _release(assignment, config.assignment(assignment).notebook)
+
+
+@functools.lru_cache(maxsize=8)
+def _release(assignment: str, notebook: str) -> NotebookNode:
+    return nbformat.read(paths.release_notebook(assignment, notebook), as_version=4)
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
@@ -84,26 +97,33 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
 
     The grader's inputs derive from the course secret and the submission (assignment, `student`,
     its code): the same notebook graded again gets the same inputs and the same score. `seed`, when
-    given, is that seed computed elsewhere (seed_of, by a batch's client that keeps the secret).
+    given, is that seed computed elsewhere (seed_of).
     """
     started = time.monotonic()
-    spec = config.assignment(assignment)
     check_calibrated(config, assignment)
     try:
         submitted = read_notebook(notebook)
     except SubmissionError as err:
-        reason = str(err) if str(err).endswith((".", "?", "!")) else f"{err}."
-        return _unreadable_report(assignment, config, f"Your notebook could not be graded: {reason}", started)
-    phases = {"read": time.monotonic() - started}
+        return unreadable_report(assignment, config, unreadable_reason(err), time.monotonic() - started)
+    read = time.monotonic() - started
     warm_up()
-    release = nbformat.read(paths.release_notebook(assignment, spec.notebook), as_version=4)
-    program = build_program(submitted, release)
+    program = build_program(submitted, release_of(assignment, config))
     if seed is None:
         seed = seed_of(program, assignment, config, student)
+    return grade_program(program, assignment, config, seed, read_seconds=read)
+
+
+def grade_program(program: Program, assignment: str, config: CourseConfig, seed: int, *,
+                  read_seconds: float = 0.0) -> GradeReport:
+    """Grade a submission's program (built once, by whoever read the notebook): sandbox, evidence, hidden suite."""
+    started = time.monotonic() - read_seconds
+    spec = config.assignment(assignment)
+    release = release_of(assignment, config)
     inputs = grading_inputs(assignment, config, seed)
     probes = list(spec.checks)
-    labels = dict(program.labels)
-    labels.update({f"probe:{gid}": _probe_label(release, gid) for gid in probes})
+    labels = {Phase.cell(index): label for index, label in program.labels.items()}
+    labels.update({Phase.probe(gid): _probe_label(release, gid) for gid in probes})
+    phases = {"read": read_seconds}
     problems: list[str] = []  # for the instructor (the submission's log), never for the student
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-"))
     try:
@@ -112,9 +132,9 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
         seeds = {"cells": derived_seed(seed, "cells"), **{p: derived_seed(seed, p) for p in probes}}
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
                       "inputs": str(workdir / "inputs.safetensors")}
-        phases["prepare"] = time.monotonic() - started - phases["read"]
+        phases["prepare"] = time.monotonic() - started - read_seconds
         mark = time.monotonic()
-        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), labels,
+        run = run_sandboxed(child_spec, workdir, Limits.from_config(config),
                             [str(config.data_root), str(paths.data_cache())])
         phases["sandbox"] = time.monotonic() - mark
         try:
@@ -125,7 +145,7 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
                 phases["judge"] = time.monotonic() - mark
                 diagnoses = diagnose_verdicts(assignment, verdicts, evidence, inputs, spec.grade_id_of)
         except Exception:  # noqa: BLE001 - whatever the evidence did to the judge, this submission gets no points
-            _log.exception("judging %s (%s) failed", notebook, assignment)
+            _log.exception("judging %s (%s) failed", assignment, spec.notebook)
             problems.append(f"judging failed, every check scored 0:\n{traceback.format_exc()}")
             verdicts, diagnoses = {}, {}
     finally:
@@ -134,27 +154,28 @@ def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,
     for name, pts in spec.check_points.items():
         verdict = verdicts.get(name)
         if verdict is None:
-            checks.append(CheckResult(name, spec.grade_id_of[name], 0.0, pts, INTERNAL_ERROR))
+            verdict = Verdict(Status.GRADER_ERROR, INTERNAL_ERROR)
             problems.append(f"{name}: the hidden suite reported no verdict for this check")
-        else:
-            found = diagnoses.get(name)
-            message = f"{verdict.message}\n{found.text}" if found else verdict.message
-            checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts,
-                                      message, found.mistake if found else ""))
-            if verdict.internal_error:
-                problems.append(f"{name}: internal error in the grader\n{verdict.internal_error}")
+        elif verdict.internal_error:
+            problems.append(f"{name}: internal error in the grader\n{verdict.internal_error}")
+        found = diagnoses.get(name)
+        message = f"{verdict.message}\n{found.text}" if found else verdict.message
+        checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts, message,
+                                  found.mistake if found else "", verdict.status, verdict.needs,
+                                  verdict.measured))
     checks = with_data_statement(checks, config)
     if run.sandbox_failed:
         problems.append("the sandbox failed to start a child; its log tail is in this submission's log")
     notes = list(program.notes)
     cell_notes = {}
     for phase, why in run.lost.items():
-        if phase.startswith("cell:"):
-            notes.append(f"{labels.get(phase, phase)} {why}")
-            if phase[5:].isdigit():
-                cell_notes[int(phase[5:])] = notes[-1]
-    phases.update({f"sandbox: {labels.get(phase, phase)}": secs for phase, secs in run.seconds.items()})
+        if phase.is_cell:
+            notes.append(f"{labels.get(phase, phase.wire)} {why}")
+            if phase.is_student_cell:
+                cell_notes[phase.key] = notes[-1]
+    phases.update({f"sandbox: {labels.get(phase, phase.wire)}": secs for phase, secs in run.seconds.items()})
     return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
+                       weak_isolation=bool(run.isolation) and not isolation().full,
                        cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb(),
                        grader_problems=problems, phases=phases, log_tail=run.log_tail)
 

@@ -1,87 +1,147 @@
 """The class report of an assignment: one static HTML page with matplotlib figures, under the course directory.
 
-Built from the submission logs (autograder.submission_log), so it shows every check, not only nbgrader's
-cell totals: the score distribution, each check's pass rate (hardest first), the most frequent failure
-reasons per function, grading time per submission, and the submissions that could not be graded and why.
+Built from the grade records (the submission logs, autograder.submission_log), so it shows every check, not only
+nbgrader's cell totals: the score distribution, how often each check failed on its own (hardest first), the most
+frequent failure reasons per function (counted in students), each student's measured numbers (the accuracy
+reached, against the threshold), grading time per submission, and the submissions that could not be graded and
+why. A file that could not be read as a notebook ran no check: it is left out of every figure and listed below
+them, and the header says how many.
 """
 from __future__ import annotations
 
 import html
 import re
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import CourseConfig
+from .diagnosis import mistake_titles
 from .paths import CourseLayout
+from .results import GradeReport
 from .submission_log import read_logs
+from .wording import shortened
 
-NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?")
 REASONS_PER_FUNCTION = 3
-GATED = "earns its points only together with"  # autograder.suite.gated's message
 FIGURE_WIDTH_IN = 10  # at 100 dpi: 1000 px, inside the page's 1200 px column
+NOTE_CHARS = 100  # of a reason or problem in the terminal summary, cut at a word
 
 
 @dataclass(frozen=True)
 class Findings:
     """What the report says, as data (also printed by the CLI)."""
 
-    submissions: int
-    scores: list[float]
+    submissions: int  # every logged submission
+    unreadable: list[str]  # students whose file could not be read: in no figure
+    scores: list[float]  # of the graded (readable) submissions
     mean: float
     median: float
     max_score: float
-    pass_rates: list[tuple[str, float]]  # check -> fraction of submissions with full marks, hardest first
-    reasons: dict[str, list[tuple[str, int]]]  # grade id -> (failure reason, count), most frequent first
+    failure_rates: list[tuple[str, float]]  # check -> fraction of graded submissions failing it on its own
+    reasons: dict[str, list[tuple[str, int]]]  # grade id -> (failure reason, students), most frequent first
     problems: list[tuple[str, str]]  # (student, why): submissions not graded (unreadable) or with grader problems
     seconds: list[tuple[str, float]]  # (student, grading seconds), slowest first
+    measured: dict[str, list[tuple[str, dict[str, float]]]]  # check -> (student, its numbers), by student
+
+    @property
+    def graded(self) -> int:
+        """Submissions that were graded (readable notebooks)."""
+        return self.submissions - len(self.unreadable)
+
+    def header(self) -> str:
+        """The report's first sentence, as the page and the terminal say it."""
+        line = (f"{_count(self.graded, 'graded submission')}; mean {self.mean:.1f}/{self.max_score:g} auto-graded "
+                f"points, median {self.median:g}")
+        if self.unreadable:
+            line += (f". {_count(len(self.unreadable), 'file')} could not be read as a notebook and "
+                     f"{'is' if len(self.unreadable) == 1 else 'are'} in no figure (listed below)")
+        return line
 
     def summary(self) -> list[str]:
         """A few lines for the terminal."""
-        lines = [f"{self.submissions} submissions; mean {self.mean:.1f}/{self.max_score:g}, median {self.median:g}"]
-        lines += [f"hardest check: {name} ({rate:.0%} pass)" for name, rate in self.pass_rates[:3]]
-        # one line per function: its most frequent reason, functions with the most failures first
+        lines = [self.header()]
+        lines += [f"hardest check: {name} (failed on its own by {rate:.0%})" for name, rate in self.failure_rates[:3]
+                  if rate > 0]
+        # one line per function: its most frequent reason, functions with the most failing students first
         top = sorted(self.reasons.items(), key=lambda item: -sum(n for _, n in item[1]))[:5]
-        lines += [f"{gid}: {rs[0][1]}x {rs[0][0][:100]}" for gid, rs in top]
-        lines += [f"not graded or grader problem: {student}: {why[:100]}" for student, why in self.problems]
+        lines += [f"{gid}: {_count(rs[0][1], 'student')}: {shortened(rs[0][0], NOTE_CHARS)}" for gid, rs in top]
+        for check, rows in self.measured.items():
+            lines += [f"{check}: {student}: " + ", ".join(f"{k} {_number(k, v)}" for k, v in values.items())
+                      for student, values in rows]
+        lines += [f"not graded or grader problem: {student}: {shortened(why, NOTE_CHARS)}"
+                  for student, why in self.problems]
         return lines
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _number(key: str, value: float) -> str:
+    """A measured number as people read it: fractions named accuracy or threshold as percentages."""
+    return f"{value:.1%}" if key in ("accuracy", "threshold") else f"{value:.4g}"
+
+
 def reason_of(message: str) -> str:
-    """A failure message with its numbers blanked, so the same mistake groups across students' inputs."""
+    """A failure message's first line with its numbers blanked, so the same mistake groups across inputs."""
     return NUMBER.sub("#", message.split("\n")[0]).strip()[:200]
 
 
-def findings(records: list[dict]) -> Findings:
-    """The report's content from an assignment's submission logs."""
-    scores = [r["score"] for r in records]
-    rates: dict[str, list[bool]] = {}
-    reasons: dict[str, Counter] = {}
+def _shown(messages: list[str]) -> str:
+    """The reason of messages that blank to the same text: a number the same in all of them is shown."""
+    first = messages[0].split("\n")[0]
+    columns = list(zip(*(NUMBER.findall(m.split("\n")[0]) for m in messages)))
+    same = iter([c[0] if len(set(c)) == 1 else "#" for c in columns])
+    return NUMBER.sub(lambda _: next(same, "#"), first).strip()[:200]
+
+
+def findings(records: list[GradeReport], titles: dict[str, str] | None = None) -> Findings:
+    """The report's content from an assignment's grade records; `titles` names mistakes by id."""
+    titles = titles or {}
+    graded = [r for r in records if not r.unreadable]
+    failing: dict[str, int] = Counter()
+    names: list[str] = []
+    students: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    messages: dict[str, list[str]] = defaultdict(list)
+    measured: dict[str, list[tuple[str, dict[str, float]]]] = defaultdict(list)
+    for r in graded:
+        for c in r.checks:
+            if c.name not in names:
+                names.append(c.name)
+            if c.measured:
+                measured[c.name].append((r.student, c.measured))
+            if not c.failed_on_its_own:  # not credited or a grader error: counted where it failed, not here
+                continue
+            failing[c.name] += 1
+            # A named mistake (from the diagnosis) groups better than the message: by its title.
+            reason = titles.get(c.mistake, c.mistake) if c.mistake else reason_of(c.output)
+            students[c.grade_id][reason].add(r.student)
+            if not c.mistake:
+                messages[reason].append(c.output)
+    reasons = {}
+    for gid, by_reason in sorted(students.items()):
+        ranked = sorted(by_reason.items(), key=lambda item: (-len(item[1]), item[0]))[:REASONS_PER_FUNCTION]
+        reasons[gid] = [(_shown(messages[why]) if messages.get(why) else why, len(who)) for why, who in ranked]
     problems = []
     for r in records:
-        for c in r["checks"] if not r["unreadable"] else []:  # an unreadable file ran no check: not in the rates
-            passed = c["score"] >= c["max_score"]
-            rates.setdefault(c["name"], []).append(passed)
-            if not passed:
-                # A named mistake (from the feedback's diagnosis, where a check result carries one) groups
-                # better than the message.
-                reasons.setdefault(c["grade_id"], Counter())[c.get("mistake") or reason_of(c["output"])] += 1
-        why = r["unreadable"] or "; ".join(p.split("\n")[0] for p in r["grader_problems"]) or r["problem"]
+        why = r.unreadable or "; ".join(p.split("\n")[0] for p in r.grader_problems)
         if why:
-            problems.append((r["student"], why))
+            problems.append((r.student, why))
+    scores = [r.score for r in graded]
     return Findings(
         submissions=len(records),
+        unreadable=[r.student for r in records if r.unreadable],
         scores=scores,
         mean=statistics.fmean(scores) if scores else 0.0,
         median=statistics.median(scores) if scores else 0.0,
-        max_score=max((r["max_score"] for r in records), default=0.0),
-        pass_rates=sorted(((n, sum(v) / len(v)) for n, v in rates.items()), key=lambda x: (x[1], x[0])),
-        # among equally frequent reasons, a check's own failure before a gated one ("earns its points only ...")
-        reasons={gid: sorted(c.items(), key=lambda r: (-r[1], r[0].startswith(GATED)))[:REASONS_PER_FUNCTION]
-                 for gid, c in sorted(reasons.items())},
+        max_score=max((r.max_score for r in records), default=0.0),
+        failure_rates=sorted(((n, failing[n] / len(graded)) for n in names), key=lambda x: (-x[1], x[0])),
+        reasons=reasons,
         problems=problems,
-        seconds=sorted(((r["student"], r["execution_time"]) for r in records), key=lambda x: -x[1]),
+        seconds=sorted(((r.student, r.execution_time) for r in graded), key=lambda x: -x[1]),
+        measured=dict(measured),
     )
 
 
@@ -107,14 +167,14 @@ def _figures(f: Findings, folder: Path) -> dict[str, str]:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     save(fig, "scores.png", "Histogram of the submissions' auto-graded scores")
 
-    height = max(2.5, 0.28 * len(f.pass_rates) + 1)
+    height = max(2.5, 0.28 * len(f.failure_rates) + 1)
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, height))
-    names = [n for n, _ in f.pass_rates]
-    ax.barh(names, [100 * r for _, r in f.pass_rates], color="#228833")
+    ax.barh([n for n, _ in f.failure_rates], [100 * r for _, r in f.failure_rates], color="#cc6677")
     ax.invert_yaxis()
-    ax.set(xlim=(0, 100), xlabel="% of submissions with full marks", title="Pass rate per check (hardest first)")
+    ax.set(xlim=(0, 100), xlabel="% of graded submissions that failed it on its own (not credited ones excluded)",
+           title="Failures per check (hardest first)")
     ax.tick_params(axis="y", labelsize=8)
-    save(fig, "pass_rate.png", "Pass rate of every check, hardest first")
+    save(fig, "failure_rate.png", "How often each check failed on its own, hardest first")
 
     height = max(2.5, 0.28 * len(f.seconds) + 1)
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, height))
@@ -145,30 +205,40 @@ def build_report(course_root: Path, assignment: str, config: CourseConfig) -> tu
     page = layout.report(assignment)
     page.parent.mkdir(parents=True, exist_ok=True)
     records = read_logs(layout, assignment)
-    f = findings(records)
-    figures = _figures(f, page.parent) if records else {}
+    f = findings(records, mistake_titles(assignment))
+    figures = _figures(f, page.parent) if f.scores else {}
     e = html.escape
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
              f"<meta name=viewport content='width=device-width, initial-scale=1'>"
              f"<title>{e(config.course_id)}: {e(assignment)}</title><style>{STYLE}</style></head><body><main>",
              f"<h1>{e(assignment)}: class report</h1>",
-             f"<p>{f.submissions} graded submissions; mean {f.mean:.1f} / {f.max_score:g} auto-graded points, "
-             f"median {f.median:g}. {len(f.problems)} could not be graded or met a problem on the grader's side. "
-             f"Built from the submission logs in <code>{e(str(layout.submission_log('x', assignment).parent))}"
-             "</code>.</p>"]
-    isolations = Counter(r["isolation"] for r in records)
+             f"<p class=tg-summary>{e(f.header())}. {len(f.problems)} could not be graded or met a problem on the "
+             f"grader's side. Built from the grade records in "
+             f"<code>{e(str(layout.submission_log('x', assignment).parent))}</code>.</p>"]
+    isolations = Counter(r.isolation for r in records if r.isolation)
     parts.append("<p>Isolation in force: " + "; ".join(f"{e(k)} ({n})" for k, n in isolations.items()) + "</p>")
     for name, alt in figures.items():
         parts.append(f"<figure><img src='{name}' alt='{e(alt)}'></figure>")
     parts.append("<h2>Most frequent failure reasons per function</h2>"
-                 "<p>Numbers in the messages are blanked (#): each student gets different inputs.</p>")
-    parts.append("<table><tr><th>function (grade id)</th><th class=n>count</th><th>reason</th></tr>")
+                 "<p>Counted in students (a student counts once per reason), among the checks that failed on their "
+                 "own. A named mistake is given by its title; in other messages, numbers that differ between "
+                 "students (each gets different inputs) are blanked (#).</p>")
+    parts.append("<table class=tg-reasons><tr><th>function (grade id)</th><th class=n>students</th>"
+                 "<th>reason</th></tr>")
     for gid, reasons in f.reasons.items():
         for why, n in reasons:
             parts.append(f"<tr><td>{e(gid)}</td><td class=n>{n}</td><td>{e(why)}</td></tr>")
-    parts.append("</table><h2>Submissions that could not be graded, or met a grader-side problem</h2>")
+    parts.append("</table>")
+    for check, rows in f.measured.items():
+        keys = list(dict.fromkeys(k for _, values in rows for k in values))
+        parts.append(f"<h2>What <code>{e(check)}</code> measured</h2><table class=tg-measured><tr><th>student</th>"
+                     + "".join(f"<th>{e(k)}</th>" for k in keys) + "</tr>")
+        parts += [f"<tr><td>{e(student)}</td>" + "".join(f"<td>{e(_number(k, values[k])) if k in values else ''}</td>"
+                                                          for k in keys) + "</tr>" for student, values in rows]
+        parts.append("</table>")
+    parts.append("<h2>Submissions that could not be graded, or met a grader-side problem</h2>")
     if f.problems:
-        parts.append("<table><tr><th>student</th><th>why</th></tr>")
+        parts.append("<table class=tg-problems><tr><th>student</th><th>why</th></tr>")
         parts += [f"<tr><td>{e(s)}</td><td>{e(why)}</td></tr>" for s, why in f.problems]
         parts.append("</table>")
     else:

@@ -7,6 +7,7 @@ code cells (solution cells and cells the student added) in notebook order. Locke
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -124,7 +125,7 @@ class Program:
     """What the sandbox runs, and how to name each phase in messages."""
 
     cells: list[dict] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)  # each cell's name in messages, by its index
     cell_names: dict[int, list[str]] = field(default_factory=dict)  # what each student cell defines
     notes: list[str] = field(default_factory=list)
 
@@ -138,7 +139,7 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         if nbgrader_cells.role(cell) == "setup":
             index = -(i + 1)  # negative: not a cell of the student's notebook
             program.cells.append({"index": index, "source": cell.source})
-            program.labels[f"cell:{index}"] = "the notebook's given setup cell"
+            program.labels[index] = "the notebook's given setup cell"
     seen_solution_ids = set()
     all_names: set[str] = set()
     for number, cell in enumerate(student.cells, start=1):
@@ -159,7 +160,7 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         if names:
             program.cell_names[number] = names
         label = f"cell {number}" + (f" ({cell_label(names)})" if names else "")
-        program.labels[f"cell:{number}"] = label
+        program.labels[number] = label
     ours = seen_solution_ids & set(graded_functions)
     foreign = {gid for gid in seen_solution_ids - set(graded_functions) if gid}
     defined = {name for name in all_names if name in graded_functions}
@@ -173,3 +174,41 @@ def build_program(student: NotebookNode, release: NotebookNode) -> Program:
         program.notes.append("this notebook has few or none of this assignment's solution cells: "
                              "is it the notebook of another assignment?")
     return program
+
+
+def as_recorded(student: NotebookNode, release: NotebookNode) -> NotebookNode:
+    """The notebook as nbgrader's autograde will record it: every cell with a released grade id takes the
+    released cell's type and locked flag, a locked one its source (as nbgrader's OverwriteCells does); an
+    unknown grade id is dropped. The batch builds its program from this, so it grades what is recorded."""
+    released = {nbgrader_cells.grade_id(c): c for c in release.cells if nbgrader_cells.grade_id(c)}
+    for cell in student.cells:
+        gid = nbgrader_cells.grade_id(cell)
+        if gid is None:
+            continue
+        meta = cell.metadata.get("nbgrader") if isinstance(cell.get("metadata"), dict) else None
+        original = released.get(gid)
+        if original is None:
+            if isinstance(meta, dict):
+                meta.pop("grade_id", None)
+            continue
+        if cell.get("cell_type") != original.cell_type:
+            cell.cell_type = original.cell_type
+            if original.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+            else:
+                cell.pop("outputs", None)
+                cell.pop("execution_count", None)
+        if isinstance(meta, dict):
+            meta["locked"] = nbgrader_cells.is_locked(original)
+        if nbgrader_cells.is_locked(original):
+            cell.source = original.source
+    return student
+
+
+def recorded_key(nb: NotebookNode) -> str:
+    """A fingerprint of the code a student controls in a notebook (each unlocked code cell's number and source):
+    the batch's record is recorded only into the notebook it was graded from (autograder.nbgrader_plugin)."""
+    code = [[number, "".join(c.get("source") or "") if isinstance(c.get("source"), list) else str(c.get("source"))]
+            for number, c in enumerate(nb.cells, start=1)
+            if c.get("cell_type") == "code" and not nbgrader_cells.is_locked(c)]
+    return hashlib.sha256(json.dumps(code).encode()).hexdigest()

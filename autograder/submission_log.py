@@ -1,17 +1,17 @@
 """The grader's log of each graded submission, under the course directory: logs/<assignment>/<student>.json.
 
-It holds what ran (the notebook and its SHA-256, when, with which isolation), each phase's seconds, every
-check's result, the child's log tail and the traceback of any error on the grader's side: what the
-student's feedback promises is "reported to the instructor". A readable `.log` sits beside it. The
-SHA-256 decides regrades (a resubmitted notebook differs), and the per-check export and the class
-report are built from these files.
+It is the submission's grade record itself (GradeReport.to_dict, read back by read_log as a GradeReport): what
+ran (the notebook and its SHA-256, when, with which isolation), each phase's seconds, every check's result,
+the child's log tail and the traceback of any error on the grader's side: what the student's feedback promises
+is "reported to the instructor". A readable `.log` sits beside it. The SHA-256 decides regrades (a resubmitted
+notebook differs); nbgrader's step records this file into gradebook.db, and the per-check export, the class
+report and the batch summary are built from these files: every view reads the same record.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from .paths import CourseLayout
@@ -26,78 +26,61 @@ def fingerprint(path: Path) -> str:
         return ""
 
 
-def record_of(student: str, notebook: Path, report: GradeReport, problem: str = "",
-              grader_problems: list[str] | None = None) -> dict:
-    """The log entry of one graded submission (JSON-ready)."""
-    return {
-        "student": student,
-        "assignment": report.assignment,
-        "notebook": str(notebook),
-        "sha256": fingerprint(notebook),
-        "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "isolation": report.isolation or "not run (unreadable notebook)",
-        "score": report.score,
-        "max_score": sum(c.max_score for c in report.checks),
-        "execution_time": round(report.execution_time, 3),
-        "phases": {k: round(v, 3) for k, v in report.phases.items()},
-        "unreadable": report.unreadable,
-        "problem": problem,
-        "notes": report.notes,
-        "grader_problems": list(grader_problems if grader_problems is not None else report.grader_problems),
-        "checks": [asdict(c) for c in report.checks],
-        "log_tail": report.log_tail,
-    }
+def now() -> str:
+    """The time a record is made, in UTC (ISO 8601, seconds)."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def write_log(layout: CourseLayout, record: dict) -> Path:
-    """Write the record as JSON and as readable text beside it; returns the JSON's path."""
-    path = layout.submission_log(record["student"], record["assignment"])
+def write_record(path: Path, report: GradeReport) -> Path:
+    """Write the record as JSON (atomically) and as readable text beside it; returns the JSON's path."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    tmp.write_text(json.dumps(report.to_dict(), indent=1) + "\n")
     tmp.replace(path)
-    path.with_suffix(".log").write_text(as_text(record))
+    path.with_suffix(".log").write_text(as_text(report))
     return path
 
 
-def as_text(record: dict) -> str:
+def write_log(layout: CourseLayout, report: GradeReport) -> Path:
+    """Write the submission's record where the course keeps it (layout.submission_log)."""
+    return write_record(layout.submission_log(report.student, report.assignment), report)
+
+
+def as_text(report: GradeReport) -> str:
     """The record for a person: what ran, the phases' times, problems with tracebacks, the child's log tail."""
-    lines = [f"{record['student']} / {record['assignment']}: {record['score']:g}/{record['max_score']:g} "
-             f"in {record['execution_time']:.1f} s, graded {record['graded_at']}",
-             f"notebook:  {record['notebook']} (sha256 {record['sha256'][:16]})",
-             f"isolation: {record['isolation']}"]
-    if record["unreadable"]:
-        lines.append(f"unreadable: {record['unreadable']}")
-    if record["problem"]:
-        lines.append(f"problem: {record['problem']}")
+    lines = [f"{report.student} / {report.assignment}: {report.totals.text()} in {report.execution_time:.1f} s, "
+             f"graded {report.graded_at}",
+             f"notebook:  {report.notebook} (sha256 {report.sha256[:16]})",
+             f"isolation: {report.isolation or 'not run (unreadable notebook)'}"]
+    if report.unreadable:
+        lines.append(f"unreadable: {report.unreadable}")
     lines.append("phases (seconds):")
-    lines += [f"  {name:<60} {secs:8.2f}" for name, secs in record["phases"].items()]
-    lines += [f"note: {n}" for n in record["notes"]]
-    lines.append(f"grader-side problems: {len(record['grader_problems']) or 'none'}")
-    lines += [f"--- {p}" for p in record["grader_problems"]]
+    lines += [f"  {name:<60} {secs:8.2f}" for name, secs in report.phases.items()]
+    lines += [f"note: {n}" for n in report.notes]
+    lines.append(f"grader-side problems: {len(report.grader_problems) or 'none'}")
+    lines += [f"--- {p}" for p in report.grader_problems]
     lines.append("checks:")
-    lines += [f"  {'PASS' if c['score'] >= c['max_score'] else 'FAIL'} {c['name']} {c['score']:g}/{c['max_score']:g}"
-              + ("" if c["score"] >= c["max_score"] else f": {c['output']}") for c in record["checks"]]
-    lines += ["child's log tail:", record["log_tail"] or "  (empty)"]
+    lines += [f"  {c.line()}" for c in report.checks]
+    lines += ["child's log tail:", report.log_tail or "  (empty)"]
     return "\n".join(lines) + "\n"
 
 
-def read_log(layout: CourseLayout, student: str, assignment: str) -> dict | None:
-    """The last log record of a submission, or None."""
-    path = layout.submission_log(student, assignment)
+def read_record(path: Path) -> GradeReport | None:
+    """The record a file holds, or None (missing, or not a record)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return GradeReport.from_dict(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
         return None
 
 
-def read_logs(layout: CourseLayout, assignment: str) -> list[dict]:
+def read_log(layout: CourseLayout, student: str, assignment: str) -> GradeReport | None:
+    """The last record of a submission, or None."""
+    return read_record(layout.submission_log(student, assignment))
+
+
+def read_logs(layout: CourseLayout, assignment: str) -> list[GradeReport]:
     """Every logged submission of an assignment, by student."""
     folder = layout.submission_log("x", assignment).parent
-    records = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            records.append(json.loads(path.read_text()))
-        except ValueError:
-            continue
-    return records
+    records = [read_record(path) for path in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    return [r for r in records if r is not None]

@@ -1,13 +1,15 @@
 """Run an assignment's hidden checks (its checks.py, a pytest suite) on a submission's evidence, in the
 trusted process, and turn pytest's outcomes into verdicts.
 
-The checks take their fixtures from the plugin here: `evidence`, `inputs`, `config` and `quiet`.
+The checks take their fixtures from the plugin here: `evidence`, `inputs`, `config` and `quiet`; a number a
+check measured for the instructor (the accuracy reached) it gives pytest's `record_property`, and the record
+keeps it (CheckResult.measured).
 """
 from __future__ import annotations
 
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pytest
@@ -15,29 +17,36 @@ import pytest
 from .assignments import PYTEST_INI, checks_file
 from .config import CourseConfig
 from .evidence import Evidence
-from .expect import CheckFailed
+from .expect import CheckFailed, CodeAbsent
+from .results import Status, not_credited
 
-# Phrases of messages that say the student's code was not there to check (judging.raised_message,
-# Evidence.probe): a gated check repeats them rather than pointing at the check it needs.
-ABSENT = ("your code is not implemented yet", "your notebook does not define")
 INTERNAL_ERROR = "the grader could not finish this check (an error in the grader, reported to the instructor)"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A check's outcome: passed, and the message for the student when not."""
+    """A check's outcome: its status, the message for the student when it did not pass, and for a check
+    not credited, the check it needs."""
 
-    passed: bool
-    message: str
-    internal_error: str = ""
+    status: Status
+    message: str = ""
+    internal_error: str = ""  # the traceback of a GRADER_ERROR, for the instructor
+    needs: str = ""
+    measured: dict[str, float] = field(default_factory=dict)  # what the check measured (record_property)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the check earns its points."""
+        return self.status is Status.PASSED
 
 
 def gated(verdicts: dict[str, Verdict], requires: dict[str, tuple[str, ...]]) -> dict[str, Verdict]:
-    """Verdicts once every check marked `requires(...)` has been failed where a check it needs failed.
+    """Verdicts once every check marked `requires(...)` is NOT_CREDITED where a check it needs did not pass.
 
     Structural checks (types, shapes, attributes, modes) pass on evidence that any code, or a forger,
     can produce; they earn their points only together with a check of a value that only correct code
-    computes. A check that failed on its own keeps its own, more specific message.
+    computes. A check that failed on its own keeps its own, more specific verdict; where the needed check
+    found no code at all (ABSENT), so does the dependent one.
     """
     result = dict(verdicts)
     for name, needed in requires.items():
@@ -45,11 +54,11 @@ def gated(verdicts: dict[str, Verdict], requires: dict[str, tuple[str, ...]]) ->
         missing = [n for n in needed if not (verdicts.get(n) and verdicts[n].passed)]
         if own is not None and own.passed and missing:
             first = verdicts.get(missing[0])
-            if first is not None and any(absent in first.message for absent in ABSENT):
-                result[name] = Verdict(False, first.message)  # the code was not there to check at all
+            if first is not None and first.status is Status.ABSENT:
+                result[name] = Verdict(Status.ABSENT, first.message, measured=own.measured)  # no code to check
             else:
-                result[name] = Verdict(False, f"earns its points only together with {' and '.join(missing)}, "
-                                              "which did not pass: see that check's message")
+                result[name] = Verdict(Status.NOT_CREDITED, not_credited(missing[0]), needs=missing[0],
+                                       measured=own.measured)
     return result
 
 
@@ -90,13 +99,15 @@ class _Judge:
         if needed:
             self.requires[name] = needed
         if report.when == "call" or (report.when == "setup" and report.failed):
+            measured = {k: float(v) for k, v in report.user_properties}
             if call.excinfo is None:
-                self.verdicts[name] = Verdict(True, "")
+                self.verdicts[name] = Verdict(Status.PASSED, measured=measured)
             elif isinstance(call.excinfo.value, CheckFailed):
-                self.verdicts[name] = Verdict(False, str(call.excinfo.value))
+                status = Status.ABSENT if isinstance(call.excinfo.value, CodeAbsent) else Status.FAILED
+                self.verdicts[name] = Verdict(status, str(call.excinfo.value), measured=measured)
             else:
                 detail = "".join(traceback.format_exception(call.excinfo.value))
-                self.verdicts[name] = Verdict(False, INTERNAL_ERROR, detail)
+                self.verdicts[name] = Verdict(Status.GRADER_ERROR, INTERNAL_ERROR, detail)
 
 
 def _quietly(fn: Callable[..., Any], *args: Any) -> Any:

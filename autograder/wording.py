@@ -1,4 +1,5 @@
-"""Numbers put in words for students: how far a value is from the expected one, what a tolerance allows."""
+"""Numbers and notes put in words for people: how far a value is from the expected one, what a tolerance
+allows, a note shortened for a terminal line."""
 from __future__ import annotations
 
 
@@ -36,3 +37,10 @@ def allowance(rtol: float, atol: float) -> str:
         return f"the grader allows a difference of at most {atol:g}, room for rounding only"
     return (f"the grader allows a difference of at most {atol:g} + {rtol:g} x |expected value|, room for rounding "
             "only")
+
+
+def shortened(text: str, width: int) -> str:
+    """`text` cut at a word to at most `width` characters, with '...' where cut (never mid-word)."""
+    if len(text) <= width:
+        return text
+    return text[:width - 3].rsplit(" ", 1)[0].rstrip(" ,;:") + "..."

@@ -17,10 +17,11 @@ import psutil
 import pytest
 
 from autograder import paths
-from autograder.cluster import data_fingerprint, engine, make_task, ungradable, unsafe_worker
+from autograder.cluster import data_fingerprint, engine, make_task, ungradable
 from autograder.config import load_config
 from autograder.course import autograde_course, is_recorded
 from autograder.grading import grade_notebook
+from autograder.isolation_policy import refusal
 from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
 from autograder.sandbox.limits import Isolation
@@ -48,10 +49,11 @@ def test_a_report_travels_as_plain_data_and_comes_back_equal():
 def test_a_task_carries_the_seed_not_the_secret(tmp_path):
     path = write(solution(P1), tmp_path / "a.ipynb")
     task = make_task(path, P1, "ada", CONFIG)
-    assert set(task) == {"assignment", "student", "notebook", "seed"}
-    assert task["notebook"] == path.read_bytes()
+    assert set(task) == {"assignment", "student", "program", "seed", "program_key"}
+    assert task["program"]["cells"] and all(set(c) == {"index", "source"} for c in task["program"]["cells"])
     assert task["seed"] != make_task(path, P1, "bob", CONFIG)["seed"]
-    assert make_task(write(b"not json", tmp_path / "b.ipynb"), P1, "ada", CONFIG) is None
+    unreadable = make_task(write(b"not json", tmp_path / "b.ipynb"), P1, "ada", CONFIG)
+    assert isinstance(unreadable, GradeReport) and "not valid JSON" in unreadable.unreadable
     assert data_fingerprint(CONFIG, P1) is None
 
 
@@ -76,19 +78,19 @@ def test_a_small_batch_is_graded_in_this_process_without_starting_worker_process
         assert client.scheduler.address.startswith("inproc://")  # in memory: nothing a child could connect to
         assert client.submit(os.getpid).result() == os.getpid()
         assert len(client.scheduler_info()["workers"]) == 1
-    assert unsafe_worker(Isolation("", frozenset({"memory", "pids", "cpu"})), "inproc://host/1/1", True) == ""
+    assert refusal(True, Isolation("", frozenset({"memory", "pids", "cpu"})), "inproc://host/1/1") == ""
 
 
 def test_a_worker_grades_only_with_the_isolation_the_course_allows_and_no_child_reaching_a_plain_cluster():
     full = Isolation("root", frozenset({"memory", "pids", "cpu"}))
     no_cgroups = Isolation("root", frozenset())
     no_namespaces = Isolation("", frozenset({"memory", "pids", "cpu"}))
-    assert unsafe_worker(full, "tcp://10.0.0.1:8786", allow_weak_isolation=False) == ""
-    assert "not grading" in unsafe_worker(no_cgroups, "tls://10.0.0.1:8786", allow_weak_isolation=False)
-    assert unsafe_worker(no_cgroups, "tcp://10.0.0.1:8786", allow_weak_isolation=True) == ""
-    assert unsafe_worker(no_namespaces, "tls://10.0.0.1:8786", allow_weak_isolation=True) == ""
-    assert unsafe_worker(no_namespaces, None, allow_weak_isolation=True) == ""  # graded outside a cluster
-    why = unsafe_worker(no_namespaces, "tcp://10.0.0.1:8786", allow_weak_isolation=True)
+    assert refusal(False, full, "tcp://10.0.0.1:8786") == ""
+    assert "not grading" in refusal(False, no_cgroups, "tls://10.0.0.1:8786")
+    assert refusal(True, no_cgroups, "tcp://10.0.0.1:8786") == ""
+    assert refusal(True, no_namespaces, "tls://10.0.0.1:8786") == ""
+    assert refusal(True, no_namespaces, None) == ""  # graded outside a cluster
+    why = refusal(True, no_namespaces, "tcp://10.0.0.1:8786")
     assert "unencrypted" in why and "TLS" in why
 
 

@@ -67,7 +67,8 @@ def test_a_mistake_is_named_only_when_exactly_one_matches():
     inputs, grade_ids = {"x": torch.tensor([1.0, 2.0])}, {"f_values": "test_f"}
     found = diagnose(_catalog(lambda x: 2 * x, lambda x: x + 5), grade_ids, ["f_values"],
                      _evidence(torch.tensor([2.0, 4.0])), inputs, None)
-    assert found["f_values"].mistake == "m0" and found["f_values"].text == "Likely mistake: mistake 0. Look here."
+    assert found["f_values"].mistake == "m0"
+    assert found["f_values"].text == "Likely mistake: mistake 0. Look at: look here.", "the advice's case is kept"
     ambiguous = _catalog(lambda x: 2 * x, lambda x: x * 2)
     assert diagnose(ambiguous, grade_ids, ["f_values"], _evidence(torch.tensor([2.0, 4.0])), inputs, None) == {}
     assert diagnose(_catalog(lambda x: 2 * x), grade_ids, ["f_values"], _evidence(torch.tensor([9.0, 9.0])),

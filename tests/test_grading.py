@@ -61,9 +61,11 @@ def test_solution_notebook_gets_full_marks_on_every_autograded_check(cli_results
 def test_release_notebook_gets_zero(cli_results, assignment):
     result = cli_results[(assignment, "release")]
     assert result["score"] == 0
-    # A structural check that passes on a stub's evidence is gated by the value check it requires (suite.gated).
-    assert all("not implemented yet" in t["output"] or t["output"].startswith("earns its points only together with")
+    # A structural check that passes on a stub's evidence is gated by the value check it requires (suite.gated),
+    # and where that one found no code, it says so too: every check of a stub is absent code.
+    assert all("not implemented yet" in t["output"] or t["output"].startswith("needs ")
                for t in result["tests"] if t["max_score"] and t.get("status") != "needs_manual_grade")
+    assert {t["tags"][1] for t in result["tests"]} <= {"absent", "not credited"}
 
 
 @pytest.mark.slow
@@ -193,3 +195,40 @@ def test_a_kit_installed_under_tmp_still_imports_from_its_virtualenv(tmp_path):
     lost = {t["name"]: t["output"] for t in results["tests"] if t["score"] < t["max_score"]
             and t.get("status") != "needs_manual_grade"}
     assert lost == {}
+
+
+def _sanitized(course: Path, nb) -> list[str]:
+    """nbgrader's warnings while the kit's OverwriteReleasedCells sanitizes `nb` against the course's gradebook."""
+    import logging
+
+    from autograder.nbgrader_plugin import OverwriteReleasedCells
+
+    warned: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warned.append(record.getMessage())
+    log = logging.getLogger(f"overwrite-{id(nb)}")
+    log.addHandler(handler)
+    step = OverwriteReleasedCells(log=log)
+    step.preprocess(nb, {"nbgrader": {"notebook": "part1_regression", "assignment": "part1_regression",
+                                      "db_url": f"sqlite:///{course / 'gradebook.db'}"}})
+    return warned
+
+
+def test_a_notebook_as_released_gets_no_tampering_warning_and_an_edited_locked_cell_still_does(tmp_path):
+    import nbformat
+
+    from autograder import nbgrader_cells
+
+    course = _course(tmp_path, {})
+    release = course / "release" / "part1_regression" / "part1_regression.ipynb"
+    untouched = nbformat.read(release, as_version=4)
+    hidden = [c for c in untouched.cells if nbgrader_cells.is_locked(c) and nbgrader_cells.is_grade(c)]
+    assert hidden, "the release has locked graded cells (nbgrader keeps them with their hidden tests)"
+    assert _sanitized(course, untouched) == [], "no 'checksum has changed' for a cell exactly as released"
+    edited = nbformat.read(release, as_version=4)
+    cell = nbgrader_cells.find(edited.cells, nbgrader_cells.grade_id(hidden[0]))
+    cell.source += "\nassert True  # the student's edit"
+    warned = _sanitized(course, edited)
+    assert any(f"Attribute 'checksum' for cell {nbgrader_cells.grade_id(hidden[0])} has changed" in w
+               for w in warned), warned
+    assert "the student's edit" not in cell.source, "nbgrader restored the locked cell"

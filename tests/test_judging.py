@@ -15,7 +15,8 @@ from autograder.assignments.part1_regression import inputs as part1_inputs
 from autograder.config import load_config
 from autograder.evidence import Evidence, ProbeEvidence, raised_message
 from autograder.expect import CheckFailed, expect_close, expect_equal
-from autograder.results import CheckResult, GradeReport
+from autograder.results import CheckResult, GradeReport, Status
+from autograder.sandbox.phases import Phase
 from autograder.submission import SubmissionError, build_program, read_notebook
 from autograder.suite import Verdict, gated, run_suite
 
@@ -53,7 +54,8 @@ def test_raised_message_is_student_readable():
 
 
 def test_evidence_of_a_lost_probe_explains_the_limit():
-    evidence = Evidence({}, {"probe:test_x": "ran longer than the 60 s limit"}, {"probe:test_x": "normalize"}, {})
+    evidence = Evidence({}, {Phase.probe("test_x"): "ran longer than the 60 s limit"},
+                        {Phase.probe("test_x"): "normalize"}, {})
     with pytest.raises(CheckFailed, match="normalize: ran longer than the 60 s limit"):
         evidence.probe("test_x")
 
@@ -75,7 +77,8 @@ def test_a_value_after_an_exception_says_it_was_not_reached():
 def test_report_scores_and_gradescope_json():
     report = GradeReport("a", [CheckResult("c1", "g", 2, 2, ""), CheckResult("c2", "g", 0, 3, "why")],
                          {"answer": 5})
-    assert (report.score, report.max_score) == (2, 10)
+    assert (report.score, report.max_score) == (2, 5), "the maximum is the auto-graded one; the answer is the TA's"
+    assert report.totals.text() == "2/5 auto-graded; 5 points of written answers await a TA (provisional)"
     data = report.to_gradescope()
     assert data["score"] == 2 and "max_score" not in data  # Gradescope's format has no top-level max_score
     assert [t["name"] for t in data["tests"]] == ["c1", "c2"]  # manual cells are Gradescope's manual questions
@@ -164,18 +167,29 @@ def test_judging_leaves_what_other_threads_print_alone(capfd):
     (False, False, False),
 ])
 def test_a_structural_check_earns_points_only_with_the_value_check_it_requires(own, needed, expected):
-    verdicts = {"shape": Verdict(own, "" if own else "shape wrong"), "values": Verdict(needed, "values wrong")}
+    verdicts = {"shape": Verdict(Status.PASSED) if own else Verdict(Status.FAILED, "shape wrong"),
+                "values": Verdict(Status.PASSED) if needed else Verdict(Status.FAILED, "values wrong")}
     result = gated(verdicts, {"shape": ("values",)})
     assert result["shape"].passed is expected
     assert result["values"] == verdicts["values"]
     if not own:
         assert result["shape"].message == "shape wrong", "a check that failed on its own keeps its message"
+        assert result["shape"].status is Status.FAILED
     elif not needed:
         assert "values" in result["shape"].message
 
 
+def test_a_dependent_check_is_not_credited_and_names_the_check_it_needs_in_one_line():
+    verdicts = {"shape": Verdict(Status.PASSED), "values": Verdict(Status.FAILED, "values: expected 1.5, got 30")}
+    shape = gated(verdicts, {"shape": ("values",)})["shape"]
+    assert shape.status is Status.NOT_CREDITED and shape.needs == "values"
+    assert shape.message == "needs values, which did not pass: see values's message"
+    assert "\n" not in shape.message and "expected" not in shape.message, "it points to the check, not its reason"
+
+
 def test_a_check_requiring_a_check_that_never_ran_fails():
-    assert not gated({"shape": Verdict(True, "")}, {"shape": ("values",)})["shape"].passed
+    result = gated({"shape": Verdict(Status.PASSED)}, {"shape": ("values",)})["shape"]
+    assert not result.passed and result.status is Status.NOT_CREDITED
 
 
 @pytest.mark.parametrize("assignment", ["part1_regression", "part2_mnist"])
@@ -191,8 +205,8 @@ def test_every_required_check_is_a_configured_check(assignment):
 
 def test_a_gated_check_of_unimplemented_code_says_it_is_not_implemented():
     stub = "validate: your code is not implemented yet (it raised NotImplementedError (cell 30, line 9))"
-    verdicts = {"modes": Verdict(True, ""), "values": Verdict(False, stub)}
-    assert gated(verdicts, {"modes": ("values",)})["modes"] == Verdict(False, stub)
+    verdicts = {"modes": Verdict(Status.PASSED), "values": Verdict(Status.ABSENT, stub)}
+    assert gated(verdicts, {"modes": ("values",)})["modes"] == Verdict(Status.ABSENT, stub)
 
 
 def test_a_cell_too_long_to_parse_in_the_trusted_process_is_read_by_the_regex(monkeypatch):
@@ -217,3 +231,20 @@ def test_a_cell_label_names_a_few_definitions_briefly():
     assert cell_label(["normalize", "make_transform"]) == "normalize, make_transform"
     label = cell_label([f"f{'x' * 10_000}{i}" for i in range(1000)])
     assert len(label) < 250 and label.endswith("and 996 more")
+
+
+def test_the_sandbox_imports_nothing_of_the_trusted_grading_layer():
+    import ast
+
+    from autograder.paths import PROJECT_ROOT
+
+    trusted = {"results", "config", "grading", "suite", "evidence", "course", "report", "submission_log", "feedback",
+               "diagnosis", "expect", "isolation_policy", "nbgrader_plugin", "cluster"}
+    for path in (PROJECT_ROOT / "autograder" / "sandbox").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        runtime = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 2
+                   and not any(isinstance(parent, ast.If) and "TYPE_CHECKING" in ast.unparse(parent.test)
+                               and node in ast.walk(parent) for parent in ast.walk(tree))]
+        imported = {(node.module or "").split(".")[0] for node in runtime} | {
+            alias.name for node in runtime if not node.module for alias in node.names}
+        assert not imported & trusted, (path.name, imported & trusted)

@@ -19,7 +19,7 @@ from autograder.operator_checks import COULD_NOT_RUN, EXIT_CODES
 from autograder.paths import CourseLayout
 from autograder.report import build_report, findings, reason_of
 from autograder.results import CheckResult, GradeReport
-from autograder.submission_log import fingerprint, read_log, record_of, write_log
+from autograder.submission_log import fingerprint, read_log, write_log
 from tests.helpers import validate_gradescope
 
 P1 = "part1_regression"
@@ -31,6 +31,12 @@ def cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subproc
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", **(env or {})}
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=600)
+
+
+def logged(student: str, notebook: Path, report: GradeReport) -> GradeReport:
+    """The report as the batch logs it: whose it is and which file."""
+    report.student, report.notebook, report.sha256 = student, str(notebook), fingerprint(notebook)
+    return report
 
 
 def synthetic_report(score_of: dict[str, bool], **extra) -> GradeReport:
@@ -172,14 +178,14 @@ def test_a_resubmitted_notebook_is_selected_again_and_force_or_student_narrow_it
     recorded = {"ada", "bob"}
     monkeypatch.setattr(course, "is_recorded", lambda root, cid, a, s: s in recorded)
     for student in recorded:
-        write_log(layout, record_of(student, notebooks[student], synthetic_report({})))
+        write_log(layout, logged(student, notebooks[student], synthetic_report({})))
     assert course.select_submissions(P1, tmp_path, CONFIG) == ["cyd"]
     notebooks["bob"].write_text('{"student": "bob", "resubmitted": true}')
     assert course.select_submissions(P1, tmp_path, CONFIG) == ["bob", "cyd"]
     assert course.select_submissions(P1, tmp_path, CONFIG, students=["ada"]) == []
     assert course.select_submissions(P1, tmp_path, CONFIG, students=["ada"], force=True) == ["ada"]
     assert course.select_submissions(P1, tmp_path, CONFIG, force=True) == ["ada", "bob", "cyd"]
-    assert read_log(layout, "ada", P1)["sha256"] == fingerprint(notebooks["ada"])
+    assert read_log(layout, "ada", P1).sha256 == fingerprint(notebooks["ada"])
 
 
 # --- exports and the class report ---------------------------------------------------------------------------------
@@ -201,7 +207,7 @@ def _logged_class(root: Path) -> CourseLayout:
         path = layout.submitted(student, P1) / "part1_regression.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(student)
-        write_log(layout, record_of(student, path, report))
+        write_log(layout, logged(student, path, report))
     return layout
 
 
@@ -221,12 +227,61 @@ def test_report_findings(tmp_path):
     from autograder.submission_log import read_logs
 
     f = findings(read_logs(_logged_class(tmp_path), P1))
-    # eve's unreadable file ran no check: she counts in the scores, not in the pass rates
-    assert f.pass_rates[0] == ("loss_fn_value", pytest.approx(2 / 4)) and f.pass_rates[-1][1] == 1
-    assert f.scores == [80, 68, 76, 80, 0]
-    assert f.reasons["test_loss_fn"] == [("loss_fn_value: expected #, got #", 2)]
+    # eve's unreadable file ran no check: she is in no figure (scores, failure rates, times), and said so
+    assert f.failure_rates[0] == ("loss_fn_value", pytest.approx(2 / 4)) and f.failure_rates[-1][1] == 0
+    assert f.scores == [80, 68, 76, 80] and f.unreadable == ["eve"] and f.graded == 4
+    assert "4 graded submissions" in f.header() and "1 file could not be read" in f.header()
+    # numbers the same in every student's message are shown; those that differ would be blanked
+    assert f.reasons["test_loss_fn"] == [("loss_fn_value: expected 1.5, got 30.6", 2)]
     assert [s for s, _ in f.problems] == ["cyd", "eve"]
     assert reason_of("expected 1.53168, got -3e-05") == "expected #, got #"
+
+
+def _check(name: str, **fields) -> CheckResult:
+    spec = CONFIG.assignment(P1)
+    pts = spec.check_points[name]
+    return CheckResult(name, spec.grade_id_of[name], fields.pop("score", 0.0), pts, fields.pop("output", ""), **fields)
+
+
+def test_report_counts_students_names_mistakes_by_title_and_leaves_not_credited_checks_out_of_the_hardest():
+    from autograder.diagnosis import mistake_titles
+    from autograder.results import Status
+
+    titles = mistake_titles(P1)
+    mistake = next(i for i in titles if i == "sum_instead_of_mean")
+    # one student, one mistake, two checks of loss_fn failing with it, and a dependent check not credited
+    bob = GradeReport(P1, [_check("loss_fn_value", output="loss_fn: expected 1.5, got 30", mistake=mistake),
+                           _check("loss_fn_gradient", output="loss_fn: expected 2.5, got 50", mistake=mistake),
+                           _check("loss_fn_is_scalar", output="needs loss_fn_value, which did not pass: see ...",
+                                  status=Status.NOT_CREDITED, needs="loss_fn_value")], {}, student="bob")
+    f = findings([bob], titles)
+    assert f.reasons["test_loss_fn"] == [(titles[mistake], 1)], "one student counts once, by the mistake's title"
+    rates = dict(f.failure_rates)
+    assert rates["loss_fn_value"] == 1 and rates["loss_fn_is_scalar"] == 0
+    assert not any("loss_fn_is_scalar" in line for line in f.summary())
+
+
+def test_report_shows_every_students_measured_accuracy_and_the_threshold():
+    spec = load_config().assignment("part2_mnist")
+    pts = spec.check_points["mnist_accuracy"]
+    reports = [GradeReport("part2_mnist", [CheckResult("mnist_accuracy", "test_mnist_accuracy", pts if a >= .8 else 0,
+                                                       pts, "" if a >= .8 else f"expected at least 80.9% accuracy, "
+                                                       f"got {a:.1%}", measured={"accuracy": a, "threshold": .809})],
+                           {}, student=who) for who, a in (("ada", .92), ("bob", .55), ("cyd", .61))]
+    f = findings(reports)
+    assert f.measured["mnist_accuracy"] == [("ada", {"accuracy": .92, "threshold": .809}),
+                                            ("bob", {"accuracy": .55, "threshold": .809}),
+                                            ("cyd", {"accuracy": .61, "threshold": .809})]
+    assert f.reasons["test_mnist_accuracy"] == [("expected at least 80.9% accuracy, got #", 2)]
+    assert "mnist_accuracy: ada: accuracy 92.0%, threshold 80.9%" in f.summary()
+
+
+def test_the_terminal_summary_cuts_a_long_note_at_a_word():
+    from autograder.wording import shortened
+
+    text = "the notebook could not be graded because the grading process stopped every time it graded it"
+    cut = shortened(text, 40)
+    assert len(cut) <= 40 and cut.endswith("...") and text.startswith(cut[:-3]) and text[len(cut) - 3] == " "
 
 
 def _chromium() -> str:
@@ -273,7 +328,7 @@ def test_report_page_loads_every_figure_and_fits_1280_px_in_headless_chromium(tm
     page, _ = build_report(tmp_path, P1, CONFIG)
     assert page == CourseLayout(tmp_path).report(P1)
     text = page.read_text()
-    for words in ("internal error in the grader", "not valid JSON", "expected #, got #", "full isolation: test"):
+    for words in ("internal error in the grader", "not valid JSON", "expected 1.5, got 30.6", "full isolation: test"):
         assert words in text, words
     measured = open_in_chromium(page)
     assert measured["innerWidth"] == 1280
@@ -317,3 +372,64 @@ def test_a_data_problem_stops_before_grading_in_one_line(tmp_path, change, said)
     line = _one_line(done)
     assert line.startswith(f"tensorgrade: {custom}: DATASET") and said in line
     assert not (tmp_path / "r.json").exists()
+
+
+# --- the batch's record reaches nbgrader; the client never grades --------------------------------------------------
+
+def _release():
+    from autograder.grading import release_of
+
+    return release_of(P1, CONFIG)
+
+
+def test_a_solution_cell_turned_markdown_is_graded_as_nbgrader_records_it():
+    from autograder import nbgrader_cells
+    from autograder.submission import as_recorded, build_program
+    from tests.helpers import solution
+
+    nb = solution(P1)
+    cell = next(c for c in nb.cells if nbgrader_cells.is_solution(c) and c.cell_type == "code")
+    cell.cell_type = "markdown"  # the student's edit; nbgrader's OverwriteCells turns it back into code
+    del cell["outputs"], cell["execution_count"]
+    assert cell.source not in [c["source"] for c in build_program(nb, _release()).cells], "as submitted: skipped"
+    recorded = as_recorded(nb, _release())
+    assert cell.cell_type == "code" and cell.source in [c["source"] for c in build_program(recorded, _release()).cells]
+
+
+def _grade_in_sandbox(tmp_path, monkeypatch, record: GradeReport | None, nb):
+    from autograder import nbgrader_plugin
+
+    def never(*args, **kwargs):
+        raise AssertionError("the nbgrader step graded: with a record file it must only record")
+
+    monkeypatch.setattr(nbgrader_plugin, "grade_notebook", never)
+    path = tmp_path / "logs" / "{assignment}" / "{student}.json"
+    if record is not None:
+        write_log(CourseLayout(tmp_path), record)
+    step = nbgrader_plugin.GradeInSandbox(record_file=str(path))
+    step.preprocess(nb, {"nbgrader": {"assignment": P1, "student": "ada"}})
+    return read_log(CourseLayout(tmp_path), "ada", P1)
+
+
+def test_the_nbgrader_step_records_the_batchs_record_of_the_same_code(tmp_path, monkeypatch):
+    from autograder.submission import recorded_key
+    from tests.helpers import solution
+
+    nb = solution(P1)
+    record = synthetic_report({"model_values": False}, student="ada", program_key=recorded_key(nb))
+    assert _grade_in_sandbox(tmp_path, monkeypatch, record, nb) == record
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_model"][0]
+    assert any("model_values" in str(o.get("data", {})) for o in graded.outputs), "the record's checks are its outputs"
+
+
+@pytest.mark.parametrize("which", ["other code", "no record"])
+def test_a_record_that_does_not_match_is_recorded_as_a_grader_problem_never_graded_again(tmp_path, monkeypatch,
+                                                                                         which):
+    from autograder.nbgrader_plugin import NOT_MATCHED
+    from autograder.results import Status
+    from tests.helpers import solution
+
+    record = synthetic_report({}, student="ada", program_key="the key of other code")
+    logged = _grade_in_sandbox(tmp_path, monkeypatch, record if which == "other code" else None, solution(P1))
+    assert logged.score == 0 and all(c.status is Status.GRADER_ERROR for c in logged.checks)
+    assert logged.notes == [NOT_MATCHED] and "not graded again" in logged.grader_problems[0]

@@ -22,6 +22,7 @@ from autograder.config import load_config
 from autograder.gradescope import build_autograder_zip
 from autograder.operator_checks import GRADED, GRADER_PROBLEMS
 from autograder.paths import CourseLayout
+from autograder.results import Status
 from autograder.seeds import course_secret
 from autograder.suite import INTERNAL_ERROR, Verdict
 from tests.helpers import solution, validate_gradescope, with_functions, write
@@ -63,7 +64,8 @@ def test_grader_problems_are_logged_and_change_the_exit_code_and_resubmissions_a
         try:
             {}["reference_weights"]  # a bug in the grader, as a hidden suite might have
         except KeyError as err:
-            verdicts["make_dnn_forward"] = Verdict(False, INTERNAL_ERROR, "".join(traceback.format_exception(err)))
+            verdicts["make_dnn_forward"] = Verdict(Status.GRADER_ERROR, INTERNAL_ERROR,
+                                                   "".join(traceback.format_exception(err)))
         return verdicts
 
     monkeypatch.setattr(grading, "run_suite", suite_with_a_bug)

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from .. import assignments
 from . import namespaces
+from .phases import Phase
 
 STUDENT_OUTPUT_LIMIT = 64 * 1024
 # The grader's packages student code cannot import (of their files, the child's root holds those
@@ -167,7 +168,7 @@ class Child:
             index = cell["index"]
             if index in self.spec["skip_cells"]:
                 continue
-            self.channel.line("BEGIN", f"cell:{index}")
+            self.channel.line("BEGIN", Phase.cell(index).wire)
             output = _CappedOutput()
             sys.stdout = sys.stderr = output
             result: dict = {"ok": True}
@@ -183,13 +184,13 @@ class Child:
                 self.guard.heal()
             result["printed"] = output.size
             self.write_json(f"cell-{index}.json", result)
-            self.channel.line("END", f"cell:{index}")
+            self.channel.line("END", Phase.cell(index).wire)
 
     def run_probes(self, probes: dict, inputs: dict, recorder_class, torch) -> None:
         """Run each requested probe on the grader's inputs and send its evidence."""
         for name in self.spec["probes"]:
             self.guard.heal()
-            self.channel.line("BEGIN", f"probe:{name}")
+            self.channel.line("BEGIN", Phase.probe(name).wire)
             torch.manual_seed(self.spec["seeds"][name])
             recorder = recorder_class(name, self.guard)
             output = _CappedOutput()
@@ -202,7 +203,7 @@ class Child:
                 sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
                 self.guard.heal()
             recorder.save(self.channel)
-            self.channel.line("END", f"probe:{name}")
+            self.channel.line("END", Phase.probe(name).wire)
 
 
 def _seed_everything(seed: int, torch) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from ..paths import RELEASE_DIR, cache_dir
 from .limits import Limits, ProcessCgroup, isolation, nproc_limit
 from .namespaces import dataset_folders, released_files
+from .phases import Phase
 from .zygote import ZygoteChild, run_request, shared_zygote
 
 LOG_TAIL = 4000
@@ -45,13 +46,13 @@ class SandboxRun:
     probe it completes "<what was checked>: ...".
     """
 
-    finished: set[str] = field(default_factory=set)
-    lost: dict[str, str] = field(default_factory=dict)
+    finished: set[Phase] = field(default_factory=set)
+    lost: dict[Phase, str] = field(default_factory=dict)
     isolation: str = ""
     log_tail: str = ""
     sandbox_failed: bool = False
     peak_memory_mb: float = 0.0  # the largest peak of the child runs' memory cgroups
-    seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall-clock seconds, finished phases
+    seconds: dict[Phase, float] = field(default_factory=dict)  # wall-clock seconds of each finished phase
 
 
 @dataclass
@@ -203,13 +204,11 @@ class _Protocol:
             self.violation = TAMPERED
 
 
-def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, str],
-                  data_folders: list[str] = ()) -> SandboxRun:
+def run_sandboxed(spec: dict, workdir: Path, limits: Limits, data_folders: list[str] = ()) -> SandboxRun:
     """Run spec's cells and probes in child processes; evidence lands in workdir/evidence.
 
-    labels: a human name per phase ("cell 7 (normalize)") for messages. The child's work folder
-    holds the assignment's released code (release/<assignment>/*.py). data_folders: where the
-    course's datasets live, hidden from the child with every other dataset folder it could reach.
+    The child's work folder holds the assignment's released code (release/<assignment>/*.py). data_folders:
+    where the course's datasets live, hidden from the child with every other dataset folder it could reach.
     """
     workdir = Path(workdir)
     folder = workdir / "evidence"
@@ -231,8 +230,8 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
                       "released": released, "masked": masked, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(child_spec))
-        expected = {f"cell:{c['index']}" for c in spec["cells"] if c["index"] not in skip_cells}
-        expected |= {f"probe:{p}" for p in probes}
+        expected = {Phase.cell(c["index"]).wire for c in spec["cells"] if c["index"] not in skip_cells}
+        expected |= {Phase.probe(p).wire for p in probes}
         protocol = _Protocol(expected, evidence)
         cgroup = ProcessCgroup(limits)
         request = run_request(spec_path, workdir, env, limits, mode, cgroup.procs_files(), nproc_limit(limits, cgroup))
@@ -243,7 +242,7 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             except OSError:
                 run.sandbox_failed = True
                 for p in probes:
-                    run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
+                    run.lost.setdefault(Phase.probe(p), SANDBOX_FAILED)
                 break
             finally:
                 os.close(write_end)
@@ -254,35 +253,36 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, labels: dict[str, s
             oom = cgroup.out_of_memory()
             run.peak_memory_mb = max(run.peak_memory_mb, cgroup.peak_memory_mb())
             cgroup.remove()
-        run.finished.update(protocol.finished)
-        run.seconds.update(protocol.seconds)
+        run.finished.update(Phase.parse(wire) for wire in protocol.finished)  # only expected phases finish
+        run.seconds.update({Phase.parse(wire): secs for wire, secs in protocol.seconds.items()})
         current = outcome.current
         if current is not None:
             evidence.discard(current)
-            run.finished.discard(current)
+            phase = Phase.parse(current)  # only expected phases begin
+            run.finished.discard(phase)
             if outcome.reason is not None:
                 reason = outcome.reason
             else:
                 reason = _describe_exit(proc.returncode, oom, limits)
-            run.lost[current] = reason if current.startswith("cell:") else f"your code {reason}"
-            if current.startswith("cell:"):
-                skip_cells.append(int(current.split(":", 1)[1]))
-            elif current.split(":", 1)[1] in probes:
-                probes.remove(current.split(":", 1)[1])
-        probes = [p for p in probes if f"probe:{p}" not in run.finished]
+            run.lost[phase] = reason if phase.is_cell else f"your code {reason}"
+            if phase.is_cell:
+                skip_cells.append(phase.key)
+            elif phase.key in probes:
+                probes.remove(phase.key)
+        probes = [p for p in probes if Phase.probe(p) not in run.finished]
         if not probes:
             break
         if not outcome.began:
             run.sandbox_failed = True
             for p in probes:
-                run.lost.setdefault(f"probe:{p}", SANDBOX_FAILED)
+                run.lost.setdefault(Phase.probe(p), SANDBOX_FAILED)
             break
         if time.monotonic() >= deadline or current is None:
             why = (f"this check was not run: the submission used its whole {limits.submission_time_s:g} s "
                    "time budget" if time.monotonic() >= deadline else
                    f"this check was not run: your code {_describe_exit(proc.returncode, oom, limits)} before it")
             for p in probes:
-                run.lost.setdefault(f"probe:{p}", why)
+                run.lost.setdefault(Phase.probe(p), why)
             break
     run.log_tail = printable(log_path.read_bytes()[-LOG_TAIL:].decode("utf-8", "replace")) if log_path.exists() else ""
     return run
@@ -326,7 +326,7 @@ def _watch(proc, read_end, protocol: _Protocol, limits: Limits, deadline: float,
             _kill(proc, cgroup)
             break
         if current is not None:
-            limit = limits.cell_time_s if current.startswith("cell:") else limits.check_time_s
+            limit = limits.cell_time_s if Phase.parse(current).is_cell else limits.check_time_s
             if now - protocol.started > limit:
                 outcome.current, outcome.reason = current, f"ran longer than the {limit:g} s limit"
                 _kill(proc, cgroup)

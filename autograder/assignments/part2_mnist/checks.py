@@ -463,7 +463,7 @@ def accuracy_of(weights: dict[str, torch.Tensor], inputs: dict) -> float:
 
 
 @requires("train_epoch_updates_like_reference", "mnist_model_logits")
-def test_mnist_accuracy(evidence, inputs, config):
+def test_mnist_accuracy(evidence, inputs, config, record_property):
     k = keys.MNIST_ACCURACY
     probe = evidence.probe(k.grade_id)
     labels = inputs["secret_test_labels"]
@@ -478,6 +478,8 @@ def test_mnist_accuracy(evidence, inputs, config):
         expect_shape(weights[name], shape, f"{what}: its trained {name}")
         expect(bool(torch.isfinite(weights[name]).all()), f"{what}: its trained {name} holds NaN or infinite values")
     accuracy, threshold = accuracy_of(weights, inputs), threshold_for(config)
+    record_property("accuracy", accuracy)  # CheckResult.measured: the class report lists every student's
+    record_property("threshold", threshold)
     expect(accuracy >= threshold,
            f"{what}: expected at least {threshold:.1%} accuracy on {len(labels)} test images "
            f"(the trained weights evaluated by the grader), got {accuracy:.1%}")
