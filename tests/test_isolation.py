@@ -293,10 +293,11 @@ def test_the_refusal_names_what_is_missing_and_how_to_get_it():
 def test_a_report_graded_with_weak_isolation_says_so_in_results_json_and_only_then():
     checks = [CheckResult("model_values", "test_model", 3.0, 3.0, "")]
     weak = Isolation("user", frozenset({"pids"})).describe()
-    report = GradeReport(P1, checks, {}, [], 1.0, weak)
+    report = GradeReport(P1, checks, {}, [], 1.0, weak, weak_isolation=True)
     assert report.isolation_note.endswith(weak)
     assert weak in report.to_gradescope()["output"]
-    assert "output" not in GradeReport(P1, checks, {}, [], 1.0, FULL.describe()).to_gradescope()
+    full = GradeReport(P1, checks, {}, [], 1.0, FULL.describe()).to_gradescope()
+    assert "isolation" not in full["output"]  # only the total line: results.json always states the total
 
 
 def test_allow_weak_isolation_must_be_a_boolean_and_is_off_by_default(tmp_path):
