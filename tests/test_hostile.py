@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import grade_many
+from autograder.expect import CheckFailed
 from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
 from tests.helpers import solution, test_config, write
@@ -209,18 +210,48 @@ def _frame(name: str, blob: bytes) -> bytes:
 def test_the_result_channel_accepts_one_file_per_name_inside_its_phase(tmp_path):
     protocol = _protocol(tmp_path)
     stream = (b"BEGIN cell:1\n" + _frame("cell-1.json", b'{"ok": true}') + b"END cell:1\nBEGIN probe:test_model\n"
-              + _frame("test_model.json", b"{}") + _frame("test_model.safetensors", b"x" * 100_000)
-              + b"END probe:test_model\n")
+              + _frame("test_model.json", b'{"a": 1}\n') + _frame("test_model.t1.safetensors", b"x" * 100_000)
+              + _frame("test_model.json", b'{"b": 2}\n') + b"END probe:test_model\n")
     for i in range(0, len(stream), 7):  # in small pieces, as a pipe may deliver them
         protocol.feed(stream[i:i + 7])
     assert protocol.violation is None
     assert protocol.finished == ["cell:1", "probe:test_model"]
-    assert (tmp_path / "test_model.safetensors").read_bytes() == b"x" * 100_000
+    assert (tmp_path / "test_model.t1.safetensors").read_bytes() == b"x" * 100_000
+    assert (tmp_path / "test_model.json").read_bytes() == b'{"a": 1}\n{"b": 2}\n'  # a record at a time
+
+
+def test_a_record_sent_twice_voids_the_probe(tmp_path):
+    """A forgery that sends a key before (or after) the grader's own record of it makes the probe's evidence void."""
+    from autograder.evidence import load_evidence
+
+    (tmp_path / "test_model.json").write_text('{"returned_is_model": true}\n{"returned_is_model": false}\n')
+    evidence = load_evidence(tmp_path, {}, {}, {})
+    with pytest.raises(CheckFailed, match="private result channel"):
+        evidence.probe("test_model")
+
+
+def test_a_probe_with_a_thread_beside_it_is_void():
+    """Student code that leaves a thread running: the probe's evidence says so, whatever it recorded."""
+    script = """
+import threading, time
+from autograder.sandbox.guard import Guard
+from autograder.sandbox.recorder import UNTRUSTED, Recorder
+rec = Recorder("test_model", Guard())
+rec.call("first", lambda: 1)
+stop = threading.Event()
+rec.call("second", lambda: threading.Thread(target=stop.wait).start())
+stop.set()
+print(rec.meta[UNTRUSTED])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=PROJECT_ROOT)
+    assert "left 1 thread running beside the grader" in done.stdout, done.stderr
 
 
 @pytest.mark.parametrize("forgery", [
-    _frame("test_model.json", b"{}") + _frame("test_model.json", b'{"forged": 1}'),  # a second copy
+    _frame("test_model.t1.safetensors", b"{}") + _frame("test_model.t1.safetensors", b"{}"),  # a second copy
     _frame("test_other.json", b"{}"),  # another check's file
+    _frame("test_model.safetensors", b"{}"),  # not a record's file
     _frame("../escape.json", b"{}"),  # a path
     b"END probe:test_model\nBEGIN probe:test_model\n",  # restart the clock
     b"BEGIN cell:1\n",  # a phase inside a phase
@@ -287,6 +318,7 @@ _GRADE_IN_MODE = """
 import json, sys
 from pathlib import Path
 from autograder.batch import grade_many
+from autograder.expect import CheckFailed
 from autograder.sandbox.limits import isolation_mode
 from tests.helpers import write
 from tests.hostile.corpus import CASES

@@ -191,7 +191,7 @@ class Child:
             self.guard.heal()
             self.channel.line("BEGIN", f"probe:{name}")
             torch.manual_seed(self.spec["seeds"][name])
-            recorder = recorder_class(name, self.guard)
+            recorder = recorder_class(name, self.guard, self.channel)
             output = _CappedOutput()
             sys.stdout = sys.stderr = output
             try:
@@ -201,7 +201,7 @@ class Child:
             finally:
                 sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
                 self.guard.heal()
-            recorder.save(self.channel)
+            recorder.close()
             self.channel.line("END", f"probe:{name}")
 
 

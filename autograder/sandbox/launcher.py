@@ -103,14 +103,25 @@ class _Evidence:
         kind, _, what = phase.partition(":")
         if kind == "cell":
             return name == f"cell-{what}.json"
-        return name in (f"{what}.json", f"{what}.safetensors")
+        tensor_file = rf"{re.escape(what)}\.t[1-9][0-9]{{0,5}}\.safetensors"
+        return name == f"{what}.json" or re.fullmatch(tensor_file, name) is not None
+
+    @staticmethod
+    def appended(name: str) -> bool:
+        """A probe's JSON arrives a record at a time (recorder.Recorder): its frames are appended, in order."""
+        return name.endswith(".json") and not name.startswith("cell-")
 
     def write(self, phase: str, name: str, blob: bytes) -> None:
         self.budget -= len(blob)
-        tmp = self.folder / (name + ".part")
-        tmp.write_bytes(blob)
-        os.replace(tmp, self.folder / name)
-        self.files.setdefault(phase, []).append(name)
+        if self.appended(name):
+            with open(self.folder / name, "ab") as out:
+                out.write(blob)
+        else:
+            tmp = self.folder / (name + ".part")
+            tmp.write_bytes(blob)
+            os.replace(tmp, self.folder / name)
+        if name not in self.files.get(phase, []):
+            self.files.setdefault(phase, []).append(name)
 
     def discard(self, phase: str) -> None:
         for name in self.files.pop(phase, []):
@@ -190,7 +201,8 @@ class _Protocol:
         elif word == "FILE":
             name, _, size = rest.rpartition(" ")
             if (self.current is None or not size.isdigit() or not FILE_NAME.fullmatch(name)
-                    or not self.evidence.allowed(self.current, name) or name in self.written):
+                    or not self.evidence.allowed(self.current, name)
+                    or (name in self.written and not self.evidence.appended(name))):
                 self.violation = TAMPERED
                 return
             if int(size) > self.evidence.budget:
