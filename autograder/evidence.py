@@ -146,15 +146,17 @@ class Evidence:
         return ""
 
 
-def _records(text: str) -> dict[str, Any] | None:
-    """A probe's JSON lines (one record each, as the recorder sent them) merged into one dict; a key sent twice
-    (a forgery racing the grader's own record) voids them all; None if a line is not a JSON object."""
+def _records(text: str) -> dict[str, Any]:
+    """A probe's JSON lines (one record each, as the recorder sent them) merged into one dict. The recorder
+    sends only whole lines of JSON objects, each key once: anything else (a key sent twice by a forgery racing
+    the grader's own record, a frame of other bytes) voids them all."""
     meta: dict[str, Any] = {}
     for line in text.splitlines():
-        record = json.loads(line)
-        if not isinstance(record, dict):
-            return None
-        if any(key in meta for key in record):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return {UNTRUSTED: TAMPERED}
+        if not isinstance(record, dict) or any(key in meta for key in record):
             return {UNTRUSTED: TAMPERED}
         meta.update(record)
     return meta

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .. import assignments
-from . import namespaces
+from . import namespaces, syscalls
 
 STUDENT_OUTPUT_LIMIT = 64 * 1024
 # The grader's packages student code cannot import (of their files, the child's root holds those
@@ -79,7 +79,8 @@ def isolate(spec: dict) -> None:
     spec["namespaced"]: "root" (the grader runs as root: mount, pid and net namespaces, then the
     child becomes nobody), "user" (an unprivileged grader: a user namespace too, its mounts locked
     by a nested one), or "" (no namespaces: rlimits, cgroups and the audit hook only; the child
-    then sees the host's files).
+    then sees the host's files). In every mode, a seccomp filter refuses the system calls that would leave
+    state behind the child (keyrings, IPC, other processes: syscalls.py).
     """
     mode = spec["namespaced"]
     if mode:
@@ -103,6 +104,7 @@ def isolate(spec: dict) -> None:
         namespaces.lock_mounts()
     os.chdir(work)
     os.environ.update(TMPDIR=str(work), HOME=str(work))
+    syscalls.deny_lasting_state()  # after the last mount and unshare of the grader's own
 
     sys.addaudithook(_no_network)
 

@@ -1346,8 +1346,8 @@ CASES: list[Case] = [
     Case("reads_the_test_set", P2, lambda: replace(P2, "shift_pixels", READS_THE_TEST_SET),
          why="shift_pixels raises if the accuracy check's test images can be read anywhere in the sandbox"),
     Case("deep_evidence_crashes_the_judge", P1, lambda: replace(P1, "predict_classes", DEEP_EVIDENCE),
-         frozenset({"test_predict_classes"}),
-         why="tampering with the evidence forfeits the check group; the batch goes on"),
+         why="the deep list goes into the recorder's copy of what it sent, which is never sent again (issue 20): "
+             "the evidence is the grader's, predict_classes is correct, the batch goes on"),
     # ----------------------------------------------------------------------- the red team of issues 12 and 13
     Case("json_nested_too_deeply", P1, _json_nested_too_deeply, frozenset({ALL}), "nested too deeply",
          why="the grader's own json.loads ran out of recursion and stopped the whole class's batch"),
