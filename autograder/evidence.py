@@ -74,13 +74,20 @@ class ProbeEvidence:
             raise CheckFailed(f"{what}: {raised_message(entry)}")
         return entry
 
-    def tensor(self, key: str, what: str) -> torch.Tensor:
-        """The tensor recorded under `key`, or CheckFailed saying what came back instead."""
+    def tensor(self, key: str, what: str, numel: int | None = None) -> torch.Tensor:
+        """The tensor recorded under `key`, or CheckFailed saying what came back instead.
+
+        numel: the number of values a check expects, when it goes on to convert or sort them (a Python list of
+        20 million numbers would cost the judge gigabytes): any other count fails here first.
+        """
         entry = self._entry(key, what)
         if entry.get("kind") != "tensor" or key not in self.tensors:
             found = entry.get("type") or entry.get("kind")
             raise CheckFailed(f"{what}: expected a tensor, got {found}")
-        return self.tensors[key]
+        found = self.tensors[key]
+        if numel is not None and found.numel() != numel:
+            raise CheckFailed(f"{what}: expected {numel:,} values, got {found.numel():,}")
+        return found
 
     def info(self, key: str, what: str) -> dict:
         """The metadata recorded for a returned value (kind, dtype, shape, requires_grad, ...)."""

@@ -21,6 +21,8 @@ from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
 from tests.helpers import solution, test_config, write
 from tests.hostile.corpus import ALL, CASES, ORPHAN_MARKER, SECRET_NAME, SECRET_VALUE, Case
+from tests.hostile.corpus import P1 as P1_ID
+from tests.hostile.corpus import P2 as P2_ID
 
 CONFIG = test_config()
 CGROUPS = (Path("/sys/fs/cgroup/pids/tensorgrade"), Path("/sys/fs/cgroup/tensorgrade"),
@@ -83,10 +85,20 @@ def _grade(jobs: list[tuple[str, Path, str]], scratch: Path) -> Batch:
     return Batch({job_id: r for (job_id, _, _), r in zip(jobs, reports)}, seconds, leftovers)
 
 
+# Each case's trusted process (its peak memory, its wall time) against the correct notebooks', graded in the
+# same batch: whatever a submission sends, the grading process's peak stays within PEAK_MARGIN_MB of the
+# larger of theirs (the same correct notebook peaks 250 MB apart from one worker to the other), and grading
+# ends within the submission budget plus GRADING_MARGIN_S (reading, preparing and judging; the sandbox itself
+# stops at the budget).
+PEAK_MARGIN_MB = 500
+GRADING_MARGIN_S = 60
+CORRECT = "correct:"
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Batch:
     folder = tmp_path_factory.mktemp("hostile")
-    jobs = []
+    jobs = [(CORRECT + a, write(solution(a), folder / "correct" / f"{a}.ipynb"), a) for a in (P1_ID, P2_ID)]
     for case in CASES:
         # Each notebook in a folder of its own, as nbgrader's submitted/<student>/<assignment>/.
         path = write(case.build(), folder / case.id / f"{case.assignment}.ipynb")
@@ -98,8 +110,8 @@ def corpus(tmp_path_factory) -> Batch:
 
 def _table(batch: Batch) -> str:
     """A markdown row per case: its honest (auto-graded) score, the score it got, and its first message."""
-    rows = ["| case | assignment | honest score | actual score | seconds | what the student reads |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| case | assignment | honest score | actual score | seconds | grader peak MB | what the student reads |",
+            "|---|---|---|---|---|---|---|"]
     for case in CASES:
         report = batch.reports[case.id]
         zeroed = _zeroed(case, report)
@@ -108,7 +120,7 @@ def _table(batch: Batch) -> str:
         said = (report.submission_notes[0] if report.submission_notes else failed[0].output if failed else "full marks")
         said = said.replace("|", "/").replace("\n", " ")[:160]
         rows.append(f"| {case.id} | {case.assignment} | {honest:g} | {report.score:g} | "
-                    f"{report.execution_time:.0f} | {said} |")
+                    f"{report.execution_time:.0f} | {report.peak_worker_mb:.0f} | {said} |")
     return "\n".join(rows) + "\n"
 
 
@@ -160,6 +172,13 @@ def test_hostile_submission_is_graded_honestly(corpus, case):
             problems.append(f"a note shows a traceback: {note!r}")
     if case.max_seconds is not None and report.execution_time > case.max_seconds:
         problems.append(f"grading took {report.execution_time:.0f} s, over {case.max_seconds:g} s")
+    budget = CONFIG.submission_time_limit_s + GRADING_MARGIN_S
+    if report.execution_time > budget:
+        problems.append(f"grading took {report.execution_time:.0f} s, over the budget plus margin ({budget:g} s)")
+    correct = max(corpus.reports[CORRECT + a].peak_worker_mb for a in (P1_ID, P2_ID))
+    if report.peak_worker_mb > correct + PEAK_MARGIN_MB:
+        problems.append(f"the grading process peaked at {report.peak_worker_mb:.0f} MB, correct notebooks' at "
+                        f"{correct:.0f} MB (margin {PEAK_MARGIN_MB} MB)")
     assert not problems, f"{case.id} ({case.why or 'see corpus'}):\n  " + "\n  ".join(problems)
 
 

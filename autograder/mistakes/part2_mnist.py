@@ -238,12 +238,12 @@ MNIST_MODEL = [
 # make_loaders
 
 def _train_in_order(probe, inputs, quiet):
-    order = tensor(probe, item(keys.MAKE_LOADERS.train_order(1), 0))
+    order = tensor(probe, item(keys.MAKE_LOADERS.train_order(1), 0), LOADER_TRAIN)
     return order.flatten().tolist() == inputs["loader_train_items"].tolist()
 
 
 def _test_shuffled(probe, inputs, quiet):
-    order = tensor(probe, item(keys.MAKE_LOADERS.test_order, 0)).flatten().tolist()
+    order = tensor(probe, item(keys.MAKE_LOADERS.test_order, 0), LOADER_TEST).flatten().tolist()
     items = inputs["loader_test_items"].tolist()
     return sorted(order) == sorted(items) and order != items
 

@@ -29,6 +29,9 @@ from .zygote import ZygoteChild, run_request, shared_zygote
 
 LOG_TAIL = 4000
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
+# Files of one submission: a cell's, a probe's JSON, and one per tensor it recorded (the course's submissions
+# write about 300); a list of lists of tensors cannot make the trusted side open hundreds of thousands.
+MAX_EVIDENCE_FILES = 5000
 MAX_HEADER = 512
 FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 TAMPERED = ("wrote into the grader's private result channel (the grader cannot trust what it "
@@ -96,6 +99,7 @@ class _Evidence:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.budget = MAX_EVIDENCE_BYTES
+        self.count = 0  # files written
         self.files: dict[str, list[str]] = {}  # phase -> files written for it
 
     @staticmethod
@@ -122,6 +126,7 @@ class _Evidence:
             os.replace(tmp, self.folder / name)
         if name not in self.files.get(phase, []):
             self.files.setdefault(phase, []).append(name)
+            self.count += 1
 
     def discard(self, phase: str) -> None:
         for name in self.files.pop(phase, []):
@@ -204,6 +209,10 @@ class _Protocol:
                     or not self.evidence.allowed(self.current, name)
                     or (name in self.written and not self.evidence.appended(name))):
                 self.violation = TAMPERED
+                return
+            if self.evidence.count >= MAX_EVIDENCE_FILES and name not in self.written:
+                self.violation = (f"returned more than {MAX_EVIDENCE_FILES:,} results, more than the grader "
+                                  "keeps")
                 return
             if int(size) > self.evidence.budget:
                 self.violation = (f"returned more than {MAX_EVIDENCE_BYTES // 2**20} MB of results, "

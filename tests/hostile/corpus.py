@@ -637,6 +637,22 @@ def _rewrites_notes(thread: bool) -> NotebookNode:
     return replace(P1, "training_loop_module", _REWRITE_NOTES.replace("@@THREAD@@", str(thread)))
 
 
+def _empty_code_cells(count: int) -> NotebookNode:
+    """The solution with `count` more code cells, all empty."""
+    nb = solution(P1)
+    nb.cells.extend(nbformat.v4.new_code_cell("") for _ in range(count))
+    return nb
+
+
+# make_loaders whose loaders give one batch of 20 million numbers (bytes: under the recorder's and the
+# evidence's caps): the judge made Python lists of them and sorted them (issue 20: 779 MB to 2,621 MB).
+HUGE_LOADERS = """
+    def make_loaders(train_set, test_set, batch_size=64):
+        batch = torch.zeros(19_999_999, dtype=torch.uint8)
+        return [batch], [batch]
+    """
+
+
 def _env_canary() -> NotebookNode:
     nb = wrap(P1, "training_loop", before=ENV_CANARY)
     src = _cell(nb, "training_loop").source
@@ -1367,6 +1383,12 @@ CASES: list[Case] = [
          frozenset({"test_training_loop_module"}), "1 thread running beside the grader",
          why="a thread rewrote returned_is_model after the probe recorded it; notes now leave the child as they "
              "are made, and a probe with a thread beside it is void"),
+    Case("huge_loader_batches", P2, lambda: replace(P2, "make_loaders", HUGE_LOADERS),
+         frozenset({"test_make_loaders"}), "expected 100 values, got 19,999,999",
+         why="the judge converted and sorted 20 million numbers per loader; it now counts them first"),
+    Case("many_empty_code_cells", P1, lambda: _empty_code_cells(100_000), frozenset({ALL}),
+         "more than the 2,000 the grader runs", max_seconds=60,
+         why="100,000 empty cells wrote 34,000 evidence files and took 290 s of a 240 s budget"),
     Case("later_call_rewrites_notes", P1, lambda: _rewrites_notes(thread=False),
          frozenset({"training_loop_module_returns_model"}), "must return the model it trained",
          why="each call rewrote the returned_is_model notes of the calls before it (+3 before issue 20); notes "
