@@ -39,7 +39,7 @@ def _cgroups() -> set[Path]:
             found |= {p for p in root.iterdir() if p.is_dir()}
     memory = Path("/sys/fs/cgroup/memory")
     if memory.is_dir():
-        found |= set(memory.glob("**/tensorgrade/*"))
+        found |= {p for p in memory.glob("**/tensorgrade/*") if p.is_dir()}  # cgroups, not their files
     return found
 
 
