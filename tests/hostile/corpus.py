@@ -594,7 +594,7 @@ _REWRITE_NOTES = """
     import copy, gc, threading, time
 
     def _rewrite_notes(meta):
-        for key in [k for k in list(meta) if str(k).startswith("returned_is_model")]:
+        for key in [k for k in list(meta) if str(k).endswith("returned_is_model")]:
             meta[key] = True
 
     def _recorder():
@@ -1381,8 +1381,8 @@ CASES: list[Case] = [
     # ----------------------------------------------------------------------- the red team of issue 20
     Case("thread_rewrites_notes", P1, lambda: _rewrites_notes(thread=True),
          frozenset({"test_training_loop_module"}), "1 thread running beside the grader",
-         why="a thread rewrote returned_is_model after the probe recorded it; notes now leave the child as they "
-             "are made, and a probe with a thread beside it is void"),
+         why="a thread rewrote returned_is_model after the probe recorded it (+3 before issue 20); notes now "
+             "leave the child as they are made, and a probe with a thread beside it is void"),
     Case("huge_loader_batches", P2, lambda: replace(P2, "make_loaders", HUGE_LOADERS),
          frozenset({"test_make_loaders"}), "values, got 19,999,999",
          why="the judge converted and sorted 20 million numbers per loader; it now counts them first"),
