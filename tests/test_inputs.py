@@ -94,12 +94,12 @@ def test_lent_stand_ins_are_not_answers_to_model_or_loss_fn(seed):
             part1.standin_loss(inputs)(pred, true)
 
 
-def _loss_in_mode(model: torch.nn.Module, inputs: dict, *, train: bool, grad: bool) -> float:
-    """validate's mean loss with the model left in train mode and/or gradients enabled."""
-    model.train(train)
+def _loss_in_mode(case: str, inputs: dict, *, train: bool, grad: bool) -> float:
+    """validate's mean loss on the lent model of `case` left in train mode and/or with gradients enabled."""
+    model = part2.validate_model(inputs, case).train(train)
     loss_fn, total, count = torch.nn.CrossEntropyLoss(), 0.0, 0
     with torch.set_grad_enabled(grad):
-        for images, labels in part2.probe_batches(inputs):
+        for images, labels in part2.validate_batches(inputs, case):
             total += loss_fn(model(images), labels).item() * len(labels)
             count += len(labels)
     return total / count
@@ -109,18 +109,38 @@ def _loss_in_mode(model: torch.nn.Module, inputs: dict, *, train: bool, grad: bo
 def test_validate_models_change_the_loss_only_when_validate_misuses_them(seed):
     inputs = part2.make_inputs(load_config(), seed)
     loss_fn = torch.nn.CrossEntropyLoss()
-    plain = ref2.validate(part2.probe_mlp(inputs), part2.probe_batches(inputs), loss_fn)
-    for options in (dict(train_mask=True), dict(grad_offset=True)):
-        model = part2.probe_mlp(inputs, **options)
-        model.train()
-        assert ref2.validate(model, part2.probe_batches(inputs), loss_fn) == plain, options
+    results = {case: ref2.validate(part2.validate_model(inputs, case), part2.validate_batches(inputs, case), loss_fn)
+               for case in part2.VALIDATE_CASES}
+    # Run correctly, the dropout and grad-mode layers change nothing: the same loss as the model without them.
+    for case in ("train_mask", "grad_offset"):
+        assert results[case][0] == pytest.approx(_loss_in_mode(case, inputs, train=False, grad=False), rel=1e-6)
     # The suites' SAME_MODEL tolerance is 1e-6 relative; each misuse moves the loss by far more.
-    train_mode = _loss_in_mode(part2.probe_mlp(inputs, train_mask=True), inputs, train=True, grad=False)
-    grad_mode = _loss_in_mode(part2.probe_mlp(inputs, grad_offset=True), inputs, train=False, grad=True)
-    shifted = ref2.validate(part2.probe_mlp(inputs, offset_bias=True), part2.probe_batches(inputs), loss_fn)
-    for loss in (train_mode, grad_mode, shifted[0]):
-        assert abs(loss - plain[0]) > 0.05, (loss, plain)
-    assert grad_mode == pytest.approx(shifted[0], rel=1e-5)
+    assert abs(_loss_in_mode("train_mask", inputs, train=True, grad=False) - results["train_mask"][0]) > 0.05
+    assert abs(_loss_in_mode("grad_offset", inputs, train=False, grad=True) - results["grad_offset"][0]) > 0.05
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_validate_result_can_be_reused_for_another_lent_model(seed):
+    """A validate that memoises by what it sees (parameters, samples) or returns an earlier result is caught:
+    every lent model has parameters and samples of its own, and a reference result apart from the others'."""
+    inputs = part2.make_inputs(load_config(), seed)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    cases = part2.VALIDATE_CASES
+    losses = [ref2.validate(part2.validate_model(inputs, c), part2.validate_batches(inputs, c), loss_fn)[0]
+              for c in cases]
+    first_layers = [part2.validate_model(inputs, c)[1].weight for c in cases]
+    samples = [part2.validate_batches(inputs, c).dataset.tensors[0] for c in cases]
+    for i in range(len(cases)):
+        for j in range(i):
+            # 100 times the suites' SAME_MODEL tolerance (1e-6 relative): a reused result fails the check.
+            assert abs(losses[i] - losses[j]) > 1e-4 * abs(losses[j]), (cases[i], cases[j])
+            assert not torch.allclose(first_layers[i], first_layers[j]), (cases[i], cases[j])
+            assert not torch.allclose(samples[i], samples[j]), (cases[i], cases[j])
+    # The permuted and scaled hidden units are an equivalent parameterisation: the same logits.
+    x = inputs["te_x"][:8]
+    with torch.no_grad():
+        assert torch.allclose(part2.validate_model(inputs, "plain")(x), part2.probe_mlp(inputs)(x), rtol=1e-4,
+                              atol=1e-5)
 
 
 @pytest.mark.slow

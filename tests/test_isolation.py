@@ -334,3 +334,87 @@ def test_grade_refuses_weak_isolation_unless_allowed_and_then_states_it_in_resul
     assert "graded with weak isolation" in result["output"]
     assert "weak isolation" in done.stdout and "WARNING" in done.stderr
     assert result["score"] == sum(CONFIG.assignment(P1).check_points.values())
+
+
+# ------------------------------------------------------------------ nothing a child does outlives it (issue 20)
+
+# A cell that looks for what an earlier child left (a key in the user's keyring, a SysV shared-memory segment,
+# files in its /tmp, /dev/shm and work folder), then leaves them itself; `model` raises if it found any.
+LEAVES_STATE = '''
+import ctypes, os
+_libc = ctypes.CDLL(None, use_errno=True)
+_SYS_ADD_KEY, _SYS_KEYCTL, _SYS_SHMGET = 248, 250, 29  # x86_64
+_USER_KEYRING, _KEYCTL_SEARCH, _IPC_CREAT = -4, 10, 0o1000
+_DESCRIPTION, _SHM_KEY = b"@@MARKER@@", @@SHM_KEY@@
+_FILES = ("/tmp/@@MARKER@@", "/dev/shm/@@MARKER@@", os.path.expanduser("~/@@MARKER@@"))
+_left_before = []
+if _libc.syscall(_SYS_KEYCTL, _KEYCTL_SEARCH, _USER_KEYRING, b"user", _DESCRIPTION, 0) >= 0:
+    _left_before.append("a key")
+if _libc.syscall(_SYS_SHMGET, _SHM_KEY, 0, 0) >= 0:
+    _left_before.append("a shared-memory segment")
+_left_before += [path for path in _FILES if os.path.exists(path)]
+_libc.syscall(_SYS_ADD_KEY, b"user", _DESCRIPTION, b"expected values", 15, _USER_KEYRING)
+_libc.syscall(_SYS_SHMGET, _SHM_KEY, 4096, _IPC_CREAT | 0o666)
+for _path in _FILES:
+    try:
+        with open(_path, "w") as _file:
+            _file.write("expected values")
+    except OSError:
+        pass
+
+def model(x, w, b):
+    if _left_before:
+        raise RuntimeError(f"an earlier child left {_left_before}")
+    return w * x + b
+'''
+
+
+def _left_state_notebook(tmp_path: Path) -> Path:
+    """A part 1 notebook whose model cell is LEAVES_STATE, with names of its own (a fresh marker)."""
+    marker = uuid.uuid4()
+    source = LEAVES_STATE.replace("@@MARKER@@", f"tensorgrade-left-{marker.hex}")
+    source = source.replace("@@SHM_KEY@@", str(0x7E500000 + marker.int % 2**20))
+    return write(replace_function(solution(P1), "model", source), tmp_path / "left" / f"{P1}.ipynb")
+
+
+def _model_checks(report: GradeReport) -> list[CheckResult]:
+    return [c for c in report.checks if c.grade_id == "test_model"]
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the cell calls x86_64 system call numbers")
+def test_a_key_shared_memory_and_files_left_by_one_child_are_invisible_to_the_next_grade(tmp_path):
+    _needs_namespaces()
+    path = _left_state_notebook(tmp_path)
+    for _ in range(2):  # the second grading's child looks for what the first one's left
+        report = grade_notebook(path, P1, CONFIG)
+        assert all(c.passed for c in _model_checks(report)), [c.output for c in _model_checks(report)]
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the cell calls x86_64 system call numbers")
+def test_a_key_shared_memory_and_files_left_by_one_child_are_invisible_to_the_next_in_a_batch(tmp_path):
+    _needs_namespaces()
+    path = _left_state_notebook(tmp_path)
+    reports = grade_many([(path, P1)] * 3, CONFIG, workers=1)  # one worker: one after the other
+    for report in reports:
+        assert all(c.passed for c in _model_checks(report)), [c.output for c in _model_checks(report)]
+
+
+def test_the_child_cannot_add_a_key_or_make_sysv_ipc():
+    """The seccomp filter itself, in a process of its own: keyrings and SysV IPC are refused with EPERM."""
+    script = """
+import ctypes, errno
+from autograder.sandbox.syscalls import deny_lasting_state
+libc = ctypes.CDLL(None, use_errno=True)
+deny_lasting_state()
+refused = []
+for name, number, args in (("add_key", 248, (b"user", b"tensorgrade-probe", b"x", 1, -4)),
+                           ("shmget", 29, (0, 4096, 0o1666)), ("msgget", 68, (0, 0o1666)),
+                           ("semget", 64, (0, 1, 0o1666))):
+    if libc.syscall(number, *args) == -1 and ctypes.get_errno() == errno.EPERM:
+        refused.append(name)
+print(",".join(refused))
+"""
+    if os.uname().machine != "x86_64":
+        pytest.skip("the script calls x86_64 system call numbers")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "add_key,shmget,msgget,semget", done.stderr

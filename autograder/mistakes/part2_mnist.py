@@ -14,7 +14,16 @@ from torchvision import transforms
 
 from ..assignments.part2_mnist import keys
 from ..assignments.part2_mnist.checks import BCE, ELEMENTWISE, EPOCH, FRACTION, LOGITS, MEAN, SAME_MODEL, STD
-from ..assignments.part2_mnist.inputs import LOADER_TEST, LOADER_TRAIN, LOOP_EPOCHS, PROBE_LR, probe_batches, probe_mlp
+from ..assignments.part2_mnist.inputs import (
+    LOADER_TEST,
+    LOADER_TRAIN,
+    LOOP_EPOCHS,
+    PROBE_LR,
+    probe_batches,
+    probe_mlp,
+    validate_batches,
+    validate_model,
+)
 from ..diagnosis import Mistake, all_zero, close, raised, returned, tensor
 from ..sandbox.recorder import item
 
@@ -229,12 +238,12 @@ MNIST_MODEL = [
 # make_loaders
 
 def _train_in_order(probe, inputs, quiet):
-    order = tensor(probe, item(keys.MAKE_LOADERS.train_order(1), 0))
+    order = tensor(probe, item(keys.MAKE_LOADERS.train_order(1), 0), LOADER_TRAIN)
     return order.flatten().tolist() == inputs["loader_train_items"].tolist()
 
 
 def _test_shuffled(probe, inputs, quiet):
-    order = tensor(probe, item(keys.MAKE_LOADERS.test_order, 0)).flatten().tolist()
+    order = tensor(probe, item(keys.MAKE_LOADERS.test_order, 0), LOADER_TEST).flatten().tolist()
     items = inputs["loader_test_items"].tolist()
     return sorted(order) == sorted(items) and order != items
 
@@ -324,11 +333,11 @@ TRAIN_EPOCH = [
 
 # validate: the reference's arithmetic, replayed with the mistake
 
-def _validate(inputs, *, model=None, eval_mode=True, no_grad=True, mode="samples") -> tuple[float, float]:
-    net = model if model is not None else probe_mlp(inputs)
+def _validate(inputs, case="plain", *, eval_mode=True, no_grad=True, mode="samples") -> tuple[float, float]:
+    net = validate_model(inputs, case)
     if eval_mode:
         net.eval()
-    loss_fn, loader = nn.CrossEntropyLoss(), probe_batches(inputs)
+    loss_fn, loader = nn.CrossEntropyLoss(), validate_batches(inputs, case)
     total, correct, count, batches = 0.0, 0.0, 0, 0
     with torch.set_grad_enabled(not no_grad):
         for images, labels in loader:
@@ -347,18 +356,17 @@ def _validate(inputs, *, model=None, eval_mode=True, no_grad=True, mode="samples
     return (total / batches, correct / batches) if mode == "batch_means" else (total / count, correct / count)
 
 
-def _validated_like(key: str = keys.VALIDATE.returned, tol=EPOCH, model: dict | None = None, **options):
-    """validate's (loss, accuracy) under `key`, where the probe passed the plain model (model None) or
-    probe_mlp(inputs, **model) in train mode, is the reference's with the mistake (`options`)."""
+def _validated_like(key: str = keys.VALIDATE.returned, tol=EPOCH, case: str = "plain", **options):
+    """validate's (loss, accuracy) under `key`, where the probe lent the model and loader of `case`
+    (inputs.VALIDATE_CASES), is the reference's with the mistake (`options`)."""
     def matches(probe, inputs, quiet):
-        net = None if model is None else probe_mlp(inputs, **model).train()
-        loss, accuracy = _validate(inputs, model=net, **options)
+        loss, accuracy = _validate(inputs, case, **options)
         return returned(probe, item(key, 0), loss, tol) and returned(probe, item(key, 1), accuracy, FRACTION)
     return matches
 
 
 def _validate_trains(probe, inputs, quiet):
-    before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
+    before = torch.cat([p.detach().flatten() for p in validate_model(inputs, "plain").parameters()])
     after = tensor(probe, keys.VALIDATE.params_after)
     return after.shape == before.shape and not torch.equal(after, before)
 
@@ -383,10 +391,10 @@ VALIDATE = [
             _validated_like(mode="full_batches")),
     Mistake("eval_mode_forgotten", VAL, "the model is evaluated in train mode, so dropout is still active",
             "call model.eval() before evaluating.",
-            _validated_like(keys.VALIDATE.train_mask, SAME_MODEL, dict(train_mask=True), eval_mode=False)),
+            _validated_like(keys.VALIDATE.train_mask, SAME_MODEL, "train_mask", eval_mode=False)),
     Mistake("no_grad_forgotten", VAL, "the forward passes run with gradients enabled and build autograd graphs",
             "evaluate inside `with torch.no_grad():`.",
-            _validated_like(keys.VALIDATE.grad_offset, SAME_MODEL, dict(grad_offset=True), no_grad=False)),
+            _validated_like(keys.VALIDATE.grad_offset, SAME_MODEL, "grad_offset", no_grad=False)),
     Mistake("validate_trains", VAL, "validate changes the model's parameters (a backward pass and an optimizer step)",
             "evaluation only measures: no loss.backward(), no optimizer.", _validate_trains),
     Mistake("train_mode_not_restored", VAL, "the model is left in eval mode afterwards",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .. import assignments
-from . import namespaces
+from . import namespaces, syscalls
 from .phases import Phase
 
 STUDENT_OUTPUT_LIMIT = 64 * 1024
@@ -80,7 +80,8 @@ def isolate(spec: dict) -> None:
     spec["namespaced"]: "root" (the grader runs as root: mount, pid and net namespaces, then the
     child becomes nobody), "user" (an unprivileged grader: a user namespace too, its mounts locked
     by a nested one), or "" (no namespaces: rlimits, cgroups and the audit hook only; the child
-    then sees the host's files).
+    then sees the host's files). In every mode, a seccomp filter refuses the system calls that would leave
+    state behind the child (keyrings, IPC, other processes: syscalls.py).
     """
     mode = spec["namespaced"]
     if mode:
@@ -104,6 +105,7 @@ def isolate(spec: dict) -> None:
         namespaces.lock_mounts()
     os.chdir(work)
     os.environ.update(TMPDIR=str(work), HOME=str(work))
+    syscalls.deny_lasting_state()  # after the last mount and unshare of the grader's own
 
     sys.addaudithook(_no_network)
 
@@ -192,7 +194,7 @@ class Child:
             self.guard.heal()
             self.channel.line("BEGIN", Phase.probe(name).wire)
             torch.manual_seed(self.spec["seeds"][name])
-            recorder = recorder_class(name, self.guard)
+            recorder = recorder_class(name, self.guard, self.channel)
             output = _CappedOutput()
             sys.stdout = sys.stderr = output
             try:
@@ -202,7 +204,7 @@ class Child:
             finally:
                 sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
                 self.guard.heal()
-            recorder.save(self.channel)
+            recorder.close()
             self.channel.line("END", Phase.probe(name).wire)
 
 

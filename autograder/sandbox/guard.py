@@ -7,11 +7,14 @@ takes a snapshot before the first student cell; `heal()` puts every snapshotted 
 and function body back. It runs after each student cell, before each probe, after each
 call into student code and before evidence is sent, so a patch never outlives the student
 code that made it. What it cannot undo (data reachable through frames, threads racing the
-probe) is why the hidden suites judge values the trusted process recomputes.
+probe) is why the hidden suites judge values the trusted process recomputes, why the recorder
+sends each record the moment it is made, and why `left_running` counts the threads and child
+processes beside the probe: a probe whose student code leaves one running is void.
 """
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 import types
@@ -25,6 +28,32 @@ _any, _map, _zip, _len, _vars, _hasattr, _type_setattr, _type_delattr = (
 _settrace, _setprofile = sys.settrace, sys.setprofile
 _setrecursionlimit, _RECURSION_LIMIT = sys.setrecursionlimit, sys.getrecursionlimit()
 _thread_settrace, _thread_setprofile = threading.settrace, threading.setprofile
+_listdir, _open, _getpid, _waitpid, _WNOHANG = os.listdir, open, os.getpid, os.waitpid, os.WNOHANG
+
+
+def _threads() -> int:
+    """This process's threads, as the kernel counts them (Python's, and any started through _thread or ctypes)."""
+    return _len(_listdir("/proc/self/task"))
+
+
+def _children() -> int:
+    """Processes whose parent is this one, after reaping those that exited (in the sandbox's PID namespace,
+    every orphan of student code is reparented here, so this counts all of them)."""
+    try:
+        while _waitpid(-1, _WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+    me, count = str(_getpid()), 0
+    for entry in _listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with _open(f"/proc/{entry}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[-1].split()
+            except OSError:
+                continue
+            count += fields[1:2] == [me.encode()]
+    return count
 # Libraries whose module namespaces are restored (attributes replaced by student code).
 MODULES = ("builtins", "torch", "torch._C", "torch.nn", "torch.nn.functional", "torch.nn.modules.module",
            "torch.autograd", "torch.autograd.gradcheck", "torch.optim", "torch.optim.optimizer",
@@ -43,7 +72,7 @@ class Guard:
     """
 
     __slots__ = ("_owners", "_keys", "_values", "_is_class", "_fns", "_codes", "_defaults", "_kwdefaults",
-                 "_meta_path", "_path_hooks", "_gc_callbacks", "_stdout", "_stderr")
+                 "_meta_path", "_path_hooks", "_gc_callbacks", "_stdout", "_stderr", "_threads")
 
     def __init__(self, grader_modules=()) -> None:
         """grader_modules: the grader's own modules (no longer in sys.modules once hidden)."""
@@ -110,6 +139,14 @@ class Guard:
         self._path_hooks = tuple(sys.path_hooks)
         self._gc_callbacks = tuple(gc.callbacks)
         self._stdout, self._stderr = sys.__stdout__, sys.__stderr__
+        self._threads = _threads()  # before the first student cell
+
+    def left_running(self) -> str:
+        """What student code left running beside the grader ("2 threads", "1 process"), or ""."""
+        threads, children = _threads() - self._threads, _children()
+        found = [f"{n} {word}{'s' * (n > 1)}" for n, word in ((threads, "thread"), (children, "process"))
+                 if n > 0]
+        return " and ".join(found).replace("processs", "processes")
 
     def heal(self) -> None:
         """Put back every snapshotted attribute and function body; drop tracing hooks."""

@@ -30,6 +30,9 @@ from .zygote import ZygoteChild, run_request, shared_zygote
 
 LOG_TAIL = 4000
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024  # all files of one submission together
+# Files of one submission: a cell's, a probe's JSON, and one per tensor it recorded (the course's submissions
+# write about 300); a list of lists of tensors cannot make the trusted side open hundreds of thousands.
+MAX_EVIDENCE_FILES = 5000
 MAX_HEADER = 512
 FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 TAMPERED = ("wrote into the grader's private result channel (the grader cannot trust what it "
@@ -97,6 +100,7 @@ class _Evidence:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.budget = MAX_EVIDENCE_BYTES
+        self.count = 0  # files written
         self.files: dict[str, list[str]] = {}  # phase -> files written for it
 
     @staticmethod
@@ -104,14 +108,26 @@ class _Evidence:
         kind, _, what = phase.partition(":")
         if kind == "cell":
             return name == f"cell-{what}.json"
-        return name in (f"{what}.json", f"{what}.safetensors")
+        tensor_file = rf"{re.escape(what)}\.t[1-9][0-9]{{0,5}}\.safetensors"
+        return name == f"{what}.json" or re.fullmatch(tensor_file, name) is not None
+
+    @staticmethod
+    def appended(name: str) -> bool:
+        """A probe's JSON arrives a record at a time (recorder.Recorder): its frames are appended, in order."""
+        return name.endswith(".json") and not name.startswith("cell-")
 
     def write(self, phase: str, name: str, blob: bytes) -> None:
         self.budget -= len(blob)
-        tmp = self.folder / (name + ".part")
-        tmp.write_bytes(blob)
-        os.replace(tmp, self.folder / name)
-        self.files.setdefault(phase, []).append(name)
+        if self.appended(name):
+            with open(self.folder / name, "ab") as out:
+                out.write(blob)
+        else:
+            tmp = self.folder / (name + ".part")
+            tmp.write_bytes(blob)
+            os.replace(tmp, self.folder / name)
+        if name not in self.files.get(phase, []):
+            self.files.setdefault(phase, []).append(name)
+            self.count += 1
 
     def discard(self, phase: str) -> None:
         for name in self.files.pop(phase, []):
@@ -191,8 +207,13 @@ class _Protocol:
         elif word == "FILE":
             name, _, size = rest.rpartition(" ")
             if (self.current is None or not size.isdigit() or not FILE_NAME.fullmatch(name)
-                    or not self.evidence.allowed(self.current, name) or name in self.written):
+                    or not self.evidence.allowed(self.current, name)
+                    or (name in self.written and not self.evidence.appended(name))):
                 self.violation = TAMPERED
+                return
+            if self.evidence.count >= MAX_EVIDENCE_FILES and name not in self.written:
+                self.violation = (f"returned more than {MAX_EVIDENCE_FILES:,} results, more than the grader "
+                                  "keeps")
                 return
             if int(size) > self.evidence.budget:
                 self.violation = (f"returned more than {MAX_EVIDENCE_BYTES // 2**20} MB of results, "

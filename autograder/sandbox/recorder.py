@@ -2,6 +2,12 @@
 
 Values are reduced to plain tensors (saved with safetensors) and JSON numbers and
 strings: formats that cannot run code when the trusted side reads them.
+
+Each record leaves the process the moment it is made: a line of <probe>.json or a file
+<probe>.t<n>.safetensors, sent on the channel to the launcher. Nothing student code does
+afterwards (a later call, a thread) can change what was recorded; a key sent twice (a forgery
+that tries to come first) voids the probe's evidence (evidence.load_evidence). And a probe
+whose student code leaves a thread or process running beside it is voided too (`UNTRUSTED`).
 """
 from __future__ import annotations
 
@@ -23,6 +29,10 @@ NUMPY_SCALARS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int1
                  np.uint64, np.uint32, np.uint16, np.uint8)
 # The note `probing.student` makes when the notebook lacks a name the probe needs; Evidence.probe reads it.
 MISSING = "_missing"
+# The note a probe makes when student code left a thread or process running beside it: its evidence is void.
+UNTRUSTED = "_untrusted"
+LEFT_RUNNING = ("left {} running beside the grader (a thread or process could change what the grader "
+                "recorded, so this part gets no points; end every thread and process you start)")
 
 
 def item(key: str, *indices: int) -> str:
@@ -54,26 +64,52 @@ def student_error(err: BaseException) -> dict:
 
 
 class Recorder:
-    """Collects one probe's evidence: tensors, numbers and notes under string keys."""
+    """Collects one probe's evidence: tensors, numbers and notes under string keys, each sent as it is made.
+
+    channel: anything with file(name, bytes) (autograder.sandbox.child.Channel); None keeps the tensors in
+    `tensors` instead (the grader's own runs of a probe: calibration, tests). guard: heals patches and counts
+    threads and processes (guard.Guard).
+    """
 
     # No instance __dict__: student code that reaches a Recorder cannot shadow its methods.
-    __slots__ = ("probe", "tensors", "meta", "_guard")
+    __slots__ = ("probe", "meta", "tensors", "_guard", "_channel", "_sent")
 
-    def __init__(self, probe: str, guard: Any = None) -> None:
+    def __init__(self, probe: str, guard: Any = None, channel: Any = None) -> None:
         self.probe = probe
-        self.tensors: dict[str, torch.Tensor] = {}
-        self.meta: dict[str, Any] = {}
+        self.meta: dict[str, Any] = {}  # what was sent, for probes that read a result back
+        self.tensors: dict[str, torch.Tensor] = {}  # without a channel only
         self._guard = guard
+        self._channel = channel
+        self._sent = 0
 
     def _heal(self) -> None:
-        """Undo whatever student code patched (see guard.py) before the grader's own code goes on."""
+        """Undo whatever student code patched (see guard.py) before the grader's own code goes on; void the
+        probe if student code left a thread or process running."""
         if self._guard is not None:
             self._guard.heal()
+            running = self._guard.left_running()
+            if running and UNTRUSTED not in self.meta:
+                self._record(UNTRUSTED, LEFT_RUNNING.format(running))
+
+    def _record(self, key: str, value: Any) -> None:
+        """Serialise one record now and send it: later code cannot change it."""
+        line = json.dumps({key: value}, default=_text).encode() + b"\n"
+        self.meta[key] = json.loads(line)[key]
+        if self._channel is not None:
+            self._channel.file(f"{self.probe}.json", line)
+
+    def _tensor(self, key: str, value: torch.Tensor) -> None:
+        plain = value.detach().to("cpu", copy=True).contiguous()
+        if self._channel is None:
+            self.tensors[key] = plain
+            return
+        self._sent += 1
+        self._channel.file(f"{self.probe}.t{self._sent}.safetensors", save_tensors({key: plain}))
 
     def note(self, key: str, value: Any) -> None:
         """Record a JSON-able note (bool, number, short string, list of those) made by probe code."""
         self._heal()
-        self.meta[key] = value
+        self._record(key, value)
 
     def output(self, key: str, value: Any, depth: int = 0) -> None:
         """Record what student code returned, reduced to plain data."""
@@ -90,27 +126,28 @@ class Recorder:
             if plain.layout != torch.strided or plain.is_complex() or plain.numel() > MAX_ELEMENTS:
                 info["kind"] = "unsupported tensor"
             else:
-                self.tensors[key] = plain.detach().to("cpu", copy=True).contiguous()
-            self.meta[key] = info
+                self._tensor(key, plain)
+            self._record(key, info)
         elif kind is bool:
-            self.meta[key] = {"kind": "bool", "value": bool(value)}
+            self._record(key, {"kind": "bool", "value": bool(value)})
         elif kind is int:
-            self.meta[key] = {"kind": "number", "value": int(value) if abs(value) < 2**53 else float(value)}
+            self._record(key, {"kind": "number", "value": int(value) if abs(value) < 2**53 else float(value)})
         elif kind is float:
-            self.meta[key] = {"kind": "number", "value": _number(float(value))}
+            self._record(key, {"kind": "number", "value": _number(float(value))})
         elif kind in NUMPY_SCALARS:
-            self.meta[key] = {"kind": "number", "value": _number(float(value.item())), "type": f"numpy.{kind.__name__}"}
+            self._record(key, {"kind": "number", "value": _number(float(value.item())),
+                               "type": f"numpy.{kind.__name__}"})
         elif kind in (list, tuple) and depth < 3:
             items = list(value)[:MAX_ITEMS]
-            self.meta[key] = {"kind": kind.__name__, "length": len(value)}
+            self._record(key, {"kind": kind.__name__, "length": len(value)})
             for i, element in enumerate(items):
                 self.output(item(key, i), element, depth + 1)
         else:
-            self.meta[key] = {"kind": "other", "type": _text(getattr(kind, "__name__", "?"))}
+            self._record(key, {"kind": "other", "type": _text(getattr(kind, "__name__", "?"))})
 
     def failure(self, key: str, err: BaseException) -> None:
         """Record that student code raised instead of returning."""
-        self.meta[key] = {"kind": "raised", **student_error(err)}
+        self._record(key, {"kind": "raised", **student_error(err)})
 
     def call(self, key: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         """Call student code; record its result (or exception) under `key`; return the result or None."""
@@ -124,13 +161,9 @@ class Recorder:
         self.output(key, result)
         return result
 
-    def save(self, channel: Any) -> None:
-        """Send <probe>.json and <probe>.safetensors to the launcher, which writes the evidence files.
-
-        channel: anything with file(name, bytes) (autograder.sandbox.child.Channel).
-        """
+    def close(self) -> None:
+        """The probe is over: a last look for threads and processes, and an (empty) record, so that a probe
+        that recorded nothing still has its file."""
         self._heal()
-        meta = json.dumps(self.meta, default=_text).encode()
-        tensors = save_tensors(self.tensors)
-        channel.file(f"{self.probe}.json", meta)
-        channel.file(f"{self.probe}.safetensors", tensors)
+        if self._channel is not None:
+            self._channel.file(f"{self.probe}.json", b"{}\n")

@@ -77,6 +77,8 @@ EXPECTED: dict[str, set[str]] = {
     "val_counts_full_batches": {"counts_full_batches"},
     "val_train_mode": {"eval_mode_forgotten"},
     "val_builds_graph": {"no_grad_forgotten"},
+    "val_memoises_by_parameters_no_eval": {"eval_mode_forgotten"},
+    "val_memoises_by_data_no_grad": {"no_grad_forgotten"},
     "val_steps_optimizer": {"validate_trains"},
     "val_leaves_eval_mode": {"train_mode_not_restored"},
     "val_loops_over_train_loader": {"uses_global_name"},

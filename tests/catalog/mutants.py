@@ -604,6 +604,43 @@ MUTANTS: list[Mutant] = [
             model.train()
             return total_loss / count, correct / count
         """, {"validate_builds_no_graph"}),
+    # Memoisers (issue 20): a cache keyed on what validate can see of the model (its parameters) or of the
+    # loader (its first batch) used to return the plain model's result for the dropout and grad-mode models.
+    _m("val_memoises_by_parameters_no_eval", P2, "validate", """
+        _results = {}
+
+        def validate(model, loader, loss_fn):
+            key = tuple(round(p.detach().sum().item(), 4) for p in model.parameters())
+            if key not in _results:
+                total_loss, correct, count = 0.0, 0, 0
+                with torch.no_grad():
+                    for images, labels in loader:
+                        outputs = model(images)
+                        total_loss += loss_fn(outputs, labels).item() * len(labels)
+                        correct += (outputs.argmax(dim=1) == labels).sum().item()
+                        count += len(labels)
+                _results[key] = (total_loss / count, correct / count)
+            return _results[key]
+        """, {"validate_uses_eval_mode"}),
+    _m("val_memoises_by_data_no_grad", P2, "validate", """
+        _results = {}
+
+        def validate(model, loader, loss_fn):
+            images, _ = next(iter(loader))
+            key = (round(images.sum().item(), 3),
+                   tuple(round(p.detach().sum().item(), 4) for p in model.parameters())[-2:])
+            if key not in _results:
+                model.eval()
+                total_loss, correct, count = 0.0, 0, 0
+                for images, labels in loader:
+                    outputs = model(images)
+                    total_loss += loss_fn(outputs, labels).item() * len(labels)
+                    correct += (outputs.argmax(dim=1) == labels).sum().item()
+                    count += len(labels)
+                model.train()
+                _results[key] = (total_loss / count, correct / count)
+            return _results[key]
+        """, {"validate_builds_no_graph"}),
     _m("val_steps_optimizer", P2, "validate", """
         def validate(model, loader, loss_fn):
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01)

@@ -587,6 +587,72 @@ ATEXIT_HANG = """
     """
 
 
+# training_loop_module returns a copy of the model it trained, and rewrites the grader's returned_is_model notes
+# to True after they are recorded (issue 20): from a thread that runs beside the probe's later calls, or from
+# its own later calls.
+_REWRITE_NOTES = """
+    import copy, gc, threading, time
+
+    def _rewrite_notes(meta):
+        for key in [k for k in list(meta) if str(k).endswith("returned_is_model")]:
+            meta[key] = True
+
+    def _recorder():
+        return next((obj for obj in gc.get_objects() if type(obj).__name__ == "Recorder"
+                     and obj.probe == "test_training_loop_module"), None)
+
+    _thread = None
+    _stop = threading.Event()
+
+    def _keep_rewriting(recorder):
+        while not _stop.wait(0.0005):
+            _rewrite_notes(recorder.meta)
+
+    def training_loop_module(n_epochs, learning_rate, model, x, y):
+        global _thread
+        recorder = _recorder()
+        if recorder is not None and @@THREAD@@ and _thread is None:
+            _thread = threading.Thread(target=_keep_rewriting, args=(recorder,), daemon=True)
+            _thread.start()
+        if recorder is not None and not @@THREAD@@:
+            _rewrite_notes(recorder.meta)
+        optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
+        criterion = nn.MSELoss()
+        for epoch in range(1, n_epochs + 1):
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+            scheduler.step(loss)
+        if n_epochs >= 300 and _thread is not None:  # the probe's last call: nothing left to rewrite
+            time.sleep(0.05)
+            _stop.set()
+            _thread.join()
+        return copy.deepcopy(model)  # not the model it was given
+    """
+
+
+def _rewrites_notes(thread: bool) -> NotebookNode:
+    return replace(P1, "training_loop_module", _REWRITE_NOTES.replace("@@THREAD@@", str(thread)))
+
+
+def _empty_code_cells(count: int) -> NotebookNode:
+    """The solution with `count` more code cells, all empty."""
+    nb = solution(P1)
+    nb.cells.extend(nbformat.v4.new_code_cell("") for _ in range(count))
+    return nb
+
+
+# make_loaders whose loaders give one batch of 20 million numbers (bytes: under the recorder's and the
+# evidence's caps): the judge made Python lists of them and sorted them (issue 20: 779 MB to 2,621 MB).
+HUGE_LOADERS = """
+    def make_loaders(train_set, test_set, batch_size=64):
+        batch = torch.zeros(19_999_999, dtype=torch.uint8)
+        return [batch], [batch]
+    """
+
+
 def _env_canary() -> NotebookNode:
     nb = wrap(P1, "training_loop", before=ENV_CANARY)
     src = _cell(nb, "training_loop").source
@@ -1144,8 +1210,10 @@ CASES: list[Case] = [
         """), frozenset({"test_loss_fn"}), "Unable to allocate",
          why="torch.empty would fill new memory with NaN in deterministic mode, and run into the time limit"),
     Case("fork_bomb", P1, lambda: add_cell(solution(P1), FORK_BOMB), note="ran longer than the 5 s limit"),
-    Case("orphan_processes", P1, lambda: wrap(P1, "model", before=ORPHANS),
-         why="the test checks afterwards that no process tagged with ORPHAN_MARKER is left"),
+    Case("orphan_processes", P1, lambda: wrap(P1, "model", before=ORPHANS), frozenset({ALL}),
+         "processes running beside the grader",
+         why="the test checks afterwards that no process tagged with ORPHAN_MARKER is left; a process left "
+             "running beside the probes could change what they record (issue 20), so every probe is void"),
     Case("fill_the_disk", P2, _fill_disk, why="shift_pixels raises if more than 300 MB went anywhere"),
     Case("print_1gb", P1, lambda: wrap(P1, "predict_classes", before=PRINT_1GB, after="""
         _predict = predict_classes
@@ -1251,7 +1319,9 @@ CASES: list[Case] = [
         def predict_classes(scores):
             return torch.zeros(10_000_000, dtype=torch.int64)  # 80 MB per call
         """), frozenset({"test_predict_classes"}), "expected shape"),
-    Case("hangs_at_exit", P1, lambda: add_cell(solution(P1), ATEXIT_HANG), max_seconds=60),
+    Case("hangs_at_exit", P1, lambda: add_cell(solution(P1), ATEXIT_HANG), frozenset({ALL}),
+         "1 thread running beside the grader", max_seconds=60,
+         why="the thread left running could change what the probes record (issue 20): every probe is void"),
     # ----------------------------------------------------------------------- stderr noise
     Case("stderr_noise", P2, lambda: wrap(P2, "normalize", before=STDERR_NOISE, after="""
         _normalize = normalize
@@ -1292,8 +1362,8 @@ CASES: list[Case] = [
     Case("reads_the_test_set", P2, lambda: replace(P2, "shift_pixels", READS_THE_TEST_SET),
          why="shift_pixels raises if the accuracy check's test images can be read anywhere in the sandbox"),
     Case("deep_evidence_crashes_the_judge", P1, lambda: replace(P1, "predict_classes", DEEP_EVIDENCE),
-         frozenset({"test_predict_classes"}),
-         why="tampering with the evidence forfeits the check group; the batch goes on"),
+         why="the deep list goes into the recorder's copy of what it sent, which is never sent again (issue 20): "
+             "the evidence is the grader's, predict_classes is correct, the batch goes on"),
     # ----------------------------------------------------------------------- the red team of issues 12 and 13
     Case("json_nested_too_deeply", P1, _json_nested_too_deeply, frozenset({ALL}), "nested too deeply",
          why="the grader's own json.loads ran out of recursion and stopped the whole class's batch"),
@@ -1308,4 +1378,19 @@ CASES: list[Case] = [
          why="forged 'raised' records with messages of megabytes filled logs, feedback and checks.csv"),
     Case("terminal_escapes_in_the_log", P1, lambda: wrap(P1, "model", before=TERMINAL_ESCAPES),
          why="escape sequences written to stderr reach the instructor's terminal through the log tail"),
+    # ----------------------------------------------------------------------- the red team of issue 20
+    Case("thread_rewrites_notes", P1, lambda: _rewrites_notes(thread=True),
+         frozenset({"test_training_loop_module"}), "1 thread running beside the grader",
+         why="a thread rewrote returned_is_model after the probe recorded it (+3 before issue 20); notes now "
+             "leave the child as they are made, and a probe with a thread beside it is void"),
+    Case("huge_loader_batches", P2, lambda: replace(P2, "make_loaders", HUGE_LOADERS),
+         frozenset({"test_make_loaders"}), "values, got 19,999,999",
+         why="the judge converted and sorted 20 million numbers per loader; it now counts them first"),
+    Case("many_empty_code_cells", P1, lambda: _empty_code_cells(100_000), frozenset({ALL}),
+         "more than the 2,000 the grader runs", max_seconds=60,
+         why="100,000 empty cells wrote 34,000 evidence files and took 290 s of a 240 s budget"),
+    Case("later_call_rewrites_notes", P1, lambda: _rewrites_notes(thread=False),
+         frozenset({"training_loop_module_returns_model"}), "must return the model it trained",
+         why="each call rewrote the returned_is_model notes of the calls before it (+3 before issue 20); notes "
+             "now leave the child as they are made"),
 ]

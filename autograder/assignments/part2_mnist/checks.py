@@ -19,6 +19,8 @@ from autograder.assignments.part2_mnist.inputs import (
     normalized,
     probe_batches,
     probe_mlp,
+    validate_batches,
+    validate_model,
 )
 from autograder.assignments.probing import lent
 from autograder.calibration import threshold_for
@@ -46,8 +48,8 @@ LOGITS = dict(rtol=1e-4, atol=1e-5)
 # One epoch of SGD over 5 batches: rounding differences stay ~1e-6; a missing zero_grad or step
 # changes parameters by ~1e-2.
 EPOCH = dict(rtol=1e-4, atol=1e-5)
-# validate on the same weights with a train-mode-only or grad-mode-only layer added: a correct
-# validate does the same arithmetic as on the plain model (those layers return their input), so
+# validate on a model with a train-mode-only or grad-mode-only layer added: a correct validate
+# does the same arithmetic as the reference on that model (those layers return their input), so
 # its results are identical; 1e-6 only absorbs a validate that sums in a nondeterministic order.
 # The layers move the loss by more than 0.05 when active (tests/test_inputs.py pins that).
 SAME_MODEL = dict(rtol=1e-6, atol=1e-7)
@@ -217,8 +219,9 @@ def test_mnist_model_flattens_any_batch(evidence, inputs):
 
 # make_loaders
 
-def _batches_of(probe, key: str, what: str) -> list[int]:
-    return probe.tensor(key, what).flatten().tolist()
+def _batches_of(probe, key: str, what: str, count: int) -> list[int]:
+    """The samples a loader gave, in order, as numbers (after checking there are `count` of them)."""
+    return probe.tensor(key, what, numel=count).flatten().tolist()
 
 
 def test_make_loaders_shuffles_training(evidence, inputs):
@@ -228,7 +231,7 @@ def test_make_loaders_shuffles_training(evidence, inputs):
     orders = []
     for epoch in (1, 2):
         what = f"the training loader of make_loaders on a list of {LOADER_TRAIN} samples, epoch {epoch}"
-        order = _batches_of(probe, item(k.train_order(epoch), 0), what)
+        order = _batches_of(probe, item(k.train_order(epoch), 0), what, LOADER_TRAIN)
         expect(sorted(order) == sorted(items), f"{what}: expected every sample of the training set exactly once")
         expect(probe.note(k.train_sizes(epoch)) == [64, LOADER_TRAIN - 64],
                f"{what}: expected batches of 64 (the default) and {LOADER_TRAIN - 64}, "
@@ -246,7 +249,7 @@ def test_make_loaders_keeps_test_order(evidence, inputs):
     probe = evidence.probe(k.grade_id)
     items = inputs["loader_test_items"].tolist()
     what = f"the test loader of make_loaders on a list of {LOADER_TEST} samples"
-    order = _batches_of(probe, item(k.test_order, 0), what)
+    order = _batches_of(probe, item(k.test_order, 0), what, LOADER_TEST)
     expect(sorted(order) == sorted(items), f"{what}: expected every sample of the test set exactly once")
     wrong = next((i for i, (a, b) in enumerate(zip(order, items)) if a != b), None)
     expect(wrong is None, f"{what}: expected the samples in the test set's own order (shuffle=False); "
@@ -312,8 +315,9 @@ def _validate_result(probe, key: str, what: str) -> tuple[float, float]:
     return probe.number(item(key, 0), f"{what}: the loss"), probe.number(item(key, 1), f"{what}: the accuracy")
 
 
-def _reference_validate(inputs: dict, **options) -> tuple[float, float]:
-    return ref.validate(probe_mlp(inputs, **options), probe_batches(inputs), nn.CrossEntropyLoss())
+def _reference_validate(inputs: dict, case: str) -> tuple[float, float]:
+    """The reference validate on the model and loader the probe lent as `case` (inputs.VALIDATE_CASES)."""
+    return ref.validate(validate_model(inputs, case), validate_batches(inputs, case), nn.CrossEntropyLoss())
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -326,12 +330,11 @@ def _show(result: tuple[float, float]) -> str:
 
 def test_validate_loss_and_accuracy(evidence, inputs):
     probe = evidence.probe(keys.VALIDATE.grade_id)
-    for key, options, what in (
-            (keys.VALIDATE.returned, {}, "validate on 150 samples in batches of 32 (the last has 22)"),
-            (keys.VALIDATE.offset_bias, dict(offset_bias=True),
-             "validate on the same samples and a model with other logits")):
+    for key, case, what in (
+            (keys.VALIDATE.returned, "plain", "validate on 150 samples in batches of 32 (the last has 22)"),
+            (keys.VALIDATE.offset_bias, "offset_bias", "validate on other samples and a model with other logits")):
         loss, accuracy = _validate_result(probe, key, what)
-        ref_loss, ref_accuracy = _reference_validate(inputs, **options)
+        ref_loss, ref_accuracy = _reference_validate(inputs, case)
         expect_close(torch.tensor(loss), torch.tensor(ref_loss), f"{what}: the mean loss over samples", **EPOCH)
         expect_close(torch.tensor(accuracy), torch.tensor(ref_accuracy), f"{what}: the accuracy (a fraction)",
                      **FRACTION)
@@ -341,7 +344,8 @@ def test_validate_loss_and_accuracy(evidence, inputs):
 def test_validate_uses_eval_mode(evidence, inputs):
     probe = evidence.probe(keys.VALIDATE.grade_id)
     what = "validate on the grader's model with a dropout layer added, passed in train mode"
-    got, expected = _validate_result(probe, keys.VALIDATE.train_mask, what), _reference_validate(inputs)
+    got = _validate_result(probe, keys.VALIDATE.train_mask, what)
+    expected = _reference_validate(inputs, "train_mask")
     expect(_same(got, expected), f"{what}: expected {_show(expected)}, as without dropout, since eval mode turns "
            f"dropout off; got {_show(got)}: dropout was active (call model.eval() before evaluating)")
 
@@ -350,7 +354,8 @@ def test_validate_uses_eval_mode(evidence, inputs):
 def test_validate_builds_no_graph(evidence, inputs):
     probe = evidence.probe(keys.VALIDATE.grade_id)
     what = "validate on the grader's model with a layer that shifts the logits while gradients are enabled"
-    got, expected = _validate_result(probe, keys.VALIDATE.grad_offset, what), _reference_validate(inputs)
+    got = _validate_result(probe, keys.VALIDATE.grad_offset, what)
+    expected = _reference_validate(inputs, "grad_offset")
     expect(_same(got, expected), f"{what}: expected {_show(expected)}, from forward passes under torch.no_grad(); "
            f"got {_show(got)}: the forward pass ran with gradients enabled and built an autograd graph")
     for key in (item(keys.VALIDATE.returned, 0), item(keys.VALIDATE.returned, 1)):
@@ -366,7 +371,7 @@ def test_validate_restores_train_mode(evidence, inputs):
     out = probe.tensor(k.output_after, what)
     x = inputs["te_x"][:VALIDATE_AFTER_SAMPLES]
     # The model as validate left it (whether it changed its parameters is another check's business).
-    model = probe_mlp(inputs, train_mask=True)
+    model = validate_model(inputs, "train_mask")
     params = probe.tensor(k.mask_params_after, what)
     expect_shape(params, (sum(p.numel() for p in model.parameters()),), f"{what}: its parameters")
     nn.utils.vector_to_parameters(params.float(), model.parameters())
@@ -384,7 +389,7 @@ def test_validate_leaves_parameters_unchanged(evidence, inputs):
     probe = evidence.probe(keys.VALIDATE.grade_id)
     what = "validate: the model's parameters"
     after = probe.tensor(keys.VALIDATE.params_after, what)
-    before = torch.cat([p.detach().flatten() for p in probe_mlp(inputs).parameters()])
+    before = torch.cat([p.detach().flatten() for p in validate_model(inputs, "plain").parameters()])
     expect(after.shape == before.shape and torch.equal(after, before),
            f"{what} changed; validation must not train (no backward, no optimizer step)")
 

@@ -24,6 +24,9 @@ LOADER_TRAIN, LOADER_TEST, LOADER_SMALL_BATCH = 100, 70, 16
 LOOP_EPOCHS = 3
 # validate: samples the dropout model is run on afterwards, to see whether it is back in train mode.
 VALIDATE_AFTER_SAMPLES = 8
+# validate: the models it is lent, in the probe's order (see validate_model). Each comes with samples of its own
+# and its hidden units permuted and scaled its own way, so no two calls have the same parameters, data or result.
+VALIDATE_CASES = ("plain", "train_mask", "grad_offset", "offset_bias")
 
 
 def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
@@ -81,6 +84,12 @@ def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
         # the grader's model applies when its forward pass runs with gradients enabled.
         "te_train_mask": (torch.rand((PROBE_HIDDEN,), generator=g) < 0.5).float() * 2,
         "te_grad_offset": randn(10) * 3,
+        # validate: per lent model (VALIDATE_CASES), its samples and labels, and a permutation and positive
+        # scale of the hidden units (an equivalent parameterisation of the same network).
+        "va_x": randn(len(VALIDATE_CASES), PROBE_SAMPLES, 1, 28, 28),
+        "va_y": torch.randint(0, 10, (len(VALIDATE_CASES), PROBE_SAMPLES), generator=g),
+        "va_perm": torch.stack([torch.randperm(PROBE_HIDDEN, generator=g) for _ in VALIDATE_CASES]),
+        "va_scale": uniform(0.5, 2.0, len(VALIDATE_CASES), PROBE_HIDDEN),
     }
     inputs.update(mnist_inputs(config.dataset, config.data_source, str(config.data_root)))
     inputs.update(acc_epochs=torch.tensor(config.mnist_epochs), acc_batch=torch.tensor(config.mnist_batch_size),
@@ -138,29 +147,55 @@ def normalizing_collate(inputs: dict[str, torch.Tensor]) -> Callable[[list], lis
 
 
 def probe_mlp(inputs: dict[str, torch.Tensor], *, train_mask: bool = False, grad_offset: bool = False,
-              offset_bias: bool = False) -> torch.nn.Module:
+              offset_bias: bool = False, units: int | None = None) -> torch.nn.Module:
     """The grader's model for train_epoch and validate: Flatten, Linear(784, 32), ReLU, Linear(32, 10).
 
     train_mask: after the ReLU, a dropout with a fixed mask, active only in train mode.
     grad_offset: at the end, a layer that shifts the logits while gradients are enabled.
     offset_bias: the same shift, always applied (folded into the output bias).
+    units: the index of a row of inputs["va_perm"] and ["va_scale"]: the hidden units permuted and scaled by a
+    positive factor (ReLU(s z) = s ReLU(z), the next layer divides by s), the same function in other parameters.
     A correct validate gives the same result on the plain model and on the first two, and a
     different one on the third; the trusted process reads eval mode and grad mode off those values.
     """
+    w1, b1, w2, mask = inputs["te_w1"], inputs["te_b1"], inputs["te_w2"], inputs["te_train_mask"]
+    if units is not None:
+        order, scale = inputs["va_perm"][units], inputs["va_scale"][units]
+        w1, b1, w2, mask = w1[order] * scale[:, None], b1[order] * scale, w2[:, order] / scale, mask[order]
     layers = [torch.nn.Flatten(), torch.nn.Linear(784, PROBE_HIDDEN), torch.nn.ReLU()]
     if train_mask:
-        layers.append(_fixed_dropout(inputs["te_train_mask"].clone()))
+        layers.append(_fixed_dropout(mask.clone()))
     layers.append(torch.nn.Linear(PROBE_HIDDEN, 10))
     if grad_offset:
         layers.append(_grad_mode_offset(inputs["te_grad_offset"].clone()))
     net = torch.nn.Sequential(*layers)
     linear = [m for m in net if isinstance(m, torch.nn.Linear)]
     with torch.no_grad():
-        linear[0].weight.copy_(inputs["te_w1"])
-        linear[0].bias.copy_(inputs["te_b1"])
-        linear[1].weight.copy_(inputs["te_w2"])
+        linear[0].weight.copy_(w1)
+        linear[0].bias.copy_(b1)
+        linear[1].weight.copy_(w2)
         linear[1].bias.copy_(inputs["te_b2"] + (inputs["te_grad_offset"] if offset_bias else 0))
     return net
+
+
+def validate_model(inputs: dict[str, torch.Tensor], case: str) -> torch.nn.Module:
+    """The model lent to validate as VALIDATE_CASES' `case`, in train mode: probe_mlp with that case's layer
+    ("plain": none) and its own permutation and scale of the hidden units.
+
+    Each case's parameters and samples (validate_batches) are its own, so a validate that caches results by
+    anything it can see of a model or a loader finds nothing to reuse: only running the model (in eval mode,
+    without gradients) gives the reference's result.
+    """
+    index = VALIDATE_CASES.index(case)
+    options = {} if case == "plain" else {case: True}
+    return probe_mlp(inputs, units=index, **options).train()
+
+
+def validate_batches(inputs: dict[str, torch.Tensor], case: str) -> torch.utils.data.DataLoader:
+    """The loader lent to validate with validate_model(inputs, case): 150 samples of its own, batches of 32."""
+    index = VALIDATE_CASES.index(case)
+    dataset = torch.utils.data.TensorDataset(inputs["va_x"][index], inputs["va_y"][index])
+    return torch.utils.data.DataLoader(dataset, batch_size=PROBE_BATCH, shuffle=False)
 
 
 # The two layers below read the mode and do their arithmetic through functions bound here, at

