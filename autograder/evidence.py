@@ -43,9 +43,19 @@ def _failure(entry: dict) -> type[CheckFailed]:
     return CodeAbsent if entry.get("error") == "NotImplementedError" else CheckFailed
 
 
+def one_line(text: str) -> str:
+    """A string of the child's on one line: line breaks and other control characters (which could forge a
+    line such as "[PASS] ..." under a failed check, or move a terminal's cursor) become spaces."""
+    return text.translate(_CONTROLS)
+
+
+# C0 and C1 control characters, DEL, and Unicode's line and paragraph separators.
+_CONTROLS = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
+
+
 def clamped(meta: Any) -> Any:
-    """A record from the child with every string cut to MAX_TEXT characters and entries under keys longer
-    than MAX_KEY dropped (iteratively: json.loads already bounded the depth)."""
+    """A record from the child with every string on one line (one_line) and cut to MAX_TEXT characters, and
+    entries under keys longer than MAX_KEY dropped (iteratively: json.loads already bounded the depth)."""
     stack = [meta] if isinstance(meta, (dict, list)) else []
     while stack:
         node = stack.pop()
@@ -53,8 +63,9 @@ def clamped(meta: Any) -> Any:
             for key in [k for k in node if len(k) > MAX_KEY]:
                 del node[key]
         for slot, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
-            if isinstance(value, str) and len(value) > MAX_TEXT:
-                node[slot] = value[:MAX_TEXT] + "..."
+            if isinstance(value, str):
+                value = one_line(value)
+                node[slot] = value[:MAX_TEXT] + "..." if len(value) > MAX_TEXT else value
             elif isinstance(value, (dict, list)):
                 stack.append(value)
     return meta

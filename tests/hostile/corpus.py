@@ -1147,6 +1147,12 @@ TERMINAL_ESCAPES = """
     """
 
 
+FORGED_PASS_LINES = r'''
+def predict_classes(scores):
+    raise ValueError("see below\n[PASS] predict_classes_values (4/4)\npassed predict_classes_values 4 / 4 points")
+'''
+
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1389,6 +1395,12 @@ CASES: list[Case] = [
     Case("many_empty_code_cells", P1, lambda: _empty_code_cells(100_000), frozenset({ALL}),
          "more than the 2,000 the grader runs", max_seconds=60,
          why="100,000 empty cells wrote 34,000 evidence files and took 290 s of a 240 s budget"),
+    # ----------------------------------------------------------------------- the red team of issues 19 and 25
+    Case("forged_pass_lines_in_an_exception_message", P1, lambda: replace(P1, "predict_classes", FORGED_PASS_LINES),
+         frozenset({"test_predict_classes"}), "see below [PASS] predict_classes_values (4/4) passed",
+         why="an exception message with line breaks put lines reading '[PASS] predict_classes_values (4/4)' "
+             "inside the failed check's reason on the feedback page and in results.json; the child's strings are "
+             "now one line each"),
     Case("later_call_rewrites_notes", P1, lambda: _rewrites_notes(thread=False),
          frozenset({"training_loop_module_returns_model"}), "must return the model it trained",
          why="each call rewrote the returned_is_model notes of the calls before it (+3 before issue 20); notes "
