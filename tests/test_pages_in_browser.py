@@ -102,23 +102,23 @@ CLOBBERED = ("test_training_loop", "answer_no_grad_in_place", "answer_call_vs_fo
 PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 # A red team's finds on the sanitized design (issue 25): markup live in formgrader's last, unsanitized rendering;
 # classes that hook formgrader's controls or bootstrap's styles without any script; requests from the TA's browser.
-RED_TEAM = {
+RED_TEAM = {  # later overlays lie above earlier ones: the last, the issue's attack, catches a click first
+    "backdrop over the page": '<div class="modal-backdrop" title="blackout"></div>',
+    "fake total in a fixed header": '<div class="navbar navbar-default navbar-fixed-top"><div class="container">'
+                                    "<p>Total: 100 / 100 points.</p></div></div>",
+    "classes that hide or pose as formgrader": '<div class="affix alert alert-success">score: 8 / 8 points</div>'
+                                               '<div class="sr-only">for screen readers</div><div class="hidden">'
+                                               'hidden</div><div class="panel panel-primary nbgrader_cell"><span '
+                                               'class="label label-success btn btn-success full-credit">Full credit'
+                                               "</span></div>",
+    "full-credit class on the answer's text": f'<div class="full-credit">{CLICK_ME}</div>',
+    "full-credit invisible overlay": '<div class="full-credit modal-backdrop fade" title="clickjack"></div>',
     "nested fences, javascript: link": _nested_fences(
         f"[{CLICK_TEXT}](javascript:{urllib.parse.quote(_run('fences'), safe='')})"),
     "nested fences, invisible full-page link": '<div class="modal-backdrop fade">\n\n' + _nested_fences(
         f'[<img src="{PIXEL}" width="3000" height="3000" alt="plot">](javascript:'
         f"{urllib.parse.quote(ATTACK, safe='')})") + "\n\n</div>",
     "nested fences, headings with other cells' grade ids": _nested_fences("\n".join(f"# {g}" for g in CLOBBERED)),
-    "full-credit class on the answer's text": f'<div class="full-credit">{CLICK_ME}</div>',
-    "full-credit invisible overlay": '<div class="full-credit modal-backdrop fade" title="clickjack"></div>',
-    "fake total in a fixed header": '<div class="navbar navbar-default navbar-fixed-top"><div class="container">'
-                                    "<p>Total: 100 / 100 points.</p></div></div>",
-    "backdrop over the page": '<div class="modal-backdrop" title="blackout"></div>',
-    "classes that hide or pose as formgrader": '<div class="affix alert alert-success">score: 8 / 8 points</div>'
-                                               '<div class="sr-only">for screen readers</div><div class="hidden">'
-                                               'hidden</div><div class="panel panel-primary nbgrader_cell"><span '
-                                               'class="label label-success btn btn-success full-credit">Full credit'
-                                               "</span></div>",
     "image at /logout": '<img src="/logout" alt="">',
     "relative image": '<img src="xss/relative-img" alt="r">',
     "markdown image from elsewhere": "![x](http://127.0.0.1:9/xss/md-img.png)",
