@@ -102,7 +102,7 @@ CLOBBERED = ("test_training_loop", "answer_no_grad_in_place", "answer_call_vs_fo
 PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 # A red team's finds on the sanitized design (issue 25): markup live in formgrader's last, unsanitized rendering;
 # classes that hook formgrader's controls or bootstrap's styles without any script; requests from the TA's browser.
-RED_TEAM = {  # later overlays lie above earlier ones: the last, the issue's attack, catches a click first
+RED_TEAM = {  # later fixed overlays lie above earlier ones, so a click meets the attacks before the blackout
     "backdrop over the page": '<div class="modal-backdrop" title="blackout"></div>',
     "fake total in a fixed header": '<div class="navbar navbar-default navbar-fixed-top"><div class="container">'
                                     "<p>Total: 100 / 100 points.</p></div></div>",
