@@ -80,6 +80,11 @@ def score_label(score: float, max_score: float) -> str:
     return f"score: {score:g} / {max_score:g} points"
 
 
+# MathJax 2's class for markup it leaves alone (nbconvert's pages keep its default ignoreClass): a check's reason or a
+# note can quote a student's message, whose `$\\color{green}{...}$` would otherwise render as a coloured claim.
+NO_MATHJAX = "tex2jax_ignore"
+
+
 def cell_outputs(checks: list[CheckResult], notes: list[str]) -> list[NotebookNode]:
     """The outputs of one autograder cell: its checks (text and HTML), notes, and the score as partial credit.
 
@@ -90,13 +95,13 @@ def cell_outputs(checks: list[CheckResult], notes: list[str]) -> list[NotebookNo
     score, max_score = sum(c.score for c in checks), sum(c.max_score for c in checks)
     text = "\n".join(check_text(c) for c in checks) + "\n"
     items = "".join(check_html(c) for c in checks)
-    outputs = [nbformat.v4.new_output("display_data", data={"text/plain": text,
-                                                            "text/html": f'<ul class="tg-checks">{items}</ul>'})]
+    checks_html = f'<ul class="tg-checks {NO_MATHJAX}">{items}</ul>'
+    outputs = [nbformat.v4.new_output("display_data", data={"text/plain": text, "text/html": checks_html})]
     if notes:
         outputs.append(nbformat.v4.new_output(
             "display_data", metadata={"tensorgrade": "notes"},
             data={"text/plain": "\n".join(_wrapped(f"note: {n}", "") for n in notes) + "\n",
-                  "text/html": "".join(f'<div class="tg-note">{html.escape(n)}</div>' for n in notes)}))
+                  "text/html": "".join(f'<div class="tg-note {NO_MATHJAX}">{html.escape(n)}</div>' for n in notes)}))
     outputs.append(nbformat.v4.new_output(
         "execute_result", execution_count=None,
         data={"text/plain": f"{score:g}",
@@ -131,7 +136,8 @@ def configure_feedback(c) -> None:
     formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
     formgrader_templates = formgrader / "templates"
     bootstrap_css = formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css"  # the page includes it
-    page_filter = "autograder.sanitize.clean_page"
+    page_filter = "autograder.sanitize.clean_page"  # HTML outputs: the autograder cells' keep the grader's classes
+    markdown_filter = "autograder.sanitize.clean"  # markdown cells and comments: a student's or a TA's, never ours
     c.GenerateFeedback.exporter_class = FeedbackExporter
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, FeedbackPage]
     c.FeedbackExporter.template_name = TEMPLATE_NAME
@@ -145,7 +151,7 @@ def configure_feedback(c) -> None:
     c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(formgrader_templates)]
     c.HTMLExporter.extra_template_paths = [str(TEMPLATES), str(formgrader_templates)]
     c.HTMLExporter.preprocessors = [SanitizeStudentContent]
-    c.HTMLExporter.filters = {"clean_html": page_filter, "sanitize": page_filter}
+    c.HTMLExporter.filters = {"clean_html": page_filter, "sanitize": markdown_filter}
     c.HTMLExporter.sanitize_html = True
     c.FeedbackExporter.sanitize_html = True
     c.Autograde.exporter_class = SubmissionExporter

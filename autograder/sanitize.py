@@ -1,12 +1,14 @@
 """The one sanitizer of HTML that a student wrote or made, before an instructor's or TA's browser shows it.
 
 `clean` keeps what markdown produces (headings, paragraphs, lists, code, emphasis, tables, links to http(s),
-relative and in-page URLs, the notebook's own images (attached or relative), LaTeX as text for MathJax) and
-removes everything active: scripts, event handlers, `javascript:` and other URLs, images from elsewhere,
-iframes, objects, forms, SVG and MathML, styles, ids (a student's id could stand in for one of formgrader's
-own elements). The cleaning is nh3's (the Ammonia library's allow-list): this module only chooses the lists,
-and writes a short visible note where it finds active content, so a TA sees that the student tried
-("[removed by the grader: an onerror handler]").
+relative and in-page URLs, the notebook's attached images (nbconvert embeds them as data URLs), LaTeX as text for
+MathJax) and removes everything active: scripts, event handlers, `javascript:` and other URLs, any other image (one
+from elsewhere tells its host who reads; a relative one is a same-origin request with the TA's cookies, such as
+`/logout`), iframes, objects, forms, SVG and MathML, styles, ids (a student's id could stand in for one of
+formgrader's own elements) and every class but code highlighting's (a student's `full-credit`, `modal-backdrop` or
+`navbar-fixed-top` would wire formgrader's controls or the page's styles to the student's text). The cleaning is
+nh3's (the Ammonia library's allow-list): this module only chooses the lists, and writes a short visible note where
+it finds active content, so a TA sees that the student tried ("[removed by the grader: an onerror handler]").
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import html.parser
 import re
 
 import nh3
+from pygments.token import STANDARD_TYPES
 
 TAGS = frozenset({
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "div", "span", "blockquote", "pre", "code", "kbd", "samp",
@@ -31,10 +34,12 @@ DROPPED_WITH_CONTENT = frozenset({"script", "style", "template"})
 URL_SCHEMES = frozenset({"http", "https", "mailto", "data"})
 # A notebook's attached images reach the page as data URLs (nbconvert embeds them); a raster image cannot run code.
 NOTEBOOK_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z")
-# A URL with a scheme or a host (`https:`, `//host`): an image from elsewhere, which would tell its host who reads.
-ABSOLUTE_URL = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*:|[/\\]{2})")
-# Class names that only the grader's own markup carries (autograder.feedback): a student cannot dress text as a check.
-GRADER_CLASS = "tg-"
+# The only classes a student's markup keeps: code highlighting's (mistune's `language-*` on a fenced block's code,
+# Pygments' wrapper and short token classes) and the kit's own note. Every other class could be one that the page's
+# styles (bootstrap: `navbar-fixed-top`, `modal-backdrop`, `hidden`) or formgrader's scripts (`full-credit`,
+# `nbgrader_cell`) give a meaning, or one of the grader's own `tg-` classes (a student dressing text as a check).
+STUDENT_CLASSES = frozenset({"highlight", "removed"} | {name for name in STANDARD_TYPES.values() if name})
+CODE_LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}\Z")
 
 # Found before cleaning, for the visible notes: elements that are active or embed another document.
 ACTIVE_ELEMENTS = {"script": "a script", "iframe": "an iframe", "frame": "a frame", "frameset": "a frameset",
@@ -59,12 +64,12 @@ def clean(fragment: str, *, grader_markup: bool = False) -> str:
 
 
 def _attribute(tag: str, name: str, value: str) -> str | None:
-    if name == "src":  # an image of the notebook itself: attached (a data URL) or beside it (a relative URL)
-        return value if NOTEBOOK_IMAGE.match(value) or not ABSOLUTE_URL.match(value) else None
+    if name == "src":  # an image of the notebook itself: attached, which nbconvert embeds as a data URL
+        return value if NOTEBOOK_IMAGE.match(value) else None
     if name == "href" and value.lower().startswith("data:"):
         return None
     if name == "class":
-        kept = [c for c in value.split() if not c.startswith(GRADER_CLASS)]
+        kept = [c for c in value.split() if c in STUDENT_CLASSES or (tag == "code" and CODE_LANGUAGE_CLASS.match(c))]
         return " ".join(kept) or None
     return value
 
@@ -99,8 +104,8 @@ class _Finder(html.parser.HTMLParser):
                  for name, _ in attrs if name.startswith("on")]
         what += [f"a {value.split(':', 1)[0].strip().lower()}: link" for name, value in attrs
                  if name in URL_ATTRIBUTES and value and _active_url(value)]
-        what += ["an image from another host" for name, value in attrs if tag == "img" and name == "src" and value
-                 and ABSOLUTE_URL.match(value) and not _active_url(value) and not NOTEBOOK_IMAGE.match(value)]
+        what += ["an image not embedded in the notebook" for name, value in attrs if tag == "img" and name == "src"
+                 and value and not _active_url(value) and not NOTEBOOK_IMAGE.match(value)]
         if what:
             self.found.append((self._offset(), ", ".join(dict.fromkeys(what))))
 
@@ -123,6 +128,6 @@ def _with_notes(fragment: str) -> str:
 
 
 def clean_page(fragment: str) -> str:
-    """The templates' filter (feedback page, formgrader): `clean` of HTML whose student parts already lost their
-    `tg-` classes in the notebook (autograder.student_content), so the grader's own classes stay."""
+    """nbconvert's `clean_html` filter for HTML outputs (feedback page, formgrader): `clean` of HTML whose student
+    parts already lost their classes in the notebook (autograder.student_content), so the grader's own stay."""
     return clean(fragment, grader_markup=True)

@@ -37,8 +37,9 @@ def markdown_html(source: str, attachments: dict | None = None) -> str:
 
 def as_markdown_source(fragment: str) -> str:
     """HTML that a markdown renderer passes through unchanged: no blank line ends its HTML block early (a newline
-    before a blank line, as in a <pre>, becomes its character reference, which the page reads the same)."""
-    return re.sub(r"\n(?=[ \t]*\n)", "&#10;", fragment)
+    before a blank line, as in a <pre>, becomes its character reference, which the page reads the same). A blank
+    line is mistune's: spaces, tabs, vertical tabs and form feeds only; carriage returns are line ends."""
+    return re.sub(r"\n(?=[ \t\v\f]*\n)", "&#10;", re.sub(r"\r\n?", "\n", fragment))
 
 
 def _is_autograder_cell(cell: NotebookNode) -> bool:

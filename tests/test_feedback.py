@@ -30,6 +30,14 @@ def test_cell_outputs_escape_html_and_keep_the_score_last():
     assert outputs[-1]["output_type"] == "execute_result" and outputs[-1]["data"]["text/plain"] == "0"
 
 
+def test_checks_and_notes_are_marked_for_mathjax_to_leave_alone():
+    """A reason quoting a student's message `$\\color{green}{\\text{passed}}$` must not render as coloured TeX."""
+    reason = "raised ValueError: $\\color{green}{\\text{passed}}$"
+    checks, notes, _ = cell_outputs([CheckResult("c", "g", 0, 4, reason)], [reason])
+    assert checks["data"]["text/html"].startswith('<ul class="tg-checks tex2jax_ignore">')
+    assert notes["data"]["text/html"].startswith('<div class="tg-note tex2jax_ignore">')
+
+
 def test_graded_cells_are_titled_with_their_function():
     assert title_of('"""Auto-graded when you submit: predict_classes, 6 points."""\n# ...', "test_x") == \
         "predict_classes"

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from autograder.paths import PROJECT_ROOT
 from autograder.report import build_report
 from tests.helpers import test_config
 from tests.test_feedback_pages import _chromium
+from tests.test_sanitize import DANGEROUS_CLASSES
 
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
 WIDTHS = (1280, 390)
@@ -85,6 +87,45 @@ VECTORS = {
     "style tag": '<style>body { display: none; } @import url("/xss/style");</style>',
     "style attribute": '<div style="background-image:url(/xss/styleattr);position:fixed;top:0">styled</div>',
 }
+
+
+def _nested_fences(markdown: str) -> str:
+    """The red team's wrapper: code fences in a code fence, "blank" lines of a form feed (an HTML sanitizer keeps
+    them, mistune reads them as blank): each rendering as markdown unwraps one fence, so `markdown` turned live only
+    in formgrader's last rendering, which nothing sanitized."""
+    return f"````text\nzzz\n\x0c\n```text\naaa\n\x0c\n{markdown}\n```\n````"
+
+
+CLICK_TEXT = "Click to open my interactive plot"
+CLICK_ME = "See Figure 1 and the derivation below (click to expand)"
+CLOBBERED = ("test_training_loop", "answer_no_grad_in_place", "answer_call_vs_forward")  # grade ids of other cells
+PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
+# A red team's finds on the sanitized design (issue 25): markup live in formgrader's last, unsanitized rendering;
+# classes that hook formgrader's controls or bootstrap's styles without any script; requests from the TA's browser.
+RED_TEAM = {  # later fixed overlays lie above earlier ones, so a click meets the attacks before the blackout
+    "backdrop over the page": '<div class="modal-backdrop" title="blackout"></div>',
+    "fake total in a fixed header": '<div class="navbar navbar-default navbar-fixed-top"><div class="container">'
+                                    "<p>Total: 100 / 100 points.</p></div></div>",
+    "classes that hide or pose as formgrader": '<div class="affix alert alert-success">score: 8 / 8 points</div>'
+                                               '<div class="sr-only">for screen readers</div><div class="hidden">'
+                                               'hidden</div><div class="panel panel-primary nbgrader_cell"><span '
+                                               'class="label label-success btn btn-success full-credit">Full credit'
+                                               "</span></div>",
+    "full-credit class on the answer's text": f'<div class="full-credit">{CLICK_ME}</div>',
+    "full-credit invisible overlay": '<div class="full-credit modal-backdrop fade" title="clickjack"></div>',
+    "nested fences, javascript: link": _nested_fences(
+        f"[{CLICK_TEXT}](javascript:{urllib.parse.quote(_run('fences'), safe='')})"),
+    "nested fences, invisible full-page link": '<div class="modal-backdrop fade">\n\n' + _nested_fences(
+        f'[<img src="{PIXEL}" width="3000" height="3000" alt="plot">](javascript:'
+        f"{urllib.parse.quote(ATTACK, safe='')})") + "\n\n</div>",
+    "nested fences, headings with other cells' grade ids": _nested_fences("\n".join(f"# {g}" for g in CLOBBERED)),
+    "image at /logout": '<img src="/logout" alt="">',
+    "relative image": '<img src="xss/relative-img" alt="r">',
+    "markdown image from elsewhere": "![x](http://127.0.0.1:9/xss/md-img.png)",
+}
+# A student's exception message that a check's reason quotes, in TeX the page's MathJax would render as a verdict.
+RAISES_TEX = ('def predict_classes(scores):\n'
+              '    raise ValueError("$\\\\color{green}{\\\\text{passed}}$")\n')
 # Outputs of a student's code cell: kinds a notebook page would run or render as markup.
 OUTPUTS = [
     nbformat.v4.new_output("display_data", data={"text/html": f'<b>html output</b><img src="x" onerror="'
@@ -102,10 +143,12 @@ OUTPUTS = [
 
 def _hostile_notebook(reference: Path) -> nbformat.NotebookNode:
     """The reference submission whose written answer, a new markdown cell and a new code cell's outputs carry every
-    vector above."""
+    vector above, and whose predict_classes raises an error in TeX."""
     nb = nbformat.read(reference, as_version=4)
-    catalogue = "\n\n".join(f"{name}: {markup}" for name, markup in VECTORS.items())
+    catalogue = "\n\n".join([f"{name}: {markup}" for name, markup in VECTORS.items()]
+                              + [f"{name}:\n\n{markup}" for name, markup in RED_TEAM.items()])
     answer = next(c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"))
+    next(c for c in nb.cells if c.cell_type == "code" and "def predict_classes" in c.source).source = RAISES_TEX
     answer.source = f"{ANSWER_TEXT}.\n\n{catalogue}"
     nb.cells.append(nbformat.v4.new_markdown_cell(f"## My notes\n\n{catalogue}"))
     code = nbformat.v4.new_code_cell("answer = 1")
@@ -211,12 +254,51 @@ def test_feedback_page_shows_formatted_text_the_total_of_grades_csv_and_coloured
     page.close()
 
 
+# Every class and id on an element of a student's markdown (a heading's id would be one of formgrader's, `#` + id).
+STUDENT_HOOKS = """() => [...document.querySelectorAll('.text_cell_render *')]
+  .flatMap(e => [...e.classList].concat(e.id ? ['#' + e.id] : []))"""
+
+
+def _student_hooks(page) -> list[str]:
+    """The ids, and the classes that the page's styles or formgrader give a meaning, on a student's markdown."""
+    return [h for h in page.evaluate(STUDENT_HOOKS) if h in DANGEROUS_CLASSES or h.startswith("#")]
+
+
+def _assert_checks_out_of_mathjax(page, what: str) -> None:
+    assert page.locator(".tg-checks").count() > 0 and page.locator(".tg-checks:not(.tex2jax_ignore)").count() == 0, \
+        f"{what}: a check's reason is open to MathJax"
+
+
+def _opened(page, url: str, normal: dict[str, str]) -> set[str]:
+    """The requests that opening `url` in `page` made, with each key of `normal` written as its value."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(f"{r.method} {r.url}"))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1000)
+    made = set()
+    for request in requests:
+        for key, value in normal.items():
+            request = request.replace(key, value)
+        made.add(request)
+    return made
+
+
 def test_the_hostile_students_feedback_page_keeps_the_answer_and_says_what_was_removed(course, browser):
+    def feedback(student: str) -> str:
+        return (course / "feedback" / student / "part1_regression" / "part1_regression.html").as_uri()
+
+    own = _opened(browser.new_page(), feedback("reference"), {})
     page = browser.new_page()
-    page.goto((course / "feedback" / HOSTILE / "part1_regression" / "part1_regression.html").as_uri())
+    made = _opened(page, feedback(HOSTILE), {f"/{HOSTILE}/": "/reference/"})
+    assert made <= own, f"requests the page does not make itself: {made - own}"
     text = page.inner_text("body")
     assert ANSWER_TEXT in text and "[removed by the grader: a script]" in text
+    assert "[removed by the grader: an image not embedded in the notebook]" in text
     assert page.evaluate("() => window.__xss") is None
+    assert not _student_hooks(page), f"hooks in the student's markup: {_student_hooks(page)}"
+    _assert_checks_out_of_mathjax(page, "feedback page")
+    assert page.locator(".tg-summary.tex2jax_ignore").count() == 1
     page.close()
 
 
@@ -322,14 +404,32 @@ def test_formgrader_shows_formatted_checks_and_a_labelled_score(course, browser,
     page.context.close()
 
 
+def _click_like_a_ta(page) -> None:
+    """A TA's clicks on the answer's text and on the link the student asks them to click, where they show."""
+    for text in (CLICK_ME, CLICK_TEXT):
+        target = page.get_by_text(text).first
+        if target.count():
+            target.scroll_into_view_if_needed()
+            box = target.bounding_box()
+            page.mouse.click(box["x"] + 5, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(700)
+
+
 def _assert_nothing_ran(course, browser, formgrader, what: str) -> None:
     before = _grades(course, HOSTILE)
-    page, requests, dialogs = _open_as_ta(browser, formgrader, _submission_id(course, HOSTILE))
+    reference = _submission_id(course, "reference")
+    own_page, own, _ = _open_as_ta(browser, formgrader, reference)
+    own_page.context.close()
+    submission = _submission_id(course, HOSTILE)
+    page, requests, dialogs = _open_as_ta(browser, formgrader, submission)
+    page.click("#jslink") if page.locator("#jslink").count() else None
+    _click_like_a_ta(page)
     ran = page.evaluate("() => window.__xss || null")
     assert ran is None, f"{what}: student scripts ran in the TA's page: {ran}"
     assert page.title() == "part1_regression", f"{what}: the title was changed to {page.title()!r}"
     assert not dialogs, f"{what}: dialogs opened: {dialogs}"
-    submission = _submission_id(course, HOSTILE)
+    made = {r.replace(submission, reference) for r in requests if "/favicon.ico" not in r}  # the browser's own
+    assert made <= set(own), f"{what}: requests the page does not make itself: {made - set(own)}"
     own_api = {f"/formgrader/api/{kind}?submission_id={submission}" for kind in ("grades", "comments")}
     foreign = [r for r in requests if "/xss" in r or not r.startswith("GET ")
                or ("/api/" in r and r.split(" ", 1)[1].removeprefix(formgrader[0]) not in own_api)]
@@ -340,9 +440,12 @@ def _assert_nothing_ran(course, browser, formgrader, what: str) -> None:
     assert "[removed by the grader: a script]" in text and "[removed by the grader: an onload handler" in text
     assert "[removed by the grader: a JavaScript output" in text or what == "autograded copy", \
         f"{what}: the removed output is not noted"
-    page.click("#jslink") if page.locator("#jslink").count() else None
-    page.wait_for_timeout(300)
-    assert page.evaluate("() => window.__xss || null") is None, f"{what}: a link ran a script when clicked"
+    assert "[removed by the grader: an image not embedded in the notebook]" in text
+    for grade_id in CLOBBERED:  # formgrader's own control, and nothing of the student's, carries the grade's id
+        assert page.locator(f'[id="{grade_id}"]').count() == 1, f"{what}: the id {grade_id} is clobbered"
+    assert not _student_hooks(page), f"{what}: hooks in the student's markup: {_student_hooks(page)}"
+    if what == "autograded copy":  # the unsanitized copy holds the submission's outputs, without the grader's checks
+        _assert_checks_out_of_mathjax(page, what)
     _shoot(page, f"formgrader-{HOSTILE}-{what.replace(' ', '_')}")
     page.context.close()
 
