@@ -119,7 +119,9 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
         # TLS with credentials made for this cluster alone (Security.temporary, held in memory): a Dask
         # scheduler runs whatever task it is sent, and a sandbox without its own network namespace (weak
         # isolation) could otherwise reach 127.0.0.1 and have a worker, outside the sandbox, run its code.
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+        # Its HTTP endpoints on a free loopback port, as for the small batch: Dask's default 8787 is often taken
+        # (another course's batch, a notebook's cluster) and then prints a warning to the instructor.
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                           security=True, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             client.register_plugin(WarmUp())
             yield client
