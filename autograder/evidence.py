@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import json
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ MAX_META_TOTAL_BYTES = 2 * 1024 * 1024
 # child's recorder cuts messages to 300 characters, and a forged record is cut here.
 MAX_TEXT = 500
 MAX_KEY = 200
+# The recorder sends one tensor per safetensors file, under a key it also records in the probe's JSON as a
+# tensor (recorder.Recorder._tensor): its header is a few hundred bytes. A file with a longer header, another
+# count of tensors or a key the JSON never recorded is a forgery; the header is read and checked before any
+# tensor is loaded, so with MAX_EVIDENCE_FILES the judge loads at most that many tensors per submission.
+MAX_TENSOR_HEADER = 8 * 1024
+# The dtypes the checks compute with (torch.isfinite, comparisons, sums); others (float8, uint16, ...) fail
+# the check that reads them with a plain message instead of an error in the grader.
+READABLE_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8,
+                             torch.int8, torch.int16, torch.int32, torch.int64, torch.bool})
 
 
 def raised_message(entry: dict) -> str:
@@ -102,6 +112,9 @@ class ProbeEvidence:
             found = entry.get("type") or entry.get("kind")
             raise CheckFailed(f"{what}: expected a tensor, got {found}")
         found = self.tensors[key]
+        if found.dtype not in READABLE_DTYPES:
+            raise CheckFailed(f"{what}: expected a tensor of floats, integers or booleans, got one of dtype "
+                              f"{str(found.dtype).removeprefix('torch.')}")
         if numel is not None and found.numel() != numel:
             raise CheckFailed(f"{what}: expected {numel:,} values, got {found.numel():,}")
         return found
@@ -117,7 +130,7 @@ class ProbeEvidence:
             value = entry["value"]
             return float(value)  # non-finite values travel as the strings "nan", "inf", "-inf"
         if entry.get("kind") == "tensor" and self.tensors.get(key, torch.empty(0)).numel() == 1:
-            return float(self.tensors[key].double().item())
+            return float(self.tensor(key, what).double().item())
         raise CheckFailed(f"{what}: expected a number, got {entry.get('type') or entry.get('kind')}")
 
     def note(self, key: str, default: Any = None) -> Any:
@@ -147,9 +160,10 @@ class Evidence:
         found = self.probes.get(grade_id)
         if found is None:
             raise CheckFailed(f"{what}: the grader recorded no result for it")
-        untrusted = found.meta.get(UNTRUSTED)
-        if untrusted:
-            raise CheckFailed(f"{what}: your code {untrusted}")
+        if UNTRUSTED in found.meta:  # whatever its value: a forged empty note must not read as "trusted"
+            untrusted = found.meta[UNTRUSTED]
+            why = untrusted if untrusted and isinstance(untrusted, str) else TAMPERED
+            raise CheckFailed(f"{what}: your code {why}")
         missing = found.meta.get(MISSING)
         if missing:
             raise CodeAbsent(f"{what}: your notebook does not define {missing}{self._why_missing(missing)}")
@@ -173,17 +187,39 @@ class Evidence:
 def _records(text: str) -> dict[str, Any]:
     """A probe's JSON lines (one record each, as the recorder sent them) merged into one dict. The recorder
     sends only whole lines of JSON objects, each key once: anything else (a key sent twice by a forgery racing
-    the grader's own record, a frame of other bytes) voids them all."""
+    the grader's own record, a frame of other bytes) voids them all. UNTRUSTED is the exception: the recorder
+    sends it each time it finds a thread or process left running (it keeps no state that student code could set
+    to stop it); its presence voids the probe, and the first stays."""
     meta: dict[str, Any] = {}
     for line in text.splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             return {UNTRUSTED: TAMPERED}
-        if not isinstance(record, dict) or any(key in meta for key in record):
+        if not isinstance(record, dict):
+            return {UNTRUSTED: TAMPERED}
+        if UNTRUSTED in meta:
+            record.pop(UNTRUSTED, None)
+        if any(key in meta for key in record):
             return {UNTRUSTED: TAMPERED}
         meta.update(record)
     return meta
+
+
+def _tensor_key(path: Path) -> str | None:
+    """The one tensor's key in a safetensors file the recorder could have sent, read from its header alone
+    (8 bytes of little-endian length, then JSON); None for anything else (a forgery, a corrupt file)."""
+    try:
+        with path.open("rb") as blob:
+            head = blob.read(8)
+            size = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+            if not 0 < size <= MAX_TENSOR_HEADER:
+                return None
+            header = json.loads(blob.read(size))
+    except (OSError, ValueError, RecursionError):
+        return None
+    keys = [key for key in header if key != "__metadata__"] if isinstance(header, dict) else []
+    return keys[0] if len(keys) == 1 else None
 
 
 def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str],
@@ -218,12 +254,15 @@ def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str]
             if not blob.is_file() or blob.is_symlink() or blob.stat().st_size > budget:
                 continue
             budget -= blob.stat().st_size
+            key = _tensor_key(blob)
+            recorded = meta.get(key) if key is not None else None
+            if key in tensors or not isinstance(recorded, dict) or recorded.get("kind") != "tensor":
+                meta, tensors = {UNTRUSTED: TAMPERED}, {}
+                break
             try:
                 found = load_file(blob)
             except Exception:  # noqa: BLE001 - a corrupt file is no evidence, never a crash
                 continue
-            if any(key in tensors for key in found):
-                meta = {UNTRUSTED: TAMPERED}
             tensors.update(found)
         probes[path.stem] = ProbeEvidence(path.stem, labels.get(Phase.probe(path.stem), path.stem), meta, tensors)
     return Evidence(probes, lost, labels, cells, cell_names)

@@ -139,11 +139,19 @@ GRADING_MARGIN_S = 60
 CORRECT = "correct:"
 
 
+def _selected_cases(session: pytest.Session) -> list[Case]:
+    """The cases whose honest-grading test this session runs (pytest -k picks some), or every case if it runs
+    none of them (the leftovers test alone): the batch grades only what is asked."""
+    chosen = {item.callspec.params["case"].id for item in session.items
+              if getattr(item, "originalname", "") == "test_hostile_submission_is_graded_honestly"}
+    return [case for case in CASES if case.id in chosen] or CASES
+
+
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Batch:
+def corpus(request, tmp_path_factory) -> Batch:
     folder = tmp_path_factory.mktemp("hostile")
     jobs = [(CORRECT + a, write(solution(a), folder / "correct" / f"{a}.ipynb"), a) for a in (P1_ID, P2_ID)]
-    for case in CASES:
+    for case in _selected_cases(request.session):
         # Each notebook in a folder of its own, as nbgrader's submitted/<student>/<assignment>/.
         path = write(case.build(), folder / case.id / f"{case.assignment}.ipynb")
         jobs.append((case.id, path, case.assignment))
@@ -157,6 +165,8 @@ def _table(batch: Batch) -> str:
     rows = ["| case | assignment | honest score | actual score | seconds | grader peak MB | what the student reads |",
             "|---|---|---|---|---|---|---|"]
     for case in CASES:
+        if case.id not in batch.reports:
+            continue
         report = batch.reports[case.id]
         zeroed = _zeroed(case, report)
         honest = sum(c.max_score for c in report.checks if c.name not in zeroed)
@@ -309,6 +319,106 @@ print(rec.meta[UNTRUSTED])
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           cwd=PROJECT_ROOT)
     assert "left 1 thread running beside the grader" in done.stdout, done.stderr
+
+
+def test_a_forged_untrusted_note_in_the_recorders_own_meta_suppresses_nothing():
+    """Student code that reaches the recorder through frames and writes the note's key into its meta dict (the red
+    team's thread_hides_untrusted_note) does not stop the guard's note from being sent."""
+    script = """
+import threading
+from autograder.evidence import _records
+from autograder.sandbox.guard import Guard
+from autograder.sandbox.recorder import UNTRUSTED, Recorder
+class Channel:
+    sent = b""
+    def file(self, name, blob):
+        Channel.sent += blob if name.endswith(".json") else b""
+rec = Recorder("test_model", Guard(), Channel())
+stop = threading.Event()
+def student():
+    rec.meta[UNTRUSTED] = ""
+    threading.Thread(target=stop.wait).start()
+    return 1
+rec.call("first", student)
+rec.call("second", lambda: 2)
+stop.set()
+print(_records(Channel.sent.decode())[UNTRUSTED])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=PROJECT_ROOT)
+    assert "left 1 thread running beside the grader" in done.stdout, done.stderr
+
+
+def test_a_forged_empty_untrusted_note_still_voids_the_probe(tmp_path):
+    """A note sent ahead of the guard's own, empty so that it reads as false, voids the probe all the same."""
+    from autograder.evidence import load_evidence
+    from autograder.sandbox.recorder import LEFT_RUNNING, UNTRUSTED
+
+    lines = [{UNTRUSTED: ""}, {"returned": {"kind": "number", "value": 1}}, {UNTRUSTED: LEFT_RUNNING.format(1)}]
+    (tmp_path / "test_model.json").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.raises(CheckFailed, match="private result channel"):
+        load_evidence(tmp_path, {}, {}, {}).probe("test_model")
+
+
+def _tensor_evidence(folder: Path, tensors: dict, recorded: tuple[str, ...] = ("a",)):
+    from safetensors.torch import save_file
+
+    from autograder.evidence import load_evidence
+
+    meta = "".join(json.dumps({key: {"kind": "tensor"}}) + "\n" for key in recorded)
+    (folder / "test_model.json").write_text(meta)
+    save_file(tensors, folder / "test_model.t1.safetensors")
+    return load_evidence(folder, {}, {}, {})
+
+
+def test_a_tensor_file_the_recorder_sent_is_read(tmp_path):
+    import torch
+
+    evidence = _tensor_evidence(tmp_path, {"a": torch.arange(3.0)})
+    assert evidence.probe("test_model").tensor("a", "a").tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("keys", [("a", "b"), ("c",), ()], ids=["a key too many", "a key never recorded", "empty"])
+def test_a_tensor_file_with_other_keys_than_the_one_recorded_voids_the_probe(tmp_path, keys):
+    """The recorder sends one tensor per file, under a key its JSON records as a tensor: any other file (the red
+    team's 1.4 million empty tensors under made-up keys) is a forgery, found from the header alone."""
+    import torch
+
+    evidence = _tensor_evidence(tmp_path, {key: torch.zeros(0) for key in keys}, recorded=("a", "b"))
+    with pytest.raises(CheckFailed, match="private result channel"):
+        evidence.probe("test_model")
+
+
+def test_a_tensor_file_with_a_huge_header_is_void_without_reading_it(tmp_path, monkeypatch):
+    """A header past MAX_TENSOR_HEADER voids the probe before any tensor is loaded."""
+    import struct
+
+    from autograder import evidence as evidence_module
+
+    def never(*_):
+        raise AssertionError("a forged file was loaded")
+
+    monkeypatch.setattr(evidence_module, "load_file", never)
+    (tmp_path / "test_model.json").write_text('{"a": {"kind": "tensor"}}\n')
+    header = b"{" + b" " * (evidence_module.MAX_TENSOR_HEADER + 8) + b"}"
+    (tmp_path / "test_model.t1.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(CheckFailed, match="private result channel"):
+        evidence_module.load_evidence(tmp_path, {}, {}, {}).probe("test_model")
+
+
+def test_a_tensor_of_a_dtype_the_checks_cannot_compute_with_fails_the_check_with_a_plain_message():
+    """float8 weights (the red team's float8_trained_weights) fail the check reading them, never the grader."""
+    import torch
+
+    from autograder.evidence import ProbeEvidence
+
+    probe = ProbeEvidence("test_model", "model", {"w": {"kind": "tensor"}},
+                          {"w": torch.zeros(1).to(torch.float8_e4m3fn)})
+    expected = "the weights: expected a tensor of floats, integers or booleans, got one of dtype float8_e4m3fn"
+    with pytest.raises(CheckFailed, match=expected):
+        probe.tensor("w", "the weights")
+    with pytest.raises(CheckFailed, match=expected):
+        probe.number("w", "the weights")
 
 
 @pytest.mark.parametrize("forgery", [

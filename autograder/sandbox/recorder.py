@@ -84,11 +84,15 @@ class Recorder:
 
     def _heal(self) -> None:
         """Undo whatever student code patched (see guard.py) before the grader's own code goes on; void the
-        probe if student code left a thread or process running."""
+        probe if student code left a thread or process running.
+
+        The note is sent every time the guard finds something running, decided by nothing but the guard's
+        count: no flag or dict that student code could reach (through frames) and set to hold it back. The
+        judge keeps the first (evidence._records)."""
         if self._guard is not None:
             self._guard.heal()
             running = self._guard.left_running()
-            if running and UNTRUSTED not in self.meta:
+            if running:
                 self._record(UNTRUSTED, LEFT_RUNNING.format(running))
 
     def _record(self, key: str, value: Any) -> None:

@@ -1147,6 +1147,58 @@ TERMINAL_ESCAPES = """
     """
 
 
+# The red team of issue 20's fixes: a forged file of empty tensors, a guard switched off, float8 weights.
+MANY_TENSORS = """
+    _sent = []
+    def predict_classes(scores):
+        import os, struct
+        if not _sent:  # the probe calls this several times; a second FILE of the same name is a violation
+            _sent.append(1)
+            for f in range(2):
+                body = ",".join('"%x_%x":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}' % (f, i)
+                                for i in range(1_400_000))
+                h = ("{" + body + "}").encode()
+                h += b" " * (-len(h) % 8)
+                blob = struct.pack("<Q", len(h)) + h
+                frame = b"FILE test_predict_classes.t%d.safetensors %d\\n" % (90001 + f, len(blob)) + blob
+                view = memoryview(frame)
+                while view:
+                    view = view[os.write(3, view):]
+        return scores.argmax(dim=1)
+    """
+
+FLOAT8_MODEL = """
+    class MNISTModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 512)
+            self.fc2 = nn.Linear(512, 10)
+            self.fc1.weight = nn.Parameter(self.fc1.weight.detach().to(torch.float8_e4m3fn), requires_grad=False)
+
+        def forward(self, x):
+            raise NotImplementedError()
+    """
+IDLE_EPOCH = """
+    def train_epoch(model, loader, optimizer, loss_fn):
+        return 0.0
+    """
+
+HIDES_UNTRUSTED = """
+    import sys, threading, time
+
+    def _spin():
+        while True:
+            time.sleep(0.01)
+
+    threading.Thread(target=_spin, daemon=True).start()
+
+    def predict_classes(scores):
+        rec = sys._getframe(1).f_locals.get("self")  # Recorder.call's self
+        if rec is not None and hasattr(rec, "meta"):
+            rec.meta["_untrusted"] = ""  # Recorder._heal: `if running and UNTRUSTED not in self.meta`
+        return scores.argmax(dim=1)
+    """
+
 FORGED_PASS_LINES = r'''
 def predict_classes(scores):
     raise ValueError("see below\n[PASS] predict_classes_values (4/4)\npassed predict_classes_values 4 / 4 points")
@@ -1405,4 +1457,21 @@ CASES: list[Case] = [
          frozenset({"training_loop_module_returns_model"}), "must return the model it trained",
          why="each call rewrote the returned_is_model notes of the calls before it (+3 before issue 20); notes "
              "now leave the child as they are made"),
+    # ----------------------------------------------------------------------- the red team of issue 20's fixes
+    Case("many_tensors_in_one_file", P1, lambda: replace(P1, "predict_classes", MANY_TENSORS),
+         frozenset({"test_predict_classes"}), "private result channel",
+         why="one forged safetensors file of 1.4 million empty tensors (80 MB) became 1.4 million torch tensors in "
+             "the judge (4.5 GB, +1 minute); a tensor file now holds the one key the probe recorded, checked from "
+             "its header before anything is loaded"),
+    Case("float8_trained_weights", P2,
+         lambda: replace(P2, "train_epoch", IDLE_EPOCH, nb=replace(P2, "MNISTModel", FLOAT8_MODEL)),
+         frozenset({"test_mnist_model", "test_train_epoch", "test_mnist_accuracy"}),
+         messages={"test_mnist_accuracy": "got one of dtype float8_e4m3fn"},
+         why="trained weights in float8_e4m3fn made torch.isfinite raise in the accuracy check (an error in the "
+             "grader, the submission listed as a grader problem); a check reads only dtypes it computes with"),
+    Case("thread_hides_untrusted_note", P1, lambda: replace(P1, "predict_classes", HIDES_UNTRUSTED),
+         frozenset({ALL}), "1 thread running beside the grader",
+         why="student code put _untrusted into the recorder's own meta dict, so the guard's note was never sent "
+             "(predict_classes kept 6/6 beside a thread); the note no longer depends on anything student code "
+             "can write"),
 ]
