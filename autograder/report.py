@@ -195,7 +195,25 @@ th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom:
          overflow-wrap: anywhere; }
 th:first-child, td:first-child { width: 16em; }
 .n { width: 5em; }
+/* A phone: each row a block of labelled lines, so no column is squeezed to a few characters. */
+@media (max-width: 640px) {
+  main { padding: 1em 12px; }
+  table, tbody, tr, td { display: block; width: auto !important; }
+  tr:first-child { display: none; }
+  tr { padding: 6px 0; border-bottom: 1px solid #ddd; }
+  td { border: none; padding: 1px 0; }
+  td::before { content: attr(data-label) ": "; font-weight: bold; }
+}
 """
+
+
+def _table(css: str, headers: list[str], rows: list[list[str]]) -> str:
+    """A table of plain text (escaped here); each cell carries its column's name, which a phone shows beside it."""
+    e = html.escape
+    head = "".join(f"<th class=n>{e(h)}</th>" if h == "students" else f"<th>{e(h)}</th>" for h in headers)
+    body = ["<tr>" + "".join(f"<td data-label='{e(h)}'" + (" class=n" if h == "students" else "") + f">{e(v)}</td>"
+                             for h, v in zip(headers, row)) + "</tr>" for row in rows]
+    return "\n".join([f"<table class={css}><tr>{head}</tr>", *body, "</table>"])
 
 
 def build_report(course_root: Path, assignment: str, config: CourseConfig) -> tuple[Path, Findings]:
@@ -223,24 +241,17 @@ def build_report(course_root: Path, assignment: str, config: CourseConfig) -> tu
                  "<p>Counted in students (a student counts once per reason), among the checks that failed on their "
                  "own. A named mistake is given by its title; in other messages, numbers that differ between "
                  "students (each gets different inputs) are blanked (#).</p>")
-    parts.append("<table class=tg-reasons><tr><th>function (grade id)</th><th class=n>students</th>"
-                 "<th>reason</th></tr>")
-    for gid, reasons in f.reasons.items():
-        for why, n in reasons:
-            parts.append(f"<tr><td>{e(gid)}</td><td class=n>{n}</td><td>{e(why)}</td></tr>")
-    parts.append("</table>")
+    parts.append(_table("tg-reasons", ["function (grade id)", "students", "reason"],
+                        [[gid, str(n), why] for gid, reasons in f.reasons.items() for why, n in reasons]))
     for check, rows in f.measured.items():
         keys = list(dict.fromkeys(k for _, values in rows for k in values))
-        parts.append(f"<h2>What <code>{e(check)}</code> measured</h2><table class=tg-measured><tr><th>student</th>"
-                     + "".join(f"<th>{e(k)}</th>" for k in keys) + "</tr>")
-        parts += [f"<tr><td>{e(student)}</td>" + "".join(f"<td>{e(_number(k, values[k])) if k in values else ''}</td>"
-                                                          for k in keys) + "</tr>" for student, values in rows]
-        parts.append("</table>")
+        parts.append(f"<h2>What <code>{e(check)}</code> measured</h2>")
+        parts.append(_table("tg-measured", ["student", *keys],
+                            [[student, *(_number(k, values[k]) if k in values else "" for k in keys)]
+                             for student, values in rows]))
     parts.append("<h2>Submissions that could not be graded, or met a grader-side problem</h2>")
     if f.problems:
-        parts.append("<table class=tg-problems><tr><th>student</th><th>why</th></tr>")
-        parts += [f"<tr><td>{e(s)}</td><td>{e(why)}</td></tr>" for s, why in f.problems]
-        parts.append("</table>")
+        parts.append(_table("tg-problems", ["student", "why"], [[s, why] for s, why in f.problems]))
     else:
         parts.append("<p>None.</p>")
     parts.append("</main></body></html>\n")

@@ -309,6 +309,7 @@ def test_class_report_shows_no_markup_as_text(course, browser, assignment):
     shown = _shown_markup(page.evaluate(VISIBLE_PROSE))
     assert not shown, f"markup shown as text in the {assignment} report: {shown[:5]}"
     assert page.locator("h1").inner_text().endswith("class report")
+    _assert_fits(page, f"the {assignment} report")
     _shoot(page, f"report-{assignment}")
     page.close()
 
