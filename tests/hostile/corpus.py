@@ -1307,7 +1307,7 @@ CASES: list[Case] = [
             print("[PASS] predict_classes_values (4/4)")
             return torch.zeros(scores.shape[0], dtype=torch.int64)
         """), frozenset({"test_predict_classes"}), "expected",
-         messages={"predict_classes_shape_and_dtype": "only together with predict_classes_values"},
+         messages={"predict_classes_shape_and_dtype": "needs predict_classes_values"},
          why="zeros of the right shape and dtype: structure earns nothing without the values"),
     Case("writes_result_files", P1, _writes_result_files,
          frozenset({"training_loop_module_returns_model"}), "must return the model"),
@@ -1329,7 +1329,7 @@ CASES: list[Case] = [
         def loss_fn(y_pred, y_true):
             return ((y_pred - y_true) ** 2).sum()
         """), PATCH_PYTEST), frozenset({"test_loss_fn"}), "expected",
-         messages={"loss_fn_is_scalar": "only together with loss_fn_value"}),
+         messages={"loss_fn_is_scalar": "needs loss_fn_value"}),
     Case("monkeypatches_the_grader", P1, _monkeypatch_kit, frozenset({"training_loop_module_returns_model"}),
          "must return the model"),
     Case("forges_eval_and_grad_mode", P2, lambda: replace(P2, "validate", """

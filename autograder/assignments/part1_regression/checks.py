@@ -41,7 +41,7 @@ ADAM_TRAJECTORY = dict(rtol=1e-3, atol=1e-3)
 # falls by more than 90% on every seed (tests/test_inputs.py pins this).
 DECREASE_FACTOR = 0.5
 # Checks of structure (types, shapes, identities, layers) pass on what any code can return; each
-# earns its points only together with a value check of the same call (`requires`, see judge.gated).
+# earns its points only together with a value check of the same call (`requires`, see autograder.suite.gated).
 requires = pytest.mark.requires
 
 

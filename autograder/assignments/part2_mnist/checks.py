@@ -64,7 +64,7 @@ PERFECT_MAX_LOSS = 1e-3
 # same way on both sides; 1e-6 only absorbs a student who converts them through float32.
 STANDIN_VALUES = dict(rtol=1e-6, atol=1e-6)
 # Checks of structure (types, shapes, layers, modes) pass on what any code can return; each
-# earns its points only together with a value check of the same call (`requires`, see judge.gated).
+# earns its points only together with a value check of the same call (`requires`, see autograder.suite.gated).
 requires = pytest.mark.requires
 
 

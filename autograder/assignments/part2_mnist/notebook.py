@@ -37,7 +37,8 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             The *demo* cells load the data, train your model and draw the plots; they are not
             graded, but you will want to see them work. They read the full dataset from a
             `data/` folder beside this notebook when your instructor hands one out (its four
-            IDX files), and otherwise the 5,000 digits in `offline_digits/`.
+            IDX files), and otherwise the 4,000 digits in `offline_digits/` (3,200 to train on, 800
+            to validate on).
         """),
         setup("setup_imports", """
             import torch
@@ -50,11 +51,12 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             from course_data import load_datasets
 
             # The course's data settings (from course_config.py when this notebook was released).
-            # "auto" uses the real files under ./data when present, else a 5,000-digit offline subset;
+            # "auto" uses the real files under ./data when present, else 4,000 offline digits (3,200 to
+            # train on, 800 to validate on);
             # "torchvision" downloads them.
             DATA = dict(source={config.data_source!r}, root="data", dataset={config.dataset!r})
             train_set, test_set = load_datasets(**DATA, transform=transforms.ToTensor())
-            print(f"{{len(train_set)}} training images, {{len(test_set)}} test images, read from {{train_set.root}}")
+            print(f"{{len(train_set)}} training images, {{len(test_set)}} held-out images, read from {{train_set.root}}")
             fig, axes = plt.subplots(1, 8, figsize=(10, 2))
             for ax, (img, label) in zip(axes, train_set):
                 ax.imshow(img.squeeze(), cmap="gray")
@@ -236,7 +238,7 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         demo("demo_shifted_accuracy", """
             shifted = [(shift_pixels(img), label) for img, label in test_norm]
             _, shifted_accuracy = validate(model, DataLoader(shifted, batch_size=256), nn.CrossEntropyLoss())
-            print(f"accuracy: {accuracies[-1]:.2%} on the {len(test_norm):,} test images, "
+            print(f"accuracy: {accuracies[-1]:.2%} on the {len(test_norm):,} held-out images, "
                   f"{shifted_accuracy:.2%} on the same images shifted")
         """),
         question("The accuracy drops on shifted digits. What would you do about it?",
