@@ -49,13 +49,6 @@ def _wrapped(text: str, indent: str) -> str:
     return "\n".join(lines)
 
 
-def status_label(check: CheckResult) -> str:
-    """The words of a check's status, as every view of it reads them ('not credited: needs loss_fn_values')."""
-    if check.status is Status.NOT_CREDITED and check.needs:
-        return f"{check.status.value}: needs {check.needs}"
-    return check.status.value
-
-
 def check_text(check: CheckResult) -> str:
     """One check as wrapped plain text: a status line, then the reason indented below it."""
     mark = {Status.PASSED: "PASS", Status.FAILED: "FAIL"}.get(check.status, check.status.value.upper())
@@ -69,7 +62,7 @@ def check_html(check: CheckResult) -> str:
     css = "tg-" + check.status.value.replace(" ", "-")
     reason = "".join(f'<div class="tg-line">{html.escape(line)}</div>' for line in check.output.split("\n") if line) \
         if not check.passed else ""
-    return (f'<li class="tg-check {css}"><span class="tg-mark">{html.escape(status_label(check))}</span> '
+    return (f'<li class="tg-check {css}"><span class="tg-mark">{html.escape(check.label)}</span> '
             f'<code class="tg-name">{html.escape(check.name)}</code> '
             f'<span class="tg-points">{check.score:g} / {check.max_score:g} points</span>'
             + (f'<div class="tg-reason">{reason}</div>' if reason else "") + "</li>")
