@@ -55,8 +55,9 @@ def _isolation_refused(config: CourseConfig) -> bool:
     from .isolation_policy import refusal, warning
 
     why = refusal(config.allow_weak_isolation)
-    if why or warning():
-        print(f"tensorgrade: {why or warning()}", file=sys.stderr)
+    said = why or warning()
+    if said:
+        print(f"tensorgrade: {said}", file=sys.stderr)
     return bool(why)
 
 
