@@ -38,9 +38,9 @@ def accuracy_for_seed(seed: int, config: CourseConfig) -> float:
     (one CPU thread, deterministic algorithms)."""
     from solutions import part2_mnist as ref
 
-    from .assignments.part2_mnist.checks import TRAINED_LAYERS, accuracy_of
-    from .assignments.part2_mnist.inputs import make_inputs
-    from .assignments.part2_mnist.probes import probe_mnist_accuracy
+    from .assignments.part2_mnist.child.inputs import make_inputs
+    from .assignments.part2_mnist.child.probes import probe_mnist_accuracy
+    from .assignments.part2_mnist.trusted.checks import TRAINED_LAYERS, accuracy_of
     from .sandbox.recorder import Recorder
 
     torch.set_num_threads(1)

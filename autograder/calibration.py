@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignments.part2_mnist.inputs import mnist_inputs
+from .assignments.part2_mnist.child.inputs import mnist_inputs
 from .config import ConfigError, CourseConfig
 from .data import KINDS, SPLITS, DataError, has_real_files, missing_files
 from .paths import PROJECT_ROOT

@@ -35,7 +35,7 @@ import dask
 import torch
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed, get_worker
 
-from .assignments.part2_mnist.inputs import mnist_inputs
+from .assignments.part2_mnist.child.inputs import mnist_inputs
 from .calibration import ACCURACY_CHECK
 from .config import CourseConfig
 from .grading import grade_program, release_of, seed_of, unreadable_reason, unreadable_report, zero_report

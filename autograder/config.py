@@ -300,8 +300,8 @@ def _assignments(path: Path, entries: dict) -> dict[str, Assignment]:
             raise ConfigError(f"{where}: checks names a check twice")
         defined = defined_checks(name)
         if defined is None:
-            raise ConfigError(f"{where}: there is no assignment {name} (no autograder/assignments/{name}/checks.py)"
-                              f"{_likely(name, _known_folders())}")
+            raise ConfigError(f"{where}: there is no assignment {name} (no autograder/assignments/{name}/trusted/"
+                              f"checks.py){_likely(name, _known_folders())}")
         for gid, group in groups.items():
             for check in group:
                 if check not in defined:

@@ -8,7 +8,6 @@ reports -> Gradescope zips -> a summary table that ends with where each of them 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import shutil
 import time
 from pathlib import Path
@@ -49,8 +48,7 @@ def _submissions(config: CourseConfig, assignment: str) -> dict[str, str | None]
     """Student id -> notebook text (None: a file that is not JSON)."""
     reference = solution_notebook(config, assignment)
     result: dict[str, str | None] = {"reference": nbformat.writes(reference)}
-    known_wrong = getattr(importlib.import_module(f"{assignments.__name__}.{assignment}"), "KNOWN_WRONG", {})
-    for student, (function, source) in known_wrong.items():
+    for student, (function, source) in assignments.module(assignment, "known_wrong").KNOWN_WRONG.items():
         nb = solution_notebook(config, assignment)
         nbgrader_cells.find(nb.cells, function).source = source
         result[student] = nbformat.writes(nb)

@@ -1,6 +1,6 @@
 """Known-mistake diagnosis: name the likely mistake behind a failed check, from its evidence.
 
-Each assignment has a catalog of mistakes (autograder/mistakes/<assignment>.py). A mistake says
+Each assignment has a catalog of mistakes (autograder/assignments/<assignment>/trusted/mistakes.py). A mistake says
 which checks it explains and how to recognise it: by recomputing, with grader-written code on the
 submission's own inputs, what the mistaken function returns (the reference with the mistake
 applied), and comparing that with what the student's function returned, within the check's own
@@ -9,12 +9,12 @@ catalogued mistake matches; when none or several match, the check's message stay
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import torch
 
+from . import assignments
 from .evidence import Evidence, ProbeEvidence
 from .expect import CheckFailed
 from .results import Status
@@ -148,11 +148,8 @@ def first(items: Iterable[Any]) -> Any:
 
 
 def mistake_titles(assignment: str) -> dict[str, str]:
-    """The title of every catalogued mistake of `assignment`, by id (none where it has no catalog)."""
-    try:
-        catalog = importlib.import_module(f"autograder.mistakes.{assignment}").MISTAKES
-    except ModuleNotFoundError:
-        return {}
+    """The title of every catalogued mistake of `assignment`, by id."""
+    catalog = assignments.module(assignment, "mistakes").MISTAKES
     return {m.id: m.title for mistakes in catalog.values() for m in mistakes}
 
 
@@ -160,12 +157,9 @@ def diagnose_verdicts(assignment: str, verdicts: dict, evidence: Evidence, input
                       grade_id_of: dict[str, str]) -> dict[str, Diagnosis]:
     """Diagnoses of the checks that failed on their own (FAILED or ABSENT), by check name.
 
-    verdicts: autograder.suite.Verdict by check name. The catalog is autograder.mistakes.<assignment>.
+    verdicts: autograder.suite.Verdict by check name. The catalog is the assignment's trusted/mistakes.py.
     """
-    try:
-        catalog = importlib.import_module(f"autograder.mistakes.{assignment}").MISTAKES
-    except ModuleNotFoundError:
-        return {}
+    catalog = assignments.module(assignment, "mistakes").MISTAKES
     failed = [name for name, v in verdicts.items() if v.status in (Status.FAILED, Status.ABSENT)]
     return diagnose(catalog, grade_id_of, failed, evidence, inputs, _quietly)
 

@@ -18,6 +18,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from . import assignments
 from .config import CourseConfig
 from .operator_checks import GRADED, GRADER_PROBLEMS, REFUSED
 from .paths import PROJECT_ROOT
@@ -171,19 +172,23 @@ def _not_graded(assignment: str, config: CourseConfig, why: str) -> dict:
     return unreadable_report(assignment, config, why).to_gradescope()
 
 
-# What only the trusted grader reads: the secret, the reference, the catalog of known mistakes, and each
-# assignment's hidden checks with their compiled copies (the __pycache__ folders beside them).
-TRUSTED = (SECRET_IN_KIT, "solutions", "autograder/mistakes")
+# What only the trusted grader reads besides the assignments' trusted side: the secret and the reference.
+TRUSTED = (SECRET_IN_KIT, "solutions")
 
 
 def hide_trusted_files(kit: Path) -> None:
     """Make the kit's trusted files readable by their owner (root, on Gradescope) alone. Under full isolation the
     child's root never holds them; where Gradescope's container allows no namespaces (weak isolation) the child,
-    running as nobody, sees the kit's files as their modes allow, and these modes keep it from the answers."""
+    running as nobody, sees the kit's files as their modes allow, and these modes keep it from the answers.
+
+    The assignments' side is the sandbox's own rule (assignments.child_may_read): every trusted/ folder is closed
+    as a whole (its hidden checks, mistakes and their __pycache__), and any other file under assignments/ the
+    rule does not give the child."""
+    folder = kit / "autograder" / "assignments"
     paths = [kit / part for part in TRUSTED]
-    for checks in sorted((kit / "autograder" / "assignments").glob("*/checks.py")):
-        (checks.parent / "__pycache__").mkdir(exist_ok=True)  # pytest compiles checks.py here
-        paths += [checks, checks.parent / "__pycache__"]
+    paths += sorted(folder.glob(f"*/{assignments.TRUSTED}"))
+    paths += [f for f in sorted(folder.rglob("*")) if f.is_file() and assignments.TRUSTED not in f.parts
+              and "__pycache__" not in f.parts and not assignments.child_may_read(f.relative_to(kit).as_posix())]
     for path in paths:
         if path.exists():
             path.chmod(path.stat().st_mode & ~0o077)

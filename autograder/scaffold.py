@@ -20,16 +20,33 @@ FILES = {
     "__init__.py": '''\
 """{name}: (say what the assignment teaches).
 
-Its parts are listed in autograder/assignments/__init__.py; its reference is solutions/{name}.py.
+Its parts are listed in autograder/assignments/__init__.py (child/: what the sandbox mounts; trusted/: what
+only the grader reads); its reference is solutions/{name}.py.
 """
-
-# Known-wrong submissions `make demo` grades beside the reference: student id -> (the solution cell it
-# replaces, by grade id; the cell's new source).
+''',
+    "child/__init__.py": '''\
+"""{name}'s child side: what the sandbox child imports (keys, inputs and probe models, probes)."""
+''',
+    "trusted/__init__.py": '''\
+"""{name}'s trusted side: read by the grader only; never mounted into a child (nor readable by it on
+Gradescope)."""
+''',
+    "trusted/known_wrong.py": '''\
+"""Known-wrong submissions of {name} that `make demo` grades beside the reference."""
+# Student id -> (the solution cell it replaces, by grade id; the cell's new source).
 KNOWN_WRONG = {{
     "adds_two": ("double", "def double(x):\\n    return x + 2\\n"),
 }}
 ''',
-    "notebook.py": '''\
+    "trusted/mistakes.py": '''\
+"""Known mistakes of {name} that feedback names (autograder.diagnosis): grade id -> mistakes."""
+from __future__ import annotations
+
+from ....diagnosis import Mistake
+
+MISTAKES: dict[str, list[Mistake]] = {{}}
+''',
+    "trusted/notebook.py": '''\
 """The {name} notebook: its text, setup, solution cells, visible checks and graded cells."""
 from __future__ import annotations
 
@@ -37,8 +54,8 @@ from nbformat.notebooknode import NotebookNode
 
 from solutions import {name} as ref
 
-from ...authoring.cells import check, graded, markdown, notebook, setup, solution
-from ...config import Assignment, CourseConfig
+from ....authoring.cells import check, graded, markdown, notebook, setup, solution
+from ....config import Assignment, CourseConfig
 
 
 def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
@@ -61,7 +78,7 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         graded("test_double", pts["test_double"], "double"),
     ])
 ''',
-    "keys.py": '''\
+    "child/keys.py": '''\
 """Names shared by {name}'s probes (which record evidence) and hidden checks (which read it), each spelled
 once: a probe's grade id (its graded cell, and its entry in course_config.py) and the keys it records under.
 
@@ -72,7 +89,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..probe_keys import Probe
+from ...probe_keys import Probe
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,7 @@ class DoubleKeys(Probe):
 
 DOUBLE = DoubleKeys("test_double")
 ''',
-    "inputs.py": '''\
+    "child/inputs.py": '''\
 """Inputs for {name}'s probes, drawn from one submission's seed (autograder.seeds)."""
 from __future__ import annotations
 
@@ -93,7 +110,7 @@ from typing import TYPE_CHECKING
 import torch
 
 if TYPE_CHECKING:  # the child imports this module, and never the config
-    from ...config import CourseConfig
+    from ....config import CourseConfig
 
 
 def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
@@ -101,12 +118,12 @@ def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     return {{"double_x": torch.randn((5, 3), generator=g)}}
 ''',
-    "probes.py": '''\
+    "child/probes.py": '''\
 """Probes of {name}: one per grade id, each calling one student function in the sandbox child."""
 from __future__ import annotations
 
-from ...sandbox.recorder import Recorder
-from ..probing import student
+from ....sandbox.recorder import Recorder
+from ...probing import student
 from . import keys
 
 
@@ -119,11 +136,11 @@ PROBES = {{
     keys.DOUBLE.grade_id: probe_double,
 }}
 ''',
-    "checks.py": '''\
+    "trusted/checks.py": '''\
 """Hidden checks of {name}. Each test is one check of course_config.py; run only in the trusted process."""
 from __future__ import annotations
 
-from autograder.assignments.{name} import keys
+from autograder.assignments.{name}.child import keys
 from autograder.expect import expect_close
 from solutions import {name} as ref
 
@@ -196,9 +213,9 @@ def new_assignment(name: str, config_path: Path) -> list[Path]:
             raise ConfigError(f"{taken} exists already: choose another name")
     if name in config.assignments:
         raise ConfigError(f"course_config.py already has an assignment {name}")
-    folder.mkdir(parents=True)
     written = []
     for filename, template in FILES.items():
+        (folder / filename).parent.mkdir(parents=True, exist_ok=True)
         (folder / filename).write_text(template.format(name=name))
         written.append(folder / filename)
     solution.write_text(SOLUTION.format(name=name))

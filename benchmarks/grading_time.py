@@ -25,7 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
 
-from autograder.assignments.part2_mnist.inputs import normalizing_collate
+from autograder.assignments.part2_mnist.child.inputs import normalizing_collate
 from autograder.authoring.build import solution_notebook
 from autograder.batch import grade_many
 from autograder.config import load_config

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from autograder.assignments.part2_mnist.inputs import mnist_inputs
+from autograder.assignments.part2_mnist.child.inputs import mnist_inputs
 from autograder.authoring.build import solution_notebook
 from autograder.cluster import cores, data_fingerprint, engine, grade_task, make_task
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config

@@ -15,9 +15,9 @@ import nbformat
 import pytest
 
 from autograder import assignments, nbgrader_cells, paths
+from autograder.assignments import child_may_read
 from autograder.authoring.build import source_notebook
 from autograder.config import load_config
-from autograder.sandbox.namespaces import child_may_see
 
 CONFIG = load_config()
 NAMES = sorted(CONFIG.assignments)
@@ -36,7 +36,8 @@ def test_every_configured_assignment_has_a_folder_and_every_folder_is_configured
 @pytest.mark.parametrize("name", NAMES)
 def test_every_folder_has_every_part(name):
     for part in assignments.PARTS:
-        assert (assignments.folder(name) / f"{part}.py").is_file(), f"{name} has no {part}.py"
+        path = assignments.part_file(name, part)
+        assert path.is_file(), f"{name} has no {path.relative_to(assignments.folder(name))}"
     assert (paths.SOLUTIONS_DIR / f"{name}.py").is_file(), f"{name} has no reference solutions/{name}.py"
 
 
@@ -67,15 +68,15 @@ def test_every_probe_has_its_keys_in_keys_py(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_keys_py_is_one_the_sandbox_child_can_import(name):
-    path = assignments.folder(name) / "keys.py"
-    assert child_may_see(path.relative_to(paths.PROJECT_ROOT).as_posix()), f"{name}: the child cannot see keys.py"
+    path = assignments.part_file(name, "keys")
+    assert child_may_read(path.relative_to(paths.PROJECT_ROOT).as_posix()), f"{name}: the child cannot see keys.py"
     tree = ast.parse(path.read_text())
     modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     modules += [n.module or "." for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and not n.level]
     kit = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
     assert kit in ([], ["probe_keys"]), f"{name}: keys.py imports {kit} of the kit; only its base, probe_keys"
-    base = assignments.folder(name).parent / "probe_keys.py"
-    assert child_may_see(base.relative_to(paths.PROJECT_ROOT).as_posix()), "the child cannot see probe_keys.py"
+    base = assignments.FOLDER / "probe_keys.py"
+    assert child_may_read(base.relative_to(paths.PROJECT_ROOT).as_posix()), "the child cannot see probe_keys.py"
     base_tree = ast.parse(base.read_text())
     modules += [n.module or "." for n in ast.walk(base_tree) if isinstance(n, ast.ImportFrom)]
     assert all(m.split(".")[0] in sys.stdlib_module_names for m in modules), \

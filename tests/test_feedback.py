@@ -84,12 +84,13 @@ def test_a_mistake_is_named_only_when_exactly_one_matches():
 
 
 def test_catalogued_mistakes_explain_checks_of_their_own_cell():
+    from autograder import assignments
     from autograder.config import load_config
-    from autograder.mistakes import part1_regression, part2_mnist
 
-    for assignment, module in (("part1_regression", part1_regression), ("part2_mnist", part2_mnist)):
-        spec = load_config().assignment(assignment)
-        for grade_id, mistakes in module.MISTAKES.items():
+    config = load_config()
+    for assignment in config.assignments:
+        spec = config.assignment(assignment)
+        for grade_id, mistakes in assignments.module(assignment, "mistakes").MISTAKES.items():
             for mistake in mistakes:
                 assert mistake.checks and all(spec.grade_id_of.get(c) == grade_id for c in mistake.checks), \
                     f"{assignment} {mistake.id}: {mistake.checks} are not all checks of {grade_id}"

@@ -442,7 +442,7 @@ def test_the_result_channel_charges_the_running_check_with_any_forgery(tmp_path,
 def test_the_guard_undoes_patches_of_libraries_builtins_and_the_grader():
     script = """
 import builtins, gc, importlib, torch
-probes = importlib.import_module("autograder.assignments.part1_regression.probes")
+probes = importlib.import_module("autograder.assignments.part1_regression.child.probes")
 from autograder.sandbox.child import hide_grader_modules
 from autograder.sandbox.guard import Guard
 from autograder.sandbox.recorder import Recorder

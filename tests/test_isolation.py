@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder import assignments, paths
+from autograder.assignments import child_may_read
 from autograder.batch import grade_many
 from autograder.config import DEFAULT_CONFIG, ConfigError, load_config
 from autograder.grading import grade_notebook
@@ -26,7 +27,6 @@ from autograder.results import CheckResult, GradeReport
 from autograder.sandbox.limits import Isolation, isolation, isolation_mode
 from autograder.sandbox.namespaces import (
     WORK,
-    child_may_see,
     grader_files,
     released_files,
     runtime_paths,
@@ -94,15 +94,20 @@ def predict_classes(scores):
 def test_the_rule_admits_the_childs_grader_modules_and_never_the_hidden_checks_solutions_or_tests():
     seen = {p.relative_to(PROJECT_ROOT).as_posix() for p in grader_files()}
     assert {"autograder/sandbox/child.py", "autograder/assignments/probing.py",
-            "autograder/assignments/part1_regression/inputs.py", "autograder/assignments/part2_mnist/probes.py"} <= seen
-    for secret in ("autograder/assignments/part1_regression/checks.py", "autograder/assignments/part2_mnist/checks.py",
-                   "autograder/assignments/pytest.ini", "autograder/assignments/new_one/checks.py",
+            "autograder/assignments/part1_regression/child/inputs.py",
+            "autograder/assignments/part2_mnist/child/probes.py"} <= seen
+    for secret in ("autograder/assignments/part1_regression/trusted/checks.py",
+                   "autograder/assignments/part2_mnist/trusted/checks.py",
+                   "autograder/assignments/part2_mnist/trusted/mistakes.py",
+                   "autograder/assignments/part1_regression/trusted/notebook.py",
+                   "autograder/assignments/new_one/trusted/anything_new.py", "autograder/assignments/new_one/stray.py",
+                   "autograder/assignments/pytest.ini",
                    "solutions/part1_regression.py", "tests/helpers.py",
                    "source/part1_regression/part1_regression.ipynb",
                    "course_config.py", "autograder/suite.py", "autograder/grading.py", "autograder/authoring/build.py",
                    ".cache/grading-secret"):
-        assert not child_may_see(secret), secret
-    assert not any(s.endswith("/checks.py") for s in seen)
+        assert not child_may_read(secret), secret
+    assert not any("/trusted/" in s for s in seen)
 
 
 def test_the_zygote_preloads_only_modules_whose_sources_the_child_may_see():
@@ -113,13 +118,13 @@ def test_the_zygote_preloads_only_modules_whose_sources_the_child_may_see():
     done = subprocess.run([sys.executable, "-I", "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           timeout=120, check=True)
     loaded = {Path(line).relative_to(PROJECT_ROOT).as_posix() for line in done.stdout.split()}
-    assert {name for name in loaded if not child_may_see(name)} == set()
+    assert {name for name in loaded if not child_may_read(name)} == set()
 
 
 def test_the_expected_root_has_no_host_places_beyond_the_interpreters_path():
     listings = expected_listings()
     for name in assignments.names():
-        assert "checks.py" not in (listings.get(str(assignments.folder(name))) or [])
+        assert "trusted" not in (listings.get(str(assignments.folder(name))) or [])
     assert not {"solutions", "tests", "source", ".git", "course_config.py", ".cache"} \
         & set(listings.get(str(PROJECT_ROOT)) or [])
     assert set(listings["/"]) >= {"dev", "etc", "proc", "tmp"}

@@ -29,7 +29,7 @@ from tests.helpers import solution, validate_gradescope, with_functions, write
 from tests.test_grading import SUM_NOT_MEAN, _course, _gradebook_scores
 from tests.test_operate import open_in_chromium
 
-P1 = "part1_regression"
+P1, P2 = "part1_regression", "part2_mnist"
 NOTEBOOK = "part1_regression.ipynb"
 
 
@@ -117,7 +117,7 @@ def test_gradescope_zip_run_autograder_grades_a_submission_in_a_fake_autograder_
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         zf.extractall(tmp_path / "autograder" / "source")
-    assert {"setup.sh", "run_autograder", "tensorgrade/autograder/assignments/part1_regression/checks.py",
+    assert {"setup.sh", "run_autograder", "tensorgrade/autograder/assignments/part1_regression/trusted/checks.py",
             "tensorgrade/solutions/part1_regression.py", f"tensorgrade/release/{P1}/{NOTEBOOK}",
             "tensorgrade/course_config.py", "tensorgrade/.cache/grading-secret"} <= names
     assert not any(n.startswith(("tensorgrade/tests/", "tensorgrade/.venv/")) or "__pycache__" in n for n in names)
@@ -143,10 +143,12 @@ def test_gradescope_zip_run_autograder_grades_a_submission_in_a_fake_autograder_
     assert failed == {"loss_fn_value", "loss_fn_is_scalar", "loss_fn_gradient"}, results
     assert results["score"] == 80 - 10 and results["stdout_visibility"] == "hidden"
     # What the child must never read under weak isolation (it runs as nobody) is readable by root alone.
-    for trusted in (".cache/grading-secret", "solutions", "autograder/mistakes",
-                    f"autograder/assignments/{P1}/checks.py", f"autograder/assignments/{P1}/__pycache__"):
+    for trusted in (".cache/grading-secret", "solutions", f"autograder/assignments/{P1}/trusted",
+                    f"autograder/assignments/{P2}/trusted", "autograder/assignments/pytest.ini"):
         assert (kit / trusted).stat().st_mode & 0o077 == 0, trusted
-    assert (kit / "autograder" / "assignments" / P1 / "probes.py").stat().st_mode & 0o004, "the child's side hidden"
+    assert (kit / "autograder" / "assignments" / P1 / "trusted" / "checks.py").is_file(), "the hidden checks shipped"
+    assert (kit / "autograder" / "assignments" / P1 / "child" / "probes.py").stat().st_mode & 0o004, \
+        "the child's side hidden"
 
 
 def _git(*args: str, cwd: Path) -> str:

@@ -21,7 +21,7 @@ from .phases import Phase
 
 STUDENT_OUTPUT_LIMIT = 64 * 1024
 # The grader's packages student code cannot import (of their files, the child's root holds those
-# namespaces.child_may_see admits only, for tracebacks).
+# assignments.child_may_read admits only, for tracebacks).
 PRIVATE_MODULES = ("autograder", "solutions", "course_config")
 
 

@@ -7,7 +7,7 @@ on a tmpfs, then makes it its `/` with pivot_root(2) and detaches the host's:
   system        /usr and the /bin, /sbin, /lib* folders (or the merged-usr symlinks), read-only;
   /etc          generated: passwd and group (root, nobody), hosts, nsswitch.conf, plus ld.so.cache
                 and localtime from the host;
-  grader        the files `child_may_see` admits, one bind each (never the hidden checks);
+  grader        the files `assignments.child_may_read` admits, one bind each (never a trusted/ folder);
   work folder   /tmp/student, with the assignment's released files (not its notebook) read-only;
   /dev          null, zero, full, random, urandom and the fd symlinks; no terminal;
   /proc         fresh, of the child's own PID namespace;
@@ -28,9 +28,9 @@ import re
 import select
 import signal
 import sys
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from ..assignments import HIDDEN
+from ..assignments import child_may_read
 from ..paths import PROJECT_ROOT
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
@@ -49,10 +49,6 @@ MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec"
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "ppc64le": 203, "s390x": 217, "riscv64": 41}
 NOBODY = 65534
-# The kit's child side: the sandbox and the assignments' folders (their probes, the inputs and keys these
-# import; their notebooks' text is released anyway). Never the trusted side's modules, solutions, source
-# notebooks or tests, and never an assignment's hidden checks (assignments.HIDDEN).
-CHILD_SIDE = ("autograder/__init__.py", "autograder/paths.py", "autograder/sandbox/", "autograder/assignments/")
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 ROOT_TMPFS = "size=16m,mode=0755"
@@ -146,25 +142,20 @@ def enter_namespaces(mode: str) -> None:
 
 # ------------------------------------------------------------------ what the child's root holds
 
-def child_may_see(relative: str) -> bool:
-    """The one rule for the project's own files: whether the child's root holds `relative` (a posix path
-    from the project's root). Python sources of the kit's child side, but never a hidden checks file."""
-    return (relative.endswith(".py") and relative.startswith(CHILD_SIDE)
-            and PurePosixPath(relative).name != HIDDEN)
-
-
 def grader_files(project: Path = PROJECT_ROOT) -> list[Path]:
-    """The project's files bound into the child's root, each by itself."""
+    """The project's files bound into the child's root, each by itself: those the one rule of the kit's child
+    side allows (autograder.assignments.child_may_read: the sandbox, and each assignment's child/ folder;
+    never the trusted side's modules, an assignment's trusted/ folder, solutions, notebooks or tests)."""
     package = project / "autograder"
     found = [p for p in package.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts]
-    return sorted(p for p in found if child_may_see(p.relative_to(project).as_posix()))
+    return sorted(p for p in found if child_may_read(p.relative_to(project).as_posix()))
 
 
 def runtime_paths(project: Path = PROJECT_ROOT) -> list[str]:
     """Folders the interpreter needs, as it names them: its prefixes, sys.path, the system's libraries.
 
     The project's own folder is never among them (nor any folder that holds it): its files come
-    one by one through `child_may_see`; a virtualenv inside it is a folder of its own.
+    one by one through `assignments.child_may_read`; a virtualenv inside it is a folder of its own.
     """
     found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable)), *SYSTEM_PATHS]

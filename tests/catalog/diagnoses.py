@@ -1,4 +1,5 @@
-"""The known mistake (autograder/mistakes/) each mutant of tests/catalog/mutants.py should be diagnosed with.
+"""The known mistake (each assignment's trusted/mistakes.py) each mutant of tests/catalog/mutants.py should be
+diagnosed with.
 
 A mutant's diagnosis is right when every mistake its report names is in its set here (and it names at
 least one), wrong when the report names any other, none when it names nothing. A mutant absent from

@@ -304,7 +304,7 @@ READ_HIDDEN = """
                     found.append(path)
             except OSError:
                 pass
-        for module in ("solutions.part1_regression", "autograder.assignments.part1_regression.checks",
+        for module in ("solutions.part1_regression", "autograder.assignments.part1_regression.trusted.checks",
                        "autograder.expect", "autograder.sandbox.recorder"):
             try:
                 __import__(module)
@@ -317,7 +317,9 @@ READ_HIDDEN = """
 
 def _read_hidden() -> NotebookNode:
     secrets = [PROJECT_ROOT / p for p in (
-        "autograder/assignments/part1_regression/checks.py", "autograder/assignments/part2_mnist/checks.py",
+        "autograder/assignments/part1_regression/trusted/checks.py",
+        "autograder/assignments/part2_mnist/trusted/checks.py",
+        "autograder/assignments/part2_mnist/trusted/mistakes.py",
         "solutions/part1_regression.py",
         "solutions", "source", "tests/helpers.py", "tests", ".git/HEAD", ".git", "build", "gradebook.db",
         "course_config.py", ".cache", "release/part1_regression/part1_regression.ipynb")]

@@ -1,24 +1,5 @@
 """Part 2: normalization, binary cross-entropy, and an MLP trained on MNIST with training and validation loops.
 
-Its parts are listed in autograder/assignments/__init__.py; its reference is solutions/part2_mnist.py.
+Its parts are listed in autograder/assignments/__init__.py (child/: what the sandbox mounts;
+trusted/: what only the grader reads); its reference is solutions/part2_mnist.py.
 """
-
-# Known-wrong submissions `make demo` grades beside the reference: student id -> (the solution cell it
-# replaces, by grade id; the cell's new source).
-KNOWN_WRONG = {
-    "swapped_mean_std": ("normalize", '''def normalize(images, mean, std):
-    mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
-    std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
-    return (images - std) / mean
-'''),
-    "softmax_logits": ("MNISTModel", '''class MNISTModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 512)
-        self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(512, 10)
-
-    def forward(self, x):
-        return torch.softmax(self.fc2(self.relu(self.fc1(x.reshape(x.shape[0], -1)))), dim=1)
-'''),
-}

@@ -12,9 +12,10 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms
 
-from ..assignments.part2_mnist import keys
-from ..assignments.part2_mnist.checks import BCE, ELEMENTWISE, EPOCH, FRACTION, LOGITS, MEAN, SAME_MODEL, STD
-from ..assignments.part2_mnist.inputs import (
+from ....diagnosis import Mistake, all_zero, close, raised, returned, tensor
+from ....sandbox.recorder import item
+from ..child import keys
+from ..child.inputs import (
     LOADER_TEST,
     LOADER_TRAIN,
     LOOP_EPOCHS,
@@ -24,8 +25,7 @@ from ..assignments.part2_mnist.inputs import (
     validate_batches,
     validate_model,
 )
-from ..diagnosis import Mistake, all_zero, close, raised, returned, tensor
-from ..sandbox.recorder import item
+from .checks import BCE, ELEMENTWISE, EPOCH, FRACTION, LOGITS, MEAN, SAME_MODEL, STD
 
 EXACT = dict(rtol=0.0, atol=0.0)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..probe_keys import Probe
+from ...probe_keys import Probe
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import default_collate
 
 if TYPE_CHECKING:  # the child imports this module (for the probe models), and never the config
-    from ...config import CourseConfig
+    from ....config import CourseConfig
 
 # train_epoch / validate: a small MLP, 150 samples in batches of 32 (the last batch has 22).
 PROBE_BATCH = 32
@@ -103,8 +103,8 @@ def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor
 
     The test images and labels are secret: the child trains, the trusted process evaluates.
     """
-    from ...data import load_datasets
-    from ...paths import data_cache
+    from ....data import load_datasets
+    from ....paths import data_cache
 
     train, test = load_datasets(source, root, dataset, cache=data_cache())
     mean, std = _pixel_mean_std(train.data)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from ...sandbox.recorder import Recorder
-from ..probing import lent, record_gradient, student
+from ....sandbox.recorder import Recorder
+from ...probing import lent, record_gradient, student
 from . import keys
 from .inputs import (
     ADAM_TRAJECTORY_EPOCHS,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from ..assignments.part1_regression import keys
-from ..assignments.part1_regression.checks import ADAM_TRAJECTORY, ELEMENTWISE, REDUCTION, TRAJECTORY
-from ..assignments.part1_regression.inputs import (
+from ....diagnosis import Mistake, all_zero, close, raised, returned, tensor
+from ...probing import GRADIENT
+from ..child import keys
+from ..child.inputs import (
     ADAM_TRAJECTORY_EPOCHS,
     DNN_SHAPES,
     TRAJECTORY_EPOCHS,
@@ -19,8 +20,7 @@ from ..assignments.part1_regression.inputs import (
     standin_loss,
     standin_model,
 )
-from ..assignments.probing import GRADIENT
-from ..diagnosis import Mistake, all_zero, close, raised, returned, tensor
+from .checks import ADAM_TRAJECTORY, ELEMENTWISE, REDUCTION, TRAJECTORY
 
 EXACT = dict(rtol=0.0, atol=0.0)
 PREDICT_KEYS = keys.PREDICT_CLASSES.each()

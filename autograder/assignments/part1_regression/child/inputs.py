@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable
 import torch
 
 if TYPE_CHECKING:  # the child imports this module, and never the config
-    from ...config import CourseConfig
+    from ....config import CourseConfig
 
 # Epoch counts at which training trajectories are compared with the reference. Adam's are the
 # epochs just after ReduceLROnPlateau's cuts (after epochs 12, 23, 34, see mse_with_flat_value):

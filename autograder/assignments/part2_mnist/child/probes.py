@@ -7,8 +7,8 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from ...sandbox.recorder import Recorder
-from ..probing import lent, record_gradient, student
+from ....sandbox.recorder import Recorder
+from ...probing import lent, record_gradient, student
 from . import keys
 from .inputs import (
     LOADER_SMALL_BATCH,

@@ -7,8 +7,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from autograder.assignments.part2_mnist import keys
-from autograder.assignments.part2_mnist.inputs import (
+from autograder.assignments.part2_mnist.child import keys
+from autograder.assignments.part2_mnist.child.inputs import (
     LOADER_SMALL_BATCH,
     LOADER_TEST,
     LOADER_TRAIN,

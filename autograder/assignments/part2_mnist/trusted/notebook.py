@@ -7,10 +7,10 @@ from nbformat.notebooknode import NotebookNode
 
 from solutions import part2_mnist as ref
 
-from ... import data
-from ...authoring.cells import answer, check, demo, graded, markdown, notebook, question, setup, solution
-from ...calibration import threshold_text
-from ...config import Assignment, CourseConfig
+from .... import data
+from ....authoring.cells import answer, check, demo, graded, markdown, notebook, question, setup, solution
+from ....calibration import threshold_text
+from ....config import Assignment, CourseConfig
 
 # Shipped beside the notebook: the course's data loader, which its demo cells import.
 EXTRA_FILES = [(Path(data.__file__), "course_data.py")]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.assignments.part1_regression import keys
-from autograder.assignments.part1_regression.inputs import (
+from autograder.assignments.part1_regression.child import keys
+from autograder.assignments.part1_regression.child.inputs import (
     ADAM_TRAJECTORY_EPOCHS,
     DECREASE_EPOCHS,
     DNN_SHAPES,

@@ -5,8 +5,8 @@ from nbformat.notebooknode import NotebookNode
 
 from solutions import part1_regression as ref
 
-from ...authoring.cells import answer, check, demo, graded, markdown, notebook, question, setup, solution
-from ...config import Assignment, CourseConfig
+from ....authoring.cells import answer, check, demo, graded, markdown, notebook, question, setup, solution
+from ....config import Assignment, CourseConfig
 
 
 def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:

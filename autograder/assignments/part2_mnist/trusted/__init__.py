@@ -1,0 +1,2 @@
+"""part2_mnist's trusted side: read by the grader only; never mounted into a child (nor readable by it on
+Gradescope)."""

@@ -1,1 +1,0 @@
-"""Catalogs of known mistakes, one module per assignment (see autograder.diagnosis)."""
