@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from autograder import assignments
-from autograder.assignments.part1_regression import inputs as part1_inputs
+from autograder.assignments.part1_regression.child import inputs as part1_inputs
 from autograder.config import load_config
 from autograder.evidence import Evidence, ProbeEvidence, raised_message
 from autograder.expect import CheckFailed, expect_close, expect_equal
