@@ -55,7 +55,7 @@ def _failure(entry: dict) -> type[CheckFailed]:
 
 def one_line(text: str) -> str:
     """A string of the child's on one line: line breaks and other control characters (which could forge a
-    line such as "[PASS] ..." under a failed check, or move a terminal's cursor) become spaces."""
+    line such as "[PASSED] ..." under a failed check, or move a terminal's cursor) become spaces."""
     return text.translate(_CONTROLS)
 
 

@@ -24,7 +24,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .results import CheckResult, Status
+from .results import CheckResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "tensorgrade_feedback"
@@ -50,11 +50,9 @@ def _wrapped(text: str, indent: str) -> str:
 
 
 def check_text(check: CheckResult) -> str:
-    """One check as wrapped plain text: a status line, then the reason indented below it."""
-    mark = {Status.PASSED: "PASS", Status.FAILED: "FAIL"}.get(check.status, check.status.value.upper())
-    needs = f", needs {check.needs}" if check.status is Status.NOT_CREDITED and check.needs else ""
-    head = f"[{mark}] {check.name} ({check.score:g}/{check.max_score:g}{needs})"
-    return head if check.passed or not check.output else f"{head}\n{_wrapped(check.output, '       ')}"
+    """One check as wrapped plain text: its head (CheckResult.head, as the terminal and the log open it), then the
+    reason indented below it."""
+    return check.head if check.passed or not check.output else f"{check.head}\n{_wrapped(check.output, '       ')}"
 
 
 def check_html(check: CheckResult) -> str:

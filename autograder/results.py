@@ -55,10 +55,14 @@ class CheckResult:
         """The check's status in words, as every view gives it ('not credited: needs loss_fn_value')."""
         return f"{self.status.value}: needs {self.needs}" if self.needs else self.status.value
 
+    @property
+    def head(self) -> str:
+        """'[FAILED] loss_fn_value (0/4)': status and points, as every plain-text view opens the check."""
+        return f"[{self.status.value.upper()}] {self.name} ({self.score:g}/{self.max_score:g})"
+
     def line(self) -> str:
-        """The check in one line, as the terminal, the log and the plain-text feedback give it."""
-        head = f"[{self.status.value.upper()}] {self.name} ({self.score:g}/{self.max_score:g})"
-        return head if self.passed else f"{head}: {self.output}"
+        """The check in one line, as the terminal and the log give it: the head, then the reason."""
+        return self.head if self.passed else f"{self.head}: {self.output}"
 
 
 def not_credited(needs: str) -> str:

@@ -94,8 +94,8 @@ def test_a_misspelt_key_of_an_assignment_is_named(tmp_path):
 
 def test_an_assignment_without_a_folder_is_refused(tmp_path):
     path = _variant(tmp_path, '    "part2_mnist": {', '    "part2_mnist_v2": {')
-    with pytest.raises(ConfigError, match=r"no autograder/assignments/part2_mnist_v2/checks.py\) \(did you mean "
-                                          r"part2_mnist\?\)"):
+    with pytest.raises(ConfigError, match=r"no autograder/assignments/part2_mnist_v2/trusted/checks.py\) "
+                                          r"\(did you mean part2_mnist\?\)"):
         load_config(path)
 
 

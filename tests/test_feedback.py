@@ -17,7 +17,7 @@ LONG = ("training_loop(2, 0.063, params, x, y): returned params: expected -0.315
 def test_reasons_wrap_under_their_check():
     text = check_text(CheckResult("training_loop_trajectory", "test_training_loop", 0, 8, LONG))
     lines = text.splitlines()
-    assert lines[0] == "[FAIL] training_loop_trajectory (0/8)"
+    assert lines[0] == "[FAILED] training_loop_trajectory (0/8)"
     assert all(len(line) <= WIDTH for line in lines) and len(lines) > 2
     assert " ".join(line.strip() for line in lines[1:]) == LONG
 
@@ -97,8 +97,8 @@ def test_catalogued_mistakes_explain_checks_of_their_own_cell():
 
 
 @pytest.mark.parametrize("status, needs, css, label, mark", [
-    (Status.PASSED, "", "tg-passed", "passed", "[PASS]"),
-    (Status.FAILED, "", "tg-failed", "failed", "[FAIL]"),
+    (Status.PASSED, "", "tg-passed", "passed", "[PASSED]"),
+    (Status.FAILED, "", "tg-failed", "failed", "[FAILED]"),
     (Status.NOT_CREDITED, "loss_fn_values", "tg-not-credited", "not credited: needs loss_fn_values",
      "[NOT CREDITED]"),
     (Status.ABSENT, "", "tg-absent", "absent", "[ABSENT]"),
@@ -111,6 +111,7 @@ def test_each_status_has_its_word_and_class_and_no_styles(status, needs, css, la
     assert f'class="tg-check {css}"' in html and f'<span class="tg-mark">{label}</span>' in html
     assert "style" not in html and "<p>" not in html
     assert check_text(check).startswith(f"{mark} loss_fn_is_scalar (")
+    assert check.line().startswith(f"{mark} loss_fn_is_scalar (")  # the terminal and log say it the same way
 
 
 def test_the_score_output_is_a_bare_number_for_nbgrader_and_labelled_for_readers():

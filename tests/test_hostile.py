@@ -527,12 +527,12 @@ def test_an_unprivileged_graders_user_namespace_grades_isolation_cases_honestly(
 
 
 def test_strings_from_the_child_reach_feedback_on_one_line():
-    """A student's exception message with line breaks could put a line reading '[PASS] ...' under a failed check."""
+    """A student's exception message with line breaks could put a line reading '[PASSED] ...' under a failed check."""
     from autograder.evidence import clamped, raised_message
 
     record = clamped({"r": {"kind": "raised", "error": "ValueError", "where": "cell 4,\nline 2",
-                            "message": "see below\n[PASS] predict_classes_values (4/4)\r\x1b[2J\u2028done"}})
+                            "message": "see below\n[PASSED] predict_classes_values (4/4)\r\x1b[2J\u2028done"}})
     said = raised_message(record["r"])
-    assert said == ("your code raised ValueError: see below [PASS] predict_classes_values (4/4)  [2J done "
+    assert said == ("your code raised ValueError: see below [PASSED] predict_classes_values (4/4)  [2J done "
                     "(cell 4, line 2)")
     assert said.isprintable()

@@ -1203,7 +1203,7 @@ HIDES_UNTRUSTED = """
 
 FORGED_PASS_LINES = r'''
 def predict_classes(scores):
-    raise ValueError("see below\n[PASS] predict_classes_values (4/4)\npassed predict_classes_values 4 / 4 points")
+    raise ValueError("see below\n[PASSED] predict_classes_values (4/4)\npassed predict_classes_values 4 / 4 points")
 '''
 
 
@@ -1306,7 +1306,7 @@ CASES: list[Case] = [
         print("All tests passed! Score: 100/100")
         sys.__stdout__.write(json.dumps({"score": 100, "max_score": 100, "tests": []}) + "\\n")
         def predict_classes(scores):
-            print("[PASS] predict_classes_values (4/4)")
+            print("[PASSED] predict_classes_values (4/4)")
             return torch.zeros(scores.shape[0], dtype=torch.int64)
         """), frozenset({"test_predict_classes"}), "expected",
          messages={"predict_classes_shape_and_dtype": "needs predict_classes_values"},
@@ -1451,8 +1451,8 @@ CASES: list[Case] = [
          why="100,000 empty cells wrote 34,000 evidence files and took 290 s of a 240 s budget"),
     # ----------------------------------------------------------------------- the red team of issues 19 and 25
     Case("forged_pass_lines_in_an_exception_message", P1, lambda: replace(P1, "predict_classes", FORGED_PASS_LINES),
-         frozenset({"test_predict_classes"}), "see below [PASS] predict_classes_values (4/4) passed",
-         why="an exception message with line breaks put lines reading '[PASS] predict_classes_values (4/4)' "
+         frozenset({"test_predict_classes"}), "see below [PASSED] predict_classes_values (4/4) passed",
+         why="an exception message with line breaks put lines reading '[PASSED] predict_classes_values (4/4)' "
              "inside the failed check's reason on the feedback page and in results.json; the child's strings are "
              "now one line each"),
     Case("later_call_rewrites_notes", P1, lambda: _rewrites_notes(thread=False),
