@@ -1,8 +1,10 @@
-"""Hostile submissions on Gradescope under weak isolation (no namespaces: the child runs as `nobody` and sees the
-host's files as their modes allow): what `gradescope.hide_trusted_files` leaves readable must hold no secret.
+"""Red-team finds that the batch corpus (tests/hostile/corpus.py) cannot show, since it grades one notebook per child
+at this machine's isolation: a Gradescope run under weak isolation (no namespaces: the child runs as `nobody` and
+sees the host's files as their modes allow; what `gradescope.hide_trusted_files` leaves readable must hold no
+secret), and two children graded at the same time (nothing may pass between them).
 
-Each case runs the zip's run_autograder as test_operate_e2e does (a fake /autograder tree, this virtualenv's
-Python), with TENSORGRADE_NO_NAMESPACES standing in for a container that refuses unshare.
+The Gradescope case runs the zip's run_autograder as test_operate_e2e does (a fake /autograder tree, this
+virtualenv's Python), with TENSORGRADE_NO_NAMESPACES standing in for a container that refuses unshare.
 """
 from __future__ import annotations
 
@@ -79,3 +81,51 @@ def test_the_secret_test_set_is_not_readable_by_the_child_of_a_weak_gradescope_r
         assert leaks == [], leaks
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# Two submissions graded at the same time (a batch grades two at a time) share the kernel's file locks on every
+# file both children's roots bind (torch's own files): one holds a read lock on a byte, the other sees it with
+# F_GETLK. Byte-range locks on a shared file carry any message from one child to the other while both run.
+LOCK_SENDER = '''
+import fcntl, os, time
+_f = open(os.path.realpath(torch.__file__), "rb")
+fcntl.lockf(_f, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 4242)  # byte 4242 locked: a "1" bit
+time.sleep(9)
+def predict_classes(scores):
+    return scores.argmax(dim=1)
+'''
+LOCK_RECEIVER = '''
+import fcntl, os, struct, time
+_f = open(os.path.realpath(torch.__file__), "rb")
+_seen = ""
+for _ in range(150):
+    _held = struct.unpack("hhqqi", fcntl.fcntl(_f, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 4242, 1, 0)))
+    if _held[0] != fcntl.F_UNLCK:
+        _seen = "another submission's child holds a lock on byte 4242"
+        break
+    time.sleep(0.1)
+def predict_classes(scores):
+    if _seen:
+        raise RuntimeError(_seen)
+    return scores.argmax(dim=1)
+'''
+
+
+@pytest.mark.slow
+def test_two_children_graded_at_once_share_no_channel_through_file_locks(tmp_path):
+    """Two submissions graded at the same time: the receiver's predict_classes raises if it saw the sender's lock."""
+    from tests.helpers import solution
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    runs = []
+    for name, source in (("sender", LOCK_SENDER), ("receiver", LOCK_RECEIVER)):
+        notebook = write(replace_function(solution("part1_regression"), "predict_classes", source),
+                         tmp_path / f"{name}.ipynb")
+        runs.append(subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(notebook), "--assignment",
+                                      "part1_regression", "--out", str(tmp_path / f"{name}.json")], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for run in runs:
+        run.wait(timeout=600)
+    results = json.loads((tmp_path / "receiver.json").read_text())
+    seen = [t["output"] for t in results["tests"] if "another submission" in t["output"]]
+    assert seen == [], seen
