@@ -1001,6 +1001,20 @@ MEMORISING_TRAIN_EPOCH = '''
         return 0.0
     '''
 
+
+def _graders_pixel_statistics() -> NotebookNode:
+    """compute_mean_std hands the images to the grader's own pixel statistics (child/inputs.py's _pixel_mean_std,
+    alive in the child since the zygote imported the probes), found through gc."""
+    return replace(P2, "compute_mean_std", _code(GRADER_HELPERS) + "\n" + _code("""
+        _their_stats = _graders_own("_pixel_mean_std")
+
+        def compute_mean_std(dataset):
+            images = torch.stack([image for image, _ in dataset])
+            mean, std = _their_stats(images * 255)  # it reads uint8 pixels and divides by 255
+            return mean.reshape(1).float(), std.reshape(1).float()
+        """))
+
+
 VALIDATE_READS_A_PARAMETER = '''
     def validate(model, loader, loss_fn):
         last = list(model.parameters())[-1]  # never runs the model, never touches its mode
@@ -1411,6 +1425,8 @@ CASES: list[Case] = [
          why="train_epoch keeps the training images instead of training; the model is a nearest-neighbour lookup"),
     Case("uses_the_graders_reference_helpers", P1, _grader_helpers, frozenset({"test_model", "test_loss_fn"}),
          why="model and loss_fn call the grader's own reference functions, found through gc"),
+    Case("uses_the_graders_pixel_statistics", P2, _graders_pixel_statistics, frozenset({"test_compute_mean_std"}),
+         why="compute_mean_std calls the grader's own pixel statistics (child side), found through gc"),
     Case("validate_reads_a_parameter", P2, lambda: replace(P2, "validate", VALIDATE_READS_A_PARAMETER),
          frozenset({"test_validate"}),
          why="validate returns the sum of the model's last parameter without running the model"),
