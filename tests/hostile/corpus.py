@@ -1001,6 +1001,59 @@ MEMORISING_TRAIN_EPOCH = '''
         return 0.0
     '''
 
+
+def _graders_pixel_statistics() -> NotebookNode:
+    """compute_mean_std hands the images to the grader's own pixel statistics (child/inputs.py's _pixel_mean_std,
+    alive in the child since the zygote imported the probes), found through gc."""
+    return replace(P2, "compute_mean_std", _code(GRADER_HELPERS) + "\n" + _code("""
+        _their_stats = _graders_own("_pixel_mean_std")
+
+        def compute_mean_std(dataset):
+            images = torch.stack([image for image, _ in dataset])
+            mean, std = _their_stats(images * 255)  # it reads uint8 pixels and divides by 255
+            return mean.reshape(1).float(), std.reshape(1).float()
+        """))
+
+
+
+# make_dnn and NeuralNetwork build no network: they find the probe's own Recorder in the caller's frame and record,
+# through its ordinary methods, what the probe would record for the lecture's network (layers, parameter shapes,
+# attributes; the forward pass computed from the grader's weights in `inputs`), then return an object that is no
+# nn.Module, so the probe stops before recording those keys itself: no key is sent twice, nothing is voided.
+RECORDS_FOR_THE_PROBE = '''
+    import sys
+
+    def _probe_frame(name):
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != name:
+            frame = frame.f_back
+        return frame.f_locals["rec"], frame.f_locals["inputs"]
+
+    def _their_forward(inputs):
+        h = torch.relu(inputs["dnn_x"] @ inputs["dnn_p0"].T + inputs["dnn_p1"])
+        h = torch.relu(h @ inputs["dnn_p2"].T + inputs["dnn_p3"])
+        return h @ inputs["dnn_p4"].T + inputs["dnn_p5"]
+
+    class Sequential:  # no nn.Module: the probe records its type's name and stops
+        pass
+
+    def make_dnn():
+        rec, inputs = _probe_frame("probe_make_dnn")
+        rec.note("layers", ["Linear", "ReLU", "Linear", "ReLU", "Linear"])
+        rec.note("param_shapes", [[10, 1], [10], [10, 10], [10], [1, 10], [1]])
+        rec.output("forward", _their_forward(inputs))
+        return Sequential()
+    '''
+RECORDS_FOR_THE_PROBE_CLASS = '''
+    class NeuralNetwork:  # builds nothing
+        def __init__(self):
+            rec, inputs = _probe_frame("probe_neural_network")
+            rec.note("attributes", {"fc1": ["Linear", [10, 1]], "fc2": ["Linear", [10, 10]],
+                                    "out": ["Linear", [1, 10]], "relu": ["ReLU", None]})
+            rec.output("forward", _their_forward(inputs))
+    '''
+
+
 VALIDATE_READS_A_PARAMETER = '''
     def validate(model, loader, loss_fn):
         last = list(model.parameters())[-1]  # never runs the model, never touches its mode
@@ -1411,6 +1464,13 @@ CASES: list[Case] = [
          why="train_epoch keeps the training images instead of training; the model is a nearest-neighbour lookup"),
     Case("uses_the_graders_reference_helpers", P1, _grader_helpers, frozenset({"test_model", "test_loss_fn"}),
          why="model and loss_fn call the grader's own reference functions, found through gc"),
+    Case("uses_the_graders_pixel_statistics", P2, _graders_pixel_statistics, frozenset({"test_compute_mean_std"}),
+         why="compute_mean_std calls the grader's own pixel statistics (child side), found through gc"),
+    Case("records_for_the_probe", P1, lambda: replace(P1, "NeuralNetwork", RECORDS_FOR_THE_PROBE_CLASS,
+                                                      nb=replace(P1, "make_dnn", RECORDS_FOR_THE_PROBE)),
+         frozenset({"test_make_dnn", "test_neural_network"}),
+         why="make_dnn and NeuralNetwork build no network; they record the probe's keys through its own Recorder "
+             "(found in the caller's frame) and return no nn.Module, so the probe never records those keys itself"),
     Case("validate_reads_a_parameter", P2, lambda: replace(P2, "validate", VALIDATE_READS_A_PARAMETER),
          frozenset({"test_validate"}),
          why="validate returns the sum of the model's last parameter without running the model"),
