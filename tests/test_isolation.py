@@ -423,3 +423,34 @@ print(",".join(refused))
         pytest.skip("the script calls x86_64 system call numbers")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
     assert done.stdout.strip() == "add_key,shmget,msgget,semget", done.stderr
+
+
+def test_the_child_cannot_lock_or_watch_a_file_another_child_reads():
+    """Locks and watches on a file both children's roots bind would carry messages between children graded at
+    once: flock, fcntl's lock and lease commands and inotify are refused with EPERM; fcntl's other commands
+    (descriptor flags, which the interpreter uses) still work."""
+    script = """
+import errno, fcntl, os, struct, ctypes
+from autograder.sandbox.syscalls import deny_lasting_state
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(os.__file__, os.O_RDONLY)
+deny_lasting_state()
+refused = []
+def attempt(name, call):
+    try:
+        call()
+    except OSError as err:
+        if err.errno == errno.EPERM:
+            refused.append(name)
+attempt("flock", lambda: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB))
+attempt("F_SETLK", lambda: fcntl.fcntl(fd, fcntl.F_SETLK, struct.pack("hhqqi", fcntl.F_RDLCK, 0, 4242, 1, 0)))
+attempt("F_GETLK", lambda: fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 4242, 1, 0)))
+attempt("F_OFD_SETLK", lambda: fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_RDLCK, 0, 0, 1, 0)))
+attempt("F_NOTIFY", lambda: fcntl.fcntl(fd, fcntl.F_NOTIFY, fcntl.DN_ACCESS))
+if libc.inotify_init1(0) == -1 and ctypes.get_errno() == errno.EPERM:
+    refused.append("inotify_init1")
+fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+print(",".join(refused), fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert done.stdout.split() == ["flock,F_SETLK,F_GETLK,F_OFD_SETLK,F_NOTIFY,inotify_init1", "1"], done.stderr
