@@ -170,7 +170,7 @@ class _Protocol:
         self.violation: str | None = None  # why the running phase is charged, once it broke the rules
 
     def feed(self, chunk: bytes) -> None:
-        """Consume bytes from the pipe; sets `violation` at the first frame out of place."""
+        """Consume bytes from the socket; sets `violation` at the first frame out of place."""
         self.buffer += chunk
         while self.violation is None:
             if self.pending is not None:
@@ -370,7 +370,7 @@ def zygote_environment() -> dict[str, str]:
 
 
 def _watch(proc, read_end, protocol: _Protocol, limits: Limits, deadline: float, cgroup) -> _Outcome:
-    """Follow the pipe until the child exits; kill it when a phase, a gap or the budget overruns."""
+    """Follow the socket until the child exits; kill it when a phase, a gap or the budget overruns."""
     outcome = _Outcome()
     spawned = time.monotonic()
     while True:
