@@ -271,9 +271,10 @@ def test_a_class_with_hostile_submissions_mixed_in_is_graded(tmp_path):
 # ------------------------------------------------------------------ fast checks of the pieces
 
 def _protocol(tmp_path: Path, expected=("cell:1", "probe:test_model")):
+    """The launcher's parser of the child's frames, its count at each probe's END finding nothing running."""
     from autograder.sandbox.launcher import _Evidence, _Protocol
 
-    return _Protocol(set(expected), _Evidence(tmp_path))
+    return _Protocol(set(expected), _Evidence(tmp_path), lambda phase: "")
 
 
 def _frame(name: str, blob: bytes) -> bytes:
@@ -291,6 +292,18 @@ def test_the_result_channel_accepts_one_file_per_name_inside_its_phase(tmp_path)
     assert protocol.finished == ["cell:1", "probe:test_model"]
     assert (tmp_path / "test_model.t1.safetensors").read_bytes() == b"x" * 100_000
     assert (tmp_path / "test_model.json").read_bytes() == b'{"a": 1}\n{"b": 2}\n'  # a record at a time
+
+
+def test_the_launchers_count_at_a_probes_end_voids_that_probe_and_no_cell(tmp_path):
+    """What the launcher finds running when a probe ends (census.py) voids the probe, whatever the child says."""
+    looked: list[str] = []
+    protocol = _protocol(tmp_path)
+    protocol.at_probe_end = lambda phase: looked.append(phase) or "1 thread"
+    protocol.feed(b"BEGIN cell:1\n" + _frame("cell-1.json", b'{"ok": true}') + b"END cell:1\nBEGIN probe:test_model\n"
+                  + _frame("test_model.json", b'{"a": 1}\n') + b"END probe:test_model\n")
+    assert protocol.violation is None
+    assert looked == ["probe:test_model"]
+    assert protocol.voided == {"probe:test_model": "1 thread"}
 
 
 def test_a_record_sent_twice_voids_the_probe(tmp_path):

@@ -1,7 +1,7 @@
 """The child process: isolate itself, run the student's cells, run the grader's probes.
 
 Run by a fork of the zygote (zygote.py) inside its new namespaces, never by the trusted
-side. Everything it tells the launcher travels on one pipe, as frames (see `Channel`):
+side. Everything it tells the launcher travels on one socket, as frames (see `Channel`):
 "BEGIN cell:3", "FILE cell-3.json <n bytes>", "END cell:3". The launcher times each phase,
 names the one that overran or crashed, and writes the evidence files itself: the child
 holds no descriptor of any folder the trusted process reads.
@@ -44,16 +44,19 @@ class _CappedOutput(io.TextIOBase):
 
 
 class Channel:
-    """The one pipe to the launcher. Frames: 'BEGIN phase\\n', 'END phase\\n', 'FILE name n\\n' + n bytes.
+    """The one socket to the launcher. Frames: 'BEGIN phase\\n', 'END phase\\n', 'FILE name n\\n' + n bytes.
 
     Only the process that started the child may write: a forked copy of it (student code
     called os.fork and returned) stops at its first frame instead of speaking for the grader.
+    After a probe's END the child waits for the launcher's one byte back: the launcher counts
+    what runs beside the probe meanwhile (census.py).
     """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.pid = os.getpid()
         self._write = os.write  # held here: student code replacing os.write does not reach it
+        self._read = os.read
         self._exit = os._exit
         self._getpid = os.getpid
 
@@ -71,6 +74,12 @@ class Channel:
     def file(self, name: str, blob: bytes) -> None:
         """Hand the launcher one evidence file of the current phase."""
         self._send(f"FILE {name} {len(blob)}\n".encode() + blob)
+
+    def wait(self) -> None:
+        """Run nothing more until the launcher has looked at what runs beside the probe that ended (census.py);
+        end if the launcher is gone."""
+        if not self._read(self.fd, 1):
+            self._exit(0)
 
 
 def isolate(spec: dict) -> None:
@@ -206,6 +215,7 @@ class Child:
                 self.guard.heal()
             recorder.close()
             self.channel.line("END", Phase.probe(name).wire)
+            self.channel.wait()
 
 
 def _seed_everything(seed: int, torch) -> None:

@@ -9,7 +9,9 @@ call into student code and before evidence is sent, so a patch never outlives th
 code that made it. What it cannot undo (data reachable through frames, threads racing the
 probe) is why the hidden suites judge values the trusted process recomputes, why the recorder
 sends each record the moment it is made, and why `left_running` counts the threads and child
-processes beside the probe: a probe whose student code leaves one running is void.
+processes beside the probe: a probe whose student code leaves one running is void. Student code can
+switch this guard off (it runs in the same process), so the launcher counts again from outside at
+every probe's end (census.py); the guard's count only adds the looks between two records.
 """
 from __future__ import annotations
 
@@ -54,6 +56,15 @@ def _children() -> int:
                 continue
             count += fields[1:2] == [me.encode()]
     return count
+
+
+def running_phrase(threads: int, processes: int) -> str:
+    """Threads and processes left running, in words ("2 threads and 1 process"), or "" for none (the guard's
+    count and the launcher's, census.py, say it alike)."""
+    found = [f"{n} {word}{'s' * (n > 1)}" for n, word in ((threads, "thread"), (processes, "process")) if n > 0]
+    return " and ".join(found).replace("processs", "processes")
+
+
 # Libraries whose module namespaces are restored (attributes replaced by student code).
 MODULES = ("builtins", "torch", "torch._C", "torch.nn", "torch.nn.functional", "torch.nn.modules.module",
            "torch.autograd", "torch.autograd.gradcheck", "torch.optim", "torch.optim.optimizer",
@@ -143,10 +154,7 @@ class Guard:
 
     def left_running(self) -> str:
         """What student code left running beside the grader ("2 threads", "1 process"), or ""."""
-        threads, children = _threads() - self._threads, _children()
-        found = [f"{n} {word}{'s' * (n > 1)}" for n, word in ((threads, "thread"), (children, "process"))
-                 if n > 0]
-        return " and ".join(found).replace("processs", "processes")
+        return running_phrase(_threads() - self._threads, _children())
 
     def heal(self) -> None:
         """Put back every snapshotted attribute and function body; drop tracing hooks."""

@@ -4,11 +4,13 @@ A phase is one cell or one probe. When the child dies or overruns inside a phase
 phase is charged with the reason and a fresh child carries on without it, so a crash
 costs only the checks that had not produced evidence.
 
-The child speaks on one pipe (see child.Channel): BEGIN/END lines and FILE frames that
+The child speaks on one socket (see child.Channel): BEGIN/END lines and FILE frames that
 carry the evidence. The launcher writes the evidence files itself, and only the files of
-the phase that is running, once each: student code that writes to the pipe (a forged
+the phase that is running, once each: student code that writes to the socket (a forged
 frame, a second BEGIN to reset the clock, an END of a phase that is not running) makes the
-running phase lose its points instead of changing what the grader reads.
+running phase lose its points instead of changing what the grader reads. At a probe's END
+the launcher counts what runs in the child's tree (census.py), the child held, and voids the
+probe if anything runs beside it; then it answers one byte and the child goes on.
 """
 from __future__ import annotations
 
@@ -17,15 +19,19 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..paths import RELEASE_DIR, cache_dir
+from . import census
 from .limits import Limits, ProcessCgroup, isolation, nproc_limit
 from .namespaces import dataset_folders, released_files
 from .phases import Phase
+from .recorder import LEFT_RUNNING
 from .zygote import ZygoteChild, run_request, shared_zygote
 
 LOG_TAIL = 4000
@@ -39,6 +45,7 @@ TAMPERED = ("wrote into the grader's private result channel (the grader cannot t
             "recorded there, so this part gets no points)")
 SANDBOX_FAILED = ("this check was not run: the grader's sandbox failed to start (an error in the grader, "
                   "not in your notebook)")
+ACK = b"\x06"  # the launcher's answer to a probe's END: the child may go on (child.Channel.wait)
 
 
 @dataclass
@@ -138,11 +145,17 @@ class _Evidence:
 
 
 class _Protocol:
-    """Parses the child's pipe and enforces the order of frames of one child run."""
+    """Parses the child's socket and enforces the order of frames of one child run.
 
-    def __init__(self, expected: set[str], evidence: _Evidence) -> None:
+    at_probe_end(phase): called at each probe's END, while the child waits; returns what it found running beside
+    the probe ("" for nothing), which voids the probe (`voided`).
+    """
+
+    def __init__(self, expected: set[str], evidence: _Evidence, at_probe_end: Callable[[str], str]) -> None:
         self.expected = expected
         self.evidence = evidence
+        self.at_probe_end = at_probe_end
+        self.voided: dict[str, str] = {}  # probe -> what ran beside it (census.left_running)
         self.buffer = bytearray()
         self.pending: tuple[str, int] | None = None  # FILE frame waiting for its bytes
         self.pieces: list[bytes] = []
@@ -157,7 +170,7 @@ class _Protocol:
         self.violation: str | None = None  # why the running phase is charged, once it broke the rules
 
     def feed(self, chunk: bytes) -> None:
-        """Consume bytes from the pipe; sets `violation` at the first frame out of place."""
+        """Consume bytes from the socket; sets `violation` at the first frame out of place."""
         self.buffer += chunk
         while self.violation is None:
             if self.pending is not None:
@@ -204,6 +217,10 @@ class _Protocol:
             self.current = None
             self.ended = time.monotonic()
             self.seconds[rest] = self.ended - self.started
+            if not Phase.parse(rest).is_cell:  # only expected phases end
+                running = self.at_probe_end(rest)
+                if running:
+                    self.voided[rest] = running
         elif word == "FILE":
             name, _, size = rest.rpartition(" ")
             if (self.current is None or not size.isdigit() or not FILE_NAME.fullmatch(name)
@@ -246,36 +263,40 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, data_folders: list[
     log_path = workdir / "child.log"
     env = {**child_environment(), "TMPDIR": str(workdir)}
     while True:
-        read_end, write_end = os.pipe()
+        ours, theirs = socket.socketpair()
+        read_end = ours.fileno()
         child_spec = {**spec, "probes": probes, "skip_cells": skip_cells, "namespaced": mode,
                       "released": released, "masked": masked, "workdir": str(workdir), "tmp_mb": limits.tmp_mb}
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(child_spec))
         expected = {Phase.cell(c["index"]).wire for c in spec["cells"] if c["index"] not in skip_cells}
         expected |= {Phase.probe(p).wire for p in probes}
-        protocol = _Protocol(expected, evidence)
         cgroup = ProcessCgroup(limits)
         request = run_request(spec_path, workdir, env, limits, mode, cgroup.procs_files(), nproc_limit(limits, cgroup))
         try:
             try:
                 with open(log_path, "ab") as log:
-                    proc = shared_zygote(zygote_environment()).spawn(request, write_end, log.fileno())
+                    proc = shared_zygote(zygote_environment()).spawn(request, theirs.fileno(), log.fileno())
             except OSError:
                 run.sandbox_failed = True
                 for p in probes:
                     run.lost.setdefault(Phase.probe(p), SANDBOX_FAILED)
                 break
             finally:
-                os.close(write_end)
+                theirs.close()
+            protocol = _Protocol(expected, evidence, _counter(proc.pid, bool(mode), cgroup, ours))
             outcome = _watch(proc, read_end, protocol, limits, deadline, cgroup)
         finally:
-            os.close(read_end)
+            ours.close()
             cgroup.kill_all()
             oom = cgroup.out_of_memory()
             run.peak_memory_mb = max(run.peak_memory_mb, cgroup.peak_memory_mb())
             cgroup.remove()
         run.finished.update(Phase.parse(wire) for wire in protocol.finished)  # only expected phases finish
         run.seconds.update({Phase.parse(wire): secs for wire, secs in protocol.seconds.items()})
+        for wire, running in protocol.voided.items():
+            evidence.discard(wire)
+            run.lost[Phase.parse(wire)] = f"your code {LEFT_RUNNING.format(running)}"
         current = outcome.current
         if current is not None:
             evidence.discard(current)
@@ -309,6 +330,19 @@ def run_sandboxed(spec: dict, workdir: Path, limits: Limits, data_folders: list[
     return run
 
 
+def _counter(root: int, namespaced: bool, cgroup: ProcessCgroup, channel: socket.socket) -> Callable[[str], str]:
+    """What the protocol calls at a probe's END: count what runs beside the probe (census.py), then answer the
+    child, which waits for it (child.Channel.wait)."""
+    def at_probe_end(phase: str) -> str:
+        running = census.left_running(root, namespaced, cgroup.pids)
+        try:
+            channel.send(ACK, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+        except OSError:  # the child is gone, or it never read an answer and let them pile up
+            pass
+        return running
+    return at_probe_end
+
+
 def warm_up() -> None:
     """Start the zygote now (it returns at once), so its imports overlap the caller's own preparation."""
     shared_zygote(zygote_environment())
@@ -336,7 +370,7 @@ def zygote_environment() -> dict[str, str]:
 
 
 def _watch(proc, read_end, protocol: _Protocol, limits: Limits, deadline: float, cgroup) -> _Outcome:
-    """Follow the pipe until the child exits; kill it when a phase, a gap or the budget overruns."""
+    """Follow the socket until the child exits; kill it when a phase, a gap or the budget overruns."""
     outcome = _Outcome()
     spawned = time.monotonic()
     while True:

@@ -281,7 +281,8 @@ class ProcessCgroup:
         files = self.procs_files()
         return files[0] if files else None
 
-    def _pids(self) -> set[int]:
+    def pids(self) -> set[int]:
+        """The processes in the cgroups now."""
         pids: set[int] = set()
         for path in self.paths:
             try:
@@ -292,7 +293,7 @@ class ProcessCgroup:
 
     def kill_all(self) -> None:
         """SIGKILL every process still in the cgroups (stragglers that left the pid namespace)."""
-        for pid in self._pids():
+        for pid in self.pids():
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):

@@ -1,6 +1,6 @@
 """The phases of a sandbox run, as one typed value: each cell of the program and each probe.
 
-The child announces a phase on its pipe as text ("BEGIN cell:7", "END probe:test_loss_fn"): `wire` writes that
+The child announces a phase on its socket as text ("BEGIN cell:7", "END probe:test_loss_fn"): `wire` writes that
 text and `parse` reads it back, here only; everything else (the launcher's run, the evidence, the grade's notes
 and timings) keys phases by Phase.
 """
@@ -42,7 +42,7 @@ class Phase:
 
     @property
     def wire(self) -> str:
-        """How the child's pipe names it: 'cell:7', 'probe:test_loss_fn'."""
+        """How the child's socket names it: 'cell:7', 'probe:test_loss_fn'."""
         return f"{self.kind}:{self.key}"
 
     @property

@@ -9,7 +9,7 @@ code and keeps no descriptor of any child.
 
 Protocol, on a SOCK_SEQPACKET socket pair (one JSON message per packet):
   launcher -> zygote  a run: {"spec", "workdir", "env", "limits", "cgroup_procs", "nproc", "mode"},
-                      with two descriptors: the child's status pipe and its log file;
+                      with two descriptors: the child's status socket and its log file;
   zygote -> launcher  {"spawned": pid}: the fork, a session leader (killpg(pid) reaches its tree);
                       {"exited": pid, "status": waitpid's status}.
 The zygote exits when the launcher's end closes.

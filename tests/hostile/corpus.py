@@ -1254,6 +1254,112 @@ HIDES_UNTRUSTED = """
         return scores.argmax(dim=1)
     """
 
+# Student code switches the child's guard off (it runs in the same process as the recorder), then leaves
+# something running beside a probe: only the launcher's own count (autograder/sandbox/census.py) sees it.
+# predict_classes returns zeros and a thread writes the right classes into them after it returned; the
+# probe's recorder has no guard. model, the next probe's function, stops the thread.
+GUARD_OFF_WRITER = """
+    import sys, threading, time
+
+    _writer = {"thread": None, "pair": None}
+    _stop = threading.Event()
+
+    def _keep_writing():
+        while not _stop.is_set():
+            out, right = _writer["pair"]
+            out.copy_(right)
+            time.sleep(0.0005)
+
+    def predict_classes(scores):
+        right = scores.argmax(dim=1)
+        rec = sys._getframe(1).f_locals.get("self")  # Recorder.call's self, when a probe calls
+        if type(rec).__name__ != "Recorder":
+            return right
+        rec._guard = None  # this probe's recorder neither heals nor counts threads any more
+        out = torch.zeros_like(right)
+        _writer["pair"] = (out, right)
+        if _writer["thread"] is None:
+            _writer["thread"] = threading.Thread(target=_keep_writing, daemon=True)
+            _writer["thread"].start()
+        return out
+
+    def stop_writing():
+        _stop.set()
+        if _writer["thread"] is not None:
+            _writer["thread"].join()
+    """
+
+STOPS_WRITER = """
+    _model = model
+
+    def model(x, w, b):
+        stop_writing()
+        return _model(x, w, b)
+    """
+
+# make_dnn replaces the guard's class methods (heal first, which would put the others back), so no guard of
+# this child heals or counts again, and leaves a thread running to the end.
+GUARD_CLASS_PATCHED = """
+    import sys, threading, time
+
+    def make_dnn():
+        rec = sys._getframe(1).f_locals.get("self")  # Recorder.call's self, when a probe calls
+        if type(rec).__name__ == "Recorder" and rec._guard is not None:
+            guard_class = type(rec._guard)
+            guard_class.heal = lambda self: None
+            guard_class.left_running = lambda self: ""
+            threading.Thread(target=lambda: time.sleep(3600), daemon=True).start()
+        return nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 1))
+    """
+
+# NeuralNetwork.forward switches its probe's guard off and returns zeros in shared memory; a daemon process
+# (double fork, new session) starts a thread that writes the right output into them.
+DAEMON_THREAD_WRITER = """
+    import mmap, os, sys, threading, time
+
+    def _probe_recorder():
+        frame = sys._getframe(2)
+        while frame is not None:  # up through nn.Module.__call__ to Recorder.call, when a probe calls
+            if type(frame.f_locals.get("self")).__name__ == "Recorder":
+                return frame.f_locals["self"]
+            frame = frame.f_back
+        return None
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(1, 10)
+            self.fc2 = nn.Linear(10, 10)
+            self.out = nn.Linear(10, 1)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            right = self.out(self.relu(self.fc2(self.relu(self.fc1(x)))))
+            rec = _probe_recorder()
+            if rec is None:
+                return right
+            rec._guard = None
+            right = right.detach().clone()
+            shared = mmap.mmap(-1, right.numel() * right.element_size())  # MAP_SHARED: the daemon writes here
+            out = torch.frombuffer(shared, dtype=right.dtype).view(right.shape)
+            first = os.fork()
+            if first == 0:
+                try:
+                    os.setsid()
+                    if os.fork() == 0:
+                        def _write():
+                            while True:
+                                out.copy_(right)
+                                time.sleep(0.0005)
+
+                        threading.Thread(target=_write, daemon=True).start()
+                        time.sleep(3600)
+                finally:
+                    os._exit(0)
+            os.waitpid(first, 0)  # the daemon's first fork, reaped: only the daemon runs on
+            return out
+    """
+
 FORGED_PASS_LINES = r'''
 def predict_classes(scores):
     raise ValueError("see below\n[PASSED] predict_classes_values (4/4)\npassed predict_classes_values 4 / 4 points")
@@ -1536,4 +1642,19 @@ CASES: list[Case] = [
          why="student code put _untrusted into the recorder's own meta dict, so the guard's note was never sent "
              "(predict_classes kept 6/6 beside a thread); the note no longer depends on anything student code "
              "can write"),
+    Case("guard_off_thread_writes_result", P1,
+         lambda: wrap(P1, "model", after=STOPS_WRITER, nb=replace(P1, "predict_classes", GUARD_OFF_WRITER)),
+         frozenset({"test_predict_classes"}), "1 thread running beside the grader",
+         why="predict_classes set its recorder's _guard to None and returned zeros that a thread then filled with "
+             "the right classes; no note voided the probe. The launcher counts threads itself at each probe's END "
+             "(the child held), so the probe is void and model, which stops the thread, keeps its points"),
+    Case("guard_class_patched_thread", P1, lambda: replace(P1, "make_dnn", GUARD_CLASS_PATCHED),
+         frozenset({"test_make_dnn", "test_neural_network"}), "1 thread running beside the grader",
+         why="make_dnn replaced Guard.heal and Guard.left_running, so no guard of the child counted again, and left "
+             "a thread running; the launcher's count voids its probe and the one after it"),
+    Case("daemon_process_thread_writes_result", P1, lambda: replace(P1, "NeuralNetwork", DAEMON_THREAD_WRITER),
+         frozenset({"test_neural_network"}), "1 process running beside the grader",
+         why="NeuralNetwork.forward switched its recorder's guard off and returned zeros in shared memory that a "
+             "thread of a daemon process (double fork, new session) filled with the right output; the launcher "
+             "counts the child's processes (its tree and cgroups) too"),
 ]
