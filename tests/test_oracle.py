@@ -17,8 +17,8 @@ from nbformat.notebooknode import NotebookNode
 
 from autograder.grading import grade_notebook
 from autograder.results import GradeReport
-from tests.catalog.mutants import BY_ID
-from tests.helpers import ASSIGNMENTS, replace_function, test_config, with_functions, write
+from tests.catalog import BY_ID
+from tests.helpers import replace_function, test_config, with_functions, write
 
 CONFIG = test_config()
 # judging._fmt writes numbers with 6 significant digits: "expected 1.53168, got 30.6336".
@@ -34,6 +34,8 @@ TARGETS = {
     "part1_regression": ("loss_fn_value",),
     "part2_mnist": ("mean_std_values", "bce_values", "train_epoch_returns_mean_loss"),
 }
+# The assignments with such a wrong notebook: the cases are these assignments' own checks.
+ASSIGNMENTS = tuple(WRONG)
 
 # True only while the grader's probes call the notebook: a Recorder is somewhere up the stack.
 GRADED = """
