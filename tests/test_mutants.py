@@ -67,6 +67,15 @@ def test_every_configured_assignment_has_its_mutant_variant_and_diagnosis_catalo
         assert not strays, f"{assignment}'s {part} catalog lists entries of another assignment: {strays}"
 
 
+def test_a_missing_or_empty_catalog_is_named(monkeypatch):
+    assert missing("no_such_assignment") == [
+        f"no_such_assignment has no {part} catalog autograder/assignments/no_such_assignment/trusted/{part}.py"
+        for part in ("mutants", "variants", "diagnoses")]
+    name = ASSIGNMENTS[0]
+    monkeypatch.setattr(assignments.module(name, "mutants"), "MUTANTS", [])
+    assert missing(name) == [f"{name}'s mutants catalog has no entries: list at least one in MUTANTS"]
+
+
 def test_catalog_is_large_enough():
     assert len(MUTANTS) >= MIN_MUTANTS
     assert len({m.id for m in MUTANTS}) == len(MUTANTS), "mutant ids must be unique"
