@@ -2,7 +2,9 @@
 
 Writes autograder/assignments/NAME/ (every part, see autograder/assignments/__init__.py), the reference
 solutions/NAME.py, and NAME's entry in course_config.py's ASSIGNMENTS; the caller then builds and
-releases its notebook. The example is `double(x)`, with one value check worth 10 points: replace it.
+releases its notebook. The example is `double(x)`, with one value check worth 10 points, one known mistake
+(x + 2), and the starter catalogs the kit's tests grade (that mutant, caught and named; the variant x + x):
+replace them.
 """
 from __future__ import annotations
 
