@@ -2,7 +2,9 @@
 
 Writes autograder/assignments/NAME/ (every part, see autograder/assignments/__init__.py), the reference
 solutions/NAME.py, and NAME's entry in course_config.py's ASSIGNMENTS; the caller then builds and
-releases its notebook. The example is `double(x)`, with one value check worth 10 points: replace it.
+releases its notebook. The example is `double(x)`, with one value check worth 10 points, one known mistake
+(x + 2), and the starter catalogs the kit's tests grade (that mutant, caught and named; the variant x + x):
+replace them.
 """
 from __future__ import annotations
 
@@ -42,9 +44,53 @@ KNOWN_WRONG = {{
 """Known mistakes of {name} that feedback names (autograder.diagnosis): grade id -> mistakes."""
 from __future__ import annotations
 
-from ....diagnosis import Mistake
+from ....diagnosis import Mistake, close, tensor
+from ..child import keys
 
-MISTAKES: dict[str, list[Mistake]] = {{}}
+MISTAKES: dict[str, list[Mistake]] = {{
+    keys.DOUBLE.grade_id: [
+        Mistake("adds_two", ("double_values",), "adds two instead of multiplying by two",
+                "double(x) is 2 * x (or x + x), not x + 2.",
+                lambda probe, inputs, quiet: close(tensor(probe, keys.DOUBLE.returned), inputs["double_x"] + 2,
+                                                   rtol=0.0, atol=0.0)),
+    ],
+}}
+''',
+    "trusted/mutants.py": '''\
+"""Known-wrong implementations of {name} ("mutants") that its hidden checks must catch (tests/test_mutants.py):
+each replaces one solution cell (its grade_id), and every check in `catches` must fail."""
+from __future__ import annotations
+
+from ...catalog import Mutant, mutant
+
+MUTANTS: list[Mutant] = [
+    mutant("{name}_adds_two", "{name}", "double", """
+        def double(x):
+            return x + 2
+        """, {{"double_values"}}),
+]
+''',
+    "trusted/variants.py": '''\
+"""Correct solutions of {name} written differently from the reference: each must earn full marks
+(tests/test_variants.py)."""
+from __future__ import annotations
+
+from ...catalog import Variant, variant
+
+VARIANTS: list[Variant] = [
+    variant("{name}_x_plus_x", "{name}", double="""
+        def double(x):
+            return x + x
+        """),
+]
+''',
+    "trusted/diagnoses.py": '''\
+"""The known mistake (trusted/mistakes.py) each mutant of {name} (trusted/mutants.py) should be diagnosed with."""
+from __future__ import annotations
+
+EXPECTED: dict[str, set[str]] = {{
+    "{name}_adds_two": {{"adds_two"}},
+}}
 ''',
     "trusted/notebook.py": '''\
 """The {name} notebook: its text, setup, solution cells, visible checks and graded cells."""

@@ -1,5 +1,5 @@
-"""Diagnosis rate: grade every mutant of tests/catalog/mutants.py once and say, per mutant, whether its
-feedback names the right known mistake (tests/catalog/diagnoses.py), a wrong one, or none.
+"""Diagnosis rate: grade every mutant (each assignment's trusted/mutants.py) once and say, per mutant, whether
+its feedback names the right known mistake (trusted/diagnoses.py), a wrong one, or none.
 
     make diagnosis-rate                       # every mutant
     .venv/bin/python benchmarks/diagnosis_rate.py --only tl_ loss_   # mutants whose id starts so
@@ -16,8 +16,7 @@ from pathlib import Path
 
 from autograder.batch import grade_many
 from autograder.config import load_config
-from tests.catalog.diagnoses import EXPECTED, named, outcome
-from tests.catalog.mutants import MUTANTS
+from tests.catalog import EXPECTED, MUTANTS, named, outcome
 from tests.helpers import with_functions, write
 
 

@@ -1,7 +1,8 @@
 """The pieces of every assignment agree: course_config.py, its folder, its notebooks.
 
 Each assignment is a name in course_config.py's ASSIGNMENTS with a folder in autograder/assignments/;
-these tests fail, naming the piece, when a configured check has no check function, a check function has
+these tests fail, naming the piece, when a part of its folder is missing (its mutant, variant and diagnosis
+catalogs included), a configured check has no check function, a check function has
 no points, a grade id has no probe, no graded cell or no keys in keys.py, keys.py needs more than the standard
 library (the sandbox child imports it), or a notebook is stale against its sources.
 """

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from autograder import assignments
+from autograder.config import load_config
 from autograder.diagnosis import Mistake, close, diagnose
 from autograder.evidence import Evidence, ProbeEvidence
 from autograder.feedback import WIDTH, cell_outputs, check_html, check_text, title_of
@@ -83,17 +85,13 @@ def test_a_mistake_is_named_only_when_exactly_one_matches():
                     inputs, None) == {}
 
 
-def test_catalogued_mistakes_explain_checks_of_their_own_cell():
-    from autograder import assignments
-    from autograder.config import load_config
-
-    config = load_config()
-    for assignment in config.assignments:
-        spec = config.assignment(assignment)
-        for grade_id, mistakes in assignments.module(assignment, "mistakes").MISTAKES.items():
-            for mistake in mistakes:
-                assert mistake.checks and all(spec.grade_id_of.get(c) == grade_id for c in mistake.checks), \
-                    f"{assignment} {mistake.id}: {mistake.checks} are not all checks of {grade_id}"
+@pytest.mark.parametrize("assignment", load_config().assignments)
+def test_catalogued_mistakes_explain_checks_of_their_own_cell(assignment):
+    spec = load_config().assignment(assignment)
+    for grade_id, mistakes in assignments.module(assignment, "mistakes").MISTAKES.items():
+        for mistake in mistakes:
+            assert mistake.checks and all(spec.grade_id_of.get(c) == grade_id for c in mistake.checks), \
+                f"{assignment} {mistake.id}: {mistake.checks} are not all checks of {grade_id}"
 
 
 @pytest.mark.parametrize("status, needs, css, label, mark", [

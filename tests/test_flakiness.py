@@ -1,6 +1,6 @@
 """Grader validity (issue #5): grading is deterministic.
 
-The two solution notebooks and three mutants are graded five times each, in a different
+Every configured assignment's solution notebook and three mutants are graded five times each, in a different
 order every round (so they share the two sandboxes with different neighbours); every
 round must give identical scores and identical check outputs.
 """
@@ -11,8 +11,8 @@ import random
 import pytest
 
 from autograder.batch import grade_many
-from tests.catalog.mutants import BY_ID
-from tests.helpers import solution, test_config, with_functions, write
+from tests.catalog import BY_ID
+from tests.helpers import ASSIGNMENTS, solution, test_config, with_functions, write
 
 ROUNDS = 5
 # One per training path: Adam with a scheduler (part1), SGD epochs whose loss is reported
@@ -26,7 +26,7 @@ def _fingerprint(report) -> dict:
 
 @pytest.mark.slow
 def test_grading_is_deterministic(tmp_path):
-    jobs = [(write(solution(a), tmp_path / f"solution-{a}.ipynb"), a) for a in ("part1_regression", "part2_mnist")]
+    jobs = [(write(solution(a), tmp_path / f"solution-{a}.ipynb"), a) for a in ASSIGNMENTS]
     for mutant_id in MUTANT_IDS:
         m = BY_ID[mutant_id]
         jobs.append((write(with_functions(m.assignment, {m.function: m.source}), tmp_path / f"{m.id}.ipynb"),
@@ -43,7 +43,7 @@ def test_grading_is_deterministic(tmp_path):
         for round_index, other in enumerate(prints[1:], start=2):
             changed = {name: (first[name], other.get(name)) for name in first if other.get(name) != first[name]}
             assert not changed, f"{path}: round {round_index} differs from round 1: {changed}"
-    for a in ("part1_regression", "part2_mnist"):
+    for a in ASSIGNMENTS:
         scores = seen[str(tmp_path / f"solution-{a}.ipynb")][0]
         assert all(score == test_config().assignment(a).check_points[name] for name, (score, _) in scores.items()), \
             f"the {a} solution must earn full marks: {scores}"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,18 +33,26 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def cli_results(tmp_path_factory) -> dict[tuple[str, str], dict]:
-    """results.json of the solution and release notebooks of both assignments, graded by the CLI."""
-    results = {}
+    """results.json of the solution and release notebooks of every assignment, graded by the CLI, two at a time."""
+    runs = {}
     for assignment in ASSIGNMENTS:
         nb_dir = tmp_path_factory.mktemp(f"nb-{assignment}")
         solution_path = write(solution(assignment), nb_dir / "solution.ipynb")
         release_path = paths.release_notebook(assignment, CONFIG.assignment(assignment).notebook)
         for kind, path in (("solution", solution_path), ("release", release_path)):
-            cwd = tmp_path_factory.mktemp(f"cwd-{assignment}-{kind}")
-            done = _cli("grade", str(path), "--assignment", assignment, "--out", "results.json", cwd=cwd)
-            assert done.returncode == 0, done.stderr
-            assert sorted(p.name for p in cwd.iterdir()) == ["results.json"], "the CLI wrote other files"
-            results[(assignment, kind)] = json.loads((cwd / "results.json").read_text())
+            runs[(assignment, kind)] = (path, tmp_path_factory.mktemp(f"cwd-{assignment}-{kind}"))
+
+    def grade(key: tuple[str, str]) -> subprocess.CompletedProcess:
+        path, cwd = runs[key]
+        return _cli("grade", str(path), "--assignment", key[0], "--out", "results.json", cwd=cwd)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip(runs, pool.map(grade, runs)))
+    results = {}
+    for key, (_, cwd) in runs.items():
+        assert done[key].returncode == 0, done[key].stderr
+        assert sorted(p.name for p in cwd.iterdir()) == ["results.json"], "the CLI wrote other files"
+        results[key] = json.loads((cwd / "results.json").read_text())
     return results
 
 

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from autograder import assignments
-from autograder.assignments.part1_regression.child import inputs as part1_inputs
 from autograder.config import load_config
 from autograder.evidence import Evidence, ProbeEvidence, raised_message
 from autograder.expect import CheckFailed, expect_close, expect_equal
@@ -135,7 +134,7 @@ def test_program_notes_a_notebook_of_another_assignment():
 def test_judging_leaves_what_other_threads_print_alone(capfd):
     """The batch's progress bar prints from another thread while a suite judges: no line may vanish."""
     config = load_config()
-    inputs = part1_inputs.make_inputs(config, seed=7)
+    inputs = assignments.module("part1_regression", "inputs").make_inputs(config, seed=7)
     stop = threading.Event()
 
     def tick() -> None:
@@ -192,7 +191,7 @@ def test_a_check_requiring_a_check_that_never_ran_fails():
     assert not result.passed and result.status is Status.NOT_CREDITED
 
 
-@pytest.mark.parametrize("assignment", ["part1_regression", "part2_mnist"])
+@pytest.mark.parametrize("assignment", load_config().assignments)
 def test_every_required_check_is_a_configured_check(assignment):
     suite = assignments.module(assignment, "checks")
     checks = load_config().assignment(assignment).check_points

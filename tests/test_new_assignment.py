@@ -1,10 +1,11 @@
 """`tensorgrade new-assignment NAME` in a fresh copy of the kit: the scaffold builds, releases with
 nbgrader and grades (the reference full marks, the release's stub zero), and the kit's checks of the
-scaffold's pieces pass."""
+scaffold's pieces pass, its starter mutant and variant catalogs included."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,9 +54,16 @@ def test_a_new_assignment_releases_and_grades_at_once(tmp_path):
         results = json.loads(out.read_text())
         scores[label] = (results["score"], sum(test["max_score"] for test in results["tests"]))
     assert scores == {"reference": (10, 10), "stub": (0, 10)}
-    done = subprocess.run([str(python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "tests/test_consistency.py"], cwd=kit, capture_output=True, text=True, timeout=900)
+    # The kit's checks of every assignment, and the scaffold's own catalogs graded: its mutant caught and named,
+    # its variant given full marks (the other assignments' slow catalog tests are the kit's own, run elsewhere).
+    done = subprocess.run([str(python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA",
+                           "tests/test_consistency.py", "tests/test_mutants.py", "tests/test_variants.py",
+                           "-k", f"not slow or {NAME}"], cwd=kit, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:]
+    for test in (f"test_mutant_is_caught[{NAME}_adds_two]", f"test_kill_rate[{NAME}]", f"test_diagnosis_rate[{NAME}]",
+                 f"test_variant_earns_full_marks[{NAME}_x_plus_x]",
+                 f"test_every_configured_assignment_has_its_mutant_variant_and_diagnosis_catalogs[{NAME}]"):
+        assert re.search(rf"^PASSED tests/\S+::{re.escape(test)}$", done.stdout, re.M), f"{test} did not pass"
 
 
 def test_the_config_entry_is_added_inside_assignments_and_a_broken_config_is_left_as_it_was(tmp_path, monkeypatch):

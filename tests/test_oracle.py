@@ -6,10 +6,12 @@ a notebook that returns them only while it is being graded. Each submission gets
 own (from the course secret, the assignment, the student and the notebook), so:
   - the same wrong notebook, submitted by two students, is shown different expected values;
   - a notebook that returns the values shown to alice earns bob nothing on those checks.
+The notebooks are graded two at a time: alice's, then bob's (which need the values alice was shown).
 """
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,8 @@ from nbformat.notebooknode import NotebookNode
 
 from autograder.grading import grade_notebook
 from autograder.results import GradeReport
-from tests.catalog.mutants import BY_ID
-from tests.helpers import ASSIGNMENTS, replace_function, test_config, with_functions, write
+from tests.catalog import BY_ID
+from tests.helpers import replace_function, test_config, with_functions, write
 
 CONFIG = test_config()
 # judging._fmt writes numbers with 6 significant digits: "expected 1.53168, got 30.6336".
@@ -34,6 +36,8 @@ TARGETS = {
     "part1_regression": ("loss_fn_value",),
     "part2_mnist": ("mean_std_values", "bce_values", "train_epoch_returns_mean_loss"),
 }
+# The assignments with such a wrong notebook: the cases are these assignments' own checks.
+ASSIGNMENTS = tuple(WRONG)
 
 # True only while the grader's probes call the notebook: a Recorder is somewhere up the stack.
 GRADED = """
@@ -100,6 +104,17 @@ def _grade(nb: NotebookNode, assignment: str, student: str, folder: Path) -> Gra
     return grade_notebook(path, assignment, CONFIG, student=student)
 
 
+def _grade_all(jobs: dict[tuple[str, str], tuple[NotebookNode, str]], student: str,
+               folder: Path) -> dict[tuple[str, str], GradeReport]:
+    """Grade `student`'s (notebook, assignment) jobs two at a time, each in a folder of its own; errors raise."""
+    def one(key: tuple[str, str]) -> GradeReport:
+        nb, assignment = jobs[key]
+        return _grade(nb, assignment, student, folder / "-".join(key))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(jobs, pool.map(one, jobs)))
+
+
 def _expected_values(report: GradeReport, assignment: str) -> dict[str, float]:
     """The number each target check's feedback says a correct function returns."""
     found = {}
@@ -113,19 +128,31 @@ def _expected_values(report: GradeReport, assignment: str) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def shown_to_alice(tmp_path_factory) -> dict[str, dict[str, float]]:
     """The expected values alice's feedback shows for her wrong notebook of each assignment."""
-    folder = tmp_path_factory.mktemp("alice")
+    reports = _grade_all({(a, "wrong"): (_wrong(a), a) for a in ASSIGNMENTS}, "alice", tmp_path_factory.mktemp("alice"))
     shown = {}
     for assignment in ASSIGNMENTS:
-        shown[assignment] = _expected_values(_grade(_wrong(assignment), assignment, "alice", folder), assignment)
+        shown[assignment] = _expected_values(reports[(assignment, "wrong")], assignment)
         assert set(shown[assignment]) == set(TARGETS[assignment]), \
             f"alice's feedback should show an expected value for each of {TARGETS[assignment]}: {shown[assignment]}"
     return shown
 
 
+@pytest.fixture(scope="module")
+def graded_for_bob(shown_to_alice, tmp_path_factory) -> dict[tuple[str, str], GradeReport]:
+    """bob's reports, by (assignment, kind): the wrong notebook alice submitted, and the oracle returning the
+    values alice was shown."""
+    jobs = {}
+    for a in ASSIGNMENTS:
+        jobs[(a, "wrong")] = (_wrong(a), a)
+        jobs[(a, "oracle")] = (_oracle(a, shown_to_alice[a]), a)
+    return _grade_all(jobs, "bob", tmp_path_factory.mktemp("bob"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_the_same_wrong_notebook_shows_two_students_different_expected_values(shown_to_alice, tmp_path, assignment):
-    bob = _expected_values(_grade(_wrong(assignment), assignment, "bob", tmp_path), assignment)
+def test_the_same_wrong_notebook_shows_two_students_different_expected_values(shown_to_alice, graded_for_bob,
+                                                                              assignment):
+    bob = _expected_values(graded_for_bob[(assignment, "wrong")], assignment)
     alice = shown_to_alice[assignment]
     assert set(bob) == set(alice)
     same = {check: value for check, value in alice.items() if bob[check] == value}
@@ -134,8 +161,8 @@ def test_the_same_wrong_notebook_shows_two_students_different_expected_values(sh
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_values_copied_from_another_submissions_feedback_earn_nothing(shown_to_alice, tmp_path, assignment):
+def test_values_copied_from_another_submissions_feedback_earn_nothing(shown_to_alice, graded_for_bob, assignment):
     values = shown_to_alice[assignment]
-    report = _grade(_oracle(assignment, values), assignment, "bob", tmp_path)
+    report = graded_for_bob[(assignment, "oracle")]
     earned = {c.name: c.score for c in report.checks if c.name in values and c.score}
     assert not earned, f"returning the values shown to alice earned bob {earned}"

@@ -12,6 +12,9 @@
         checks.py        the hidden checks (pytest), run only in the trusted process
         mistakes.py      MISTAKES: the known mistakes diagnosis names (autograder.diagnosis)
         known_wrong.py   KNOWN_WRONG: the demo's known-wrong submissions
+        mutants.py       MUTANTS: known-wrong code the hidden checks must catch (entries: catalog.py)
+        variants.py      VARIANTS: correct code written differently, which must earn full marks
+        diagnoses.py     EXPECTED: the mistake each mutant should be diagnosed with
 
 The reference is solutions/<name>.py (with the model answers of the free-response cells); the points
 are course_config.py's. An assignment is a name in course_config.py's ASSIGNMENTS with a folder here:
@@ -29,7 +32,8 @@ from types import ModuleType
 
 CHILD, TRUSTED = "child", "trusted"
 SIDE = {"keys": CHILD, "inputs": CHILD, "probes": CHILD,
-        "notebook": TRUSTED, "checks": TRUSTED, "mistakes": TRUSTED, "known_wrong": TRUSTED}
+        "notebook": TRUSTED, "checks": TRUSTED, "mistakes": TRUSTED, "known_wrong": TRUSTED,
+        "mutants": TRUSTED, "variants": TRUSTED, "diagnoses": TRUSTED}
 PARTS = tuple(SIDE)
 FOLDER = Path(__file__).resolve().parent
 # The hidden checks' pytest configuration (the `requires` marker); the suites run with it as rootdir.

@@ -1,406 +1,99 @@
-'''Known-wrong student implementations ("mutants") that the hidden checks must catch.
+"""Known-wrong implementations of part2_mnist ("mutants") that its hidden checks must catch.
 
-Each mutant replaces one solution cell of the reference notebook (its grade_id is the
-function or class name) with the full cell `source`. `catches` names the checks that must
-fail; `may_also_fail` names checks of *other* graded cells that may fail as a consequence
-(only the end-to-end `mnist_accuracy` for MNISTModel and train_epoch mutants). Checks of
-the mutated function's own graded cell that are not in `catches` may fail or pass.
-'''
+Each mutant replaces one solution cell of the reference notebook (its grade_id is the function or class
+name) with the full cell `source`. `catches` names the checks that must fail; `may_also_fail` names checks of
+*other* graded cells that may fail as a consequence (only the end-to-end `mnist_accuracy` for MNISTModel and train_epoch
+mutants).
+Checks of the mutated function's own graded cell that are not in `catches` may fail or pass.
+tests/test_mutants.py grades every one (autograder/assignments/catalog.py).
+"""
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass, field
+from ...catalog import Mutant, mutant
 
-P1, P2 = "part1_regression", "part2_mnist"
+P2 = "part2_mnist"
 
-
-@dataclass(frozen=True)
-class Mutant:
-    id: str
-    assignment: str
-    function: str
-    source: str
-    catches: frozenset[str]
-    may_also_fail: frozenset[str] = field(default_factory=frozenset)
-
-
-def _m(id: str, assignment: str, function: str, source: str, catches: set[str],
-       may_also_fail: set[str] = frozenset()) -> Mutant:
-    return Mutant(id, assignment, function, textwrap.dedent(source).strip("\n"), frozenset(catches),
-                  frozenset(may_also_fail))
-
-
+# The end-to-end accuracy check, which a wrong MNISTModel or train_epoch may also fail.
 ACCURACY = {"mnist_accuracy"}
 
 MUTANTS: list[Mutant] = [
-    # ------------------------------------------------------------------ part 1: predict_classes
-    _m("pc_argmax_dim0", P1, "predict_classes", """
-        def predict_classes(scores):
-            return scores.argmax(dim=0)
-        """, {"predict_classes_shape_and_dtype", "predict_classes_values"}),
-    _m("pc_argmax_no_dim", P1, "predict_classes", """
-        def predict_classes(scores):
-            return torch.argmax(scores)
-        """, {"predict_classes_shape_and_dtype", "predict_classes_values"}),
-    _m("pc_max_values", P1, "predict_classes", """
-        def predict_classes(scores):
-            return scores.max(dim=1).values
-        """, {"predict_classes_shape_and_dtype", "predict_classes_values"}),
-    # ------------------------------------------------------------------ part 1: model
-    _m("model_no_bias", P1, "model", """
-        def model(x, w, b):
-            return w * x
-        """, {"model_values", "model_broadcasts_over_x"}),
-    # ------------------------------------------------------------------ part 1: loss_fn
-    _m("loss_sum", P1, "loss_fn", """
-        def loss_fn(y_pred, y_true):
-            return ((y_pred - y_true) ** 2).sum()
-        """, {"loss_fn_value", "loss_fn_gradient"}),
-    _m("loss_abs", P1, "loss_fn", """
-        def loss_fn(y_pred, y_true):
-            return (y_pred - y_true).abs().mean()
-        """, {"loss_fn_value", "loss_fn_gradient"}),
-    _m("loss_no_square", P1, "loss_fn", """
-        def loss_fn(y_pred, y_true):
-            return (y_pred - y_true).mean()
-        """, {"loss_fn_value", "loss_fn_gradient"}),
-    _m("loss_rmse", P1, "loss_fn", """
-        def loss_fn(y_pred, y_true):
-            return torch.sqrt(((y_pred - y_true) ** 2).mean())
-        """, {"loss_fn_value", "loss_fn_gradient"}),
-    _m("loss_item", P1, "loss_fn", """
-        def loss_fn(y_pred, y_true):
-            return ((y_pred - y_true) ** 2).mean().item()
-        """, {"loss_fn_is_scalar", "loss_fn_gradient"}),
-    _m("loss_detached", P1, "loss_fn", """
-        def loss_fn(y_pred, y_true):
-            return torch.tensor(((y_pred - y_true) ** 2).mean().item())
-        """, {"loss_fn_is_scalar", "loss_fn_gradient"}),
-    # ------------------------------------------------------------------ part 1: training_loop
-    _m("tl_no_zero_grad", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                with torch.no_grad():
-                    params -= learning_rate * params.grad
-                if epoch % 500 == 0:
-                    print(f"Epoch {epoch}, Loss {loss.item():.6f}")
-            return params
-        """, {"training_loop_trajectory", "training_loop_updates_params_in_place"}),
-    _m("tl_update_outside_no_grad", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                params -= learning_rate * params.grad
-                params.grad.zero_()
-            return params
-        """, {"training_loop_trajectory", "training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
-    _m("tl_detach_each_epoch", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                params = (params - learning_rate * params.grad).detach().requires_grad_()
-            return params
-        """, {"training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
-    _m("tl_rebind_in_no_grad", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                with torch.no_grad():
-                    params = params - learning_rate * params.grad
-                params.requires_grad_()
-            return params
-        """, {"training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
-    _m("tl_rebind_loses_grad", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                with torch.no_grad():
-                    params = params - learning_rate * params.grad
-            return params
-        """, {"training_loop_trajectory", "training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
-    _m("tl_wrong_sign", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                with torch.no_grad():
-                    params += learning_rate * params.grad
-                params.grad.zero_()
-            return params
-        """, {"training_loop_trajectory", "training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
-    _m("tl_ignores_learning_rate", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                with torch.no_grad():
-                    params -= params.grad
-                params.grad.zero_()
-            return params
-        """, {"training_loop_trajectory", "training_loop_updates_params_in_place"}),
-    _m("tl_zero_grad_before_update", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                params.grad.zero_()
-                with torch.no_grad():
-                    params -= learning_rate * params.grad
-            return params
-        """, {"training_loop_trajectory", "training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
-    # ------------------------------------------------------------------ part 1: training_loop_adam
-    _m("adam_no_scheduler", P1, "training_loop_adam", """
-        def training_loop_adam(n_epochs, learning_rate, params, x, y):
-            optimizer = torch.optim.Adam([params], lr=learning_rate)
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            return params
-        """, {"training_loop_adam_trajectory"}),
-    _m("adam_scheduler_before_step", P1, "training_loop_adam", """
-        def training_loop_adam(n_epochs, learning_rate, params, x, y):
-            optimizer = torch.optim.Adam([params], lr=learning_rate)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                optimizer.zero_grad()
-                loss.backward()
-                scheduler.step(loss)
-                optimizer.step()
-            return params
-        """, {"training_loop_adam_trajectory"}),
-    _m("adam_no_zero_grad", P1, "training_loop_adam", """
-        def training_loop_adam(n_epochs, learning_rate, params, x, y):
-            optimizer = torch.optim.Adam([params], lr=learning_rate)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                loss.backward()
-                optimizer.step()
-                scheduler.step(loss)
-            return params
-        """, {"training_loop_adam_trajectory"}),
-    _m("adam_returns_detached_copy", P1, "training_loop_adam", """
-        def training_loop_adam(n_epochs, learning_rate, params, x, y):
-            optimizer = torch.optim.Adam([params], lr=learning_rate)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-            for epoch in range(1, n_epochs + 1):
-                w, b = params
-                loss = loss_fn(model(x, w, b), y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                scheduler.step(loss)
-            return params.detach().clone()
-        """, {"training_loop_adam_returns_params"}),
-    # ------------------------------------------------------------------ part 1: training_loop_module
-    _m("module_no_zero_grad", P1, "training_loop_module", """
-        def training_loop_module(n_epochs, learning_rate, model, x, y):
-            optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-            criterion = nn.MSELoss()
-            for epoch in range(1, n_epochs + 1):
-                loss = criterion(model(x), y)
-                loss.backward()
-                optimizer.step()
-                scheduler.step(loss)
-            return model
-        """, {"training_loop_module_trajectory"}),
-    _m("module_zero_grad_before_step", P1, "training_loop_module", """
-        def training_loop_module(n_epochs, learning_rate, model, x, y):
-            optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-            criterion = nn.MSELoss()
-            for epoch in range(1, n_epochs + 1):
-                loss = criterion(model(x), y)
-                loss.backward()
-                optimizer.zero_grad()
-                optimizer.step()
-                scheduler.step(loss)
-            return model
-        """, {"training_loop_module_trajectory", "training_loop_module_lowers_loss"}),
-    _m("module_zero_grad_on_criterion", P1, "training_loop_module", """
-        def training_loop_module(n_epochs, learning_rate, model, x, y):
-            optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-            criterion = nn.MSELoss()
-            for epoch in range(1, n_epochs + 1):
-                criterion.zero_grad()
-                loss = criterion(model(x), y)
-                loss.backward()
-                optimizer.step()
-                scheduler.step(loss)
-            return model
-        """, {"training_loop_module_trajectory"}),
-    _m("module_optimizer_in_loop", P1, "training_loop_module", """
-        def training_loop_module(n_epochs, learning_rate, model, x, y):
-            criterion = nn.MSELoss()
-            for epoch in range(1, n_epochs + 1):
-                optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-                scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-                optimizer.zero_grad()
-                loss = criterion(model(x), y)
-                loss.backward()
-                optimizer.step()
-                scheduler.step(loss)
-            return model
-        """, {"training_loop_module_trajectory"}),
-    # ------------------------------------------------------------------ part 1: make_dnn
-    _m("dnn_missing_relu", P1, "make_dnn", """
-        def make_dnn():
-            return nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 10), nn.Linear(10, 1))
-        """, {"make_dnn_architecture", "make_dnn_forward"}),
-    _m("dnn_wrong_widths", P1, "make_dnn", """
-        def make_dnn():
-            return nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
-        """, {"make_dnn_architecture", "make_dnn_forward"}),
-    _m("dnn_relu_on_output", P1, "make_dnn", """
-        def make_dnn():
-            return nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 1),
-                                 nn.ReLU())
-        """, {"make_dnn_architecture", "make_dnn_forward"}),
-    _m("dnn_sigmoid", P1, "make_dnn", """
-        def make_dnn():
-            return nn.Sequential(nn.Linear(1, 10), nn.Sigmoid(), nn.Linear(10, 10), nn.Sigmoid(), nn.Linear(10, 1))
-        """, {"make_dnn_architecture", "make_dnn_forward"}),
-    # ------------------------------------------------------------------ part 1: NeuralNetwork
-    _m("nn_relu_on_output", P1, "NeuralNetwork", """
-        class NeuralNetwork(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.fc1 = nn.Linear(1, 10)
-                self.fc2 = nn.Linear(10, 10)
-                self.out = nn.Linear(10, 1)
-                self.relu = nn.ReLU()
-
-            def forward(self, x):
-                x = self.relu(self.fc1(x))
-                x = self.relu(self.fc2(x))
-                return self.relu(self.out(x))
-        """, {"neural_network_forward"}),
-    _m("nn_missing_relu", P1, "NeuralNetwork", """
-        class NeuralNetwork(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.fc1 = nn.Linear(1, 10)
-                self.fc2 = nn.Linear(10, 10)
-                self.out = nn.Linear(10, 1)
-                self.relu = nn.ReLU()
-
-            def forward(self, x):
-                x = self.relu(self.fc1(x))
-                return self.out(self.fc2(x))
-        """, {"neural_network_forward"}),
-    _m("nn_wrong_width", P1, "NeuralNetwork", """
-        class NeuralNetwork(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.fc1 = nn.Linear(1, 20)
-                self.fc2 = nn.Linear(20, 20)
-                self.out = nn.Linear(20, 1)
-                self.relu = nn.ReLU()
-
-            def forward(self, x):
-                x = self.relu(self.fc1(x))
-                x = self.relu(self.fc2(x))
-                return self.out(x)
-        """, {"neural_network_attributes", "neural_network_forward"}),
     # ------------------------------------------------------------------ part 2: compute_mean_std
-    _m("ms_mean_of_image_stds", P2, "compute_mean_std", """
+    mutant("ms_mean_of_image_stds", P2, "compute_mean_std", """
         def compute_mean_std(dataset):
             means = torch.stack([img.mean() for img, _ in dataset])
             stds = torch.stack([img.std() for img, _ in dataset])
             return means.mean().reshape(1), stds.mean().reshape(1)
         """, {"mean_std_values"}),
-    _m("ms_std_of_image_means", P2, "compute_mean_std", """
+    mutant("ms_std_of_image_means", P2, "compute_mean_std", """
         def compute_mean_std(dataset):
             means = torch.stack([img.mean() for img, _ in dataset])
             return means.mean().reshape(1), means.std().reshape(1)
         """, {"mean_std_values"}),
-    _m("ms_per_image", P2, "compute_mean_std", """
+    mutant("ms_per_image", P2, "compute_mean_std", """
         def compute_mean_std(dataset):
             imgs = torch.stack([img for img, _ in dataset])
             return imgs.mean(dim=(1, 2, 3)), imgs.std(dim=(1, 2, 3))
         """, {"mean_std_values", "mean_std_shape"}),
-    _m("ms_zero_dim", P2, "compute_mean_std", """
+    mutant("ms_zero_dim", P2, "compute_mean_std", """
         def compute_mean_std(dataset):
             imgs = torch.stack([img for img, _ in dataset])
             return imgs.mean(), imgs.std()
         """, {"mean_std_shape"}),
     # ------------------------------------------------------------------ part 2: normalize
-    _m("norm_mean_std_swapped", P2, "normalize", """
+    mutant("norm_mean_std_swapped", P2, "normalize", """
         def normalize(images, mean, std):
             mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
             std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
             return (images - std) / mean
         """, {"normalize_single_image", "normalize_batch"}),
-    _m("norm_divide_first", P2, "normalize", """
+    mutant("norm_divide_first", P2, "normalize", """
         def normalize(images, mean, std):
             mean = torch.as_tensor(mean, dtype=images.dtype).reshape(-1, 1, 1)
             std = torch.as_tensor(std, dtype=images.dtype).reshape(-1, 1, 1)
             return images / std - mean
         """, {"normalize_single_image", "normalize_batch", "normalize_half_maps_to_unit_range"}),
-    _m("norm_batch_only", P2, "normalize", """
+    mutant("norm_batch_only", P2, "normalize", """
         def normalize(images, mean, std):
             mean = torch.as_tensor(mean, dtype=images.dtype).view(1, -1, 1, 1)
             std = torch.as_tensor(std, dtype=images.dtype).view(1, -1, 1, 1)
             return (images - mean) / std
         """, {"normalize_single_image", "normalize_half_maps_to_unit_range"}),
-    _m("norm_no_channel_axis", P2, "normalize", """
+    mutant("norm_no_channel_axis", P2, "normalize", """
         def normalize(images, mean, std):
             return (images - torch.as_tensor(mean)) / torch.as_tensor(std)
         """, {"normalize_single_image", "normalize_batch"}),
     # ------------------------------------------------------------------ part 2: make_transform
-    _m("tf_normalize_before_to_tensor", P2, "make_transform", """
+    mutant("tf_normalize_before_to_tensor", P2, "make_transform", """
         def make_transform(mean, std):
             return transforms.Compose([transforms.Normalize(mean, std), transforms.ToTensor()])
         """, {"make_transform_output"}),
-    _m("tf_arguments_swapped", P2, "make_transform", """
+    mutant("tf_arguments_swapped", P2, "make_transform", """
         def make_transform(mean, std):
             return transforms.Compose([transforms.ToTensor(), transforms.Normalize(std, mean)])
         """, {"make_transform_output"}),
-    _m("tf_no_normalize", P2, "make_transform", """
+    mutant("tf_no_normalize", P2, "make_transform", """
         def make_transform(mean, std):
             return transforms.Compose([transforms.ToTensor()])
         """, {"make_transform_output"}),
     # ------------------------------------------------------------------ part 2: binary_cross_entropy
-    _m("bce_lecture_sign_slip", P2, "binary_cross_entropy", """
+    mutant("bce_lecture_sign_slip", P2, "binary_cross_entropy", """
         def binary_cross_entropy(p, y):
             log_p = torch.clamp(torch.log(p), min=-100)
             log_not_p = torch.clamp(torch.log(1 - p), min=-100)
             return -(y * log_p - (1 - y) * log_not_p).mean()
         """, {"bce_values", "bce_gradient", "bce_finite_at_extremes"}),
-    _m("bce_no_clamp", P2, "binary_cross_entropy", """
+    mutant("bce_no_clamp", P2, "binary_cross_entropy", """
         def binary_cross_entropy(p, y):
             return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
         """, {"bce_finite_at_extremes"}),
-    _m("bce_sum", P2, "binary_cross_entropy", """
+    mutant("bce_sum", P2, "binary_cross_entropy", """
         def binary_cross_entropy(p, y):
             log_p = torch.clamp(torch.log(p), min=-100)
             log_not_p = torch.clamp(torch.log(1 - p), min=-100)
             return -(y * log_p + (1 - y) * log_not_p).sum()
         """, {"bce_values", "bce_gradient"}),
     # ------------------------------------------------------------------ part 2: MNISTModel
-    _m("mm_softmax_in_forward", P2, "MNISTModel", """
+    mutant("mm_softmax_in_forward", P2, "MNISTModel", """
         class MNISTModel(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -412,7 +105,7 @@ MUTANTS: list[Mutant] = [
                 x = x.reshape(x.shape[0], -1)
                 return torch.softmax(self.fc2(self.relu(self.fc1(x))), dim=1)
         """, {"mnist_model_logits"}, ACCURACY),
-    _m("mm_no_relu", P2, "MNISTModel", """
+    mutant("mm_no_relu", P2, "MNISTModel", """
         class MNISTModel(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -423,7 +116,7 @@ MUTANTS: list[Mutant] = [
                 x = x.reshape(x.shape[0], -1)
                 return self.fc2(self.fc1(x))
         """, {"mnist_model_logits"}, ACCURACY),
-    _m("mm_squeeze_then_flatten", P2, "MNISTModel", """
+    mutant("mm_squeeze_then_flatten", P2, "MNISTModel", """
         class MNISTModel(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -435,7 +128,7 @@ MUTANTS: list[Mutant] = [
                 x = x.squeeze().flatten(1)
                 return self.fc2(self.relu(self.fc1(x)))
         """, {"mnist_model_flattens_any_batch"}, ACCURACY),
-    _m("mm_view_fixed_batch", P2, "MNISTModel", """
+    mutant("mm_view_fixed_batch", P2, "MNISTModel", """
         class MNISTModel(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -447,7 +140,7 @@ MUTANTS: list[Mutant] = [
                 x = x.view(64, 784)
                 return self.fc2(self.relu(self.fc1(x)))
         """, {"mnist_model_logits", "mnist_model_flattens_any_batch"}, ACCURACY),
-    _m("mm_hidden_256", P2, "MNISTModel", """
+    mutant("mm_hidden_256", P2, "MNISTModel", """
         class MNISTModel(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -460,28 +153,28 @@ MUTANTS: list[Mutant] = [
                 return self.fc2(self.relu(self.fc1(x)))
         """, {"mnist_model_architecture", "mnist_model_logits"}, ACCURACY),
     # ------------------------------------------------------------------ part 2: make_loaders
-    _m("ml_shuffles_test", P2, "make_loaders", """
+    mutant("ml_shuffles_test", P2, "make_loaders", """
         def make_loaders(train_set, test_set, batch_size=64):
             return (DataLoader(train_set, batch_size=batch_size, shuffle=True),
                     DataLoader(test_set, batch_size=batch_size, shuffle=True))
         """, {"make_loaders_keeps_test_order"}),
-    _m("ml_train_not_shuffled", P2, "make_loaders", """
+    mutant("ml_train_not_shuffled", P2, "make_loaders", """
         def make_loaders(train_set, test_set, batch_size=64):
             return (DataLoader(train_set, batch_size=batch_size),
                     DataLoader(test_set, batch_size=batch_size))
         """, {"make_loaders_shuffles_training"}),
-    _m("ml_ignores_batch_size", P2, "make_loaders", """
+    mutant("ml_ignores_batch_size", P2, "make_loaders", """
         def make_loaders(train_set, test_set, batch_size=64):
             return (DataLoader(train_set, batch_size=64, shuffle=True),
                     DataLoader(test_set, batch_size=64, shuffle=False))
         """, {"make_loaders_keeps_test_order"}),
-    _m("ml_drop_last", P2, "make_loaders", """
+    mutant("ml_drop_last", P2, "make_loaders", """
         def make_loaders(train_set, test_set, batch_size=64):
             return (DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=True),
                     DataLoader(test_set, batch_size=batch_size, shuffle=False, drop_last=True))
         """, {"make_loaders_shuffles_training", "make_loaders_keeps_test_order"}),
     # ------------------------------------------------------------------ part 2: train_epoch
-    _m("te_no_zero_grad", P2, "train_epoch", """
+    mutant("te_no_zero_grad", P2, "train_epoch", """
         def train_epoch(model, loader, optimizer, loss_fn):
             model.train()
             total_loss, count = 0.0, 0
@@ -493,7 +186,7 @@ MUTANTS: list[Mutant] = [
                 count += len(labels)
             return total_loss / count
         """, {"train_epoch_updates_like_reference"}, ACCURACY),
-    _m("te_no_step", P2, "train_epoch", """
+    mutant("te_no_step", P2, "train_epoch", """
         def train_epoch(model, loader, optimizer, loss_fn):
             model.train()
             total_loss, count = 0.0, 0
@@ -505,7 +198,7 @@ MUTANTS: list[Mutant] = [
                 count += len(labels)
             return total_loss / count
         """, {"train_epoch_updates_like_reference", "train_epoch_returns_mean_loss"}, ACCURACY),
-    _m("te_returns_last_batch_loss", P2, "train_epoch", """
+    mutant("te_returns_last_batch_loss", P2, "train_epoch", """
         def train_epoch(model, loader, optimizer, loss_fn):
             model.train()
             for images, labels in loader:
@@ -515,7 +208,7 @@ MUTANTS: list[Mutant] = [
                 optimizer.step()
             return loss.item()
         """, {"train_epoch_returns_mean_loss"}, ACCURACY),
-    _m("te_mean_of_batch_means", P2, "train_epoch", """
+    mutant("te_mean_of_batch_means", P2, "train_epoch", """
         def train_epoch(model, loader, optimizer, loss_fn):
             model.train()
             total_loss = 0.0
@@ -527,7 +220,7 @@ MUTANTS: list[Mutant] = [
                 total_loss += loss.item()
             return total_loss / len(loader)
         """, {"train_epoch_returns_mean_loss"}, ACCURACY),
-    _m("te_returns_graph_tensor", P2, "train_epoch", """
+    mutant("te_returns_graph_tensor", P2, "train_epoch", """
         def train_epoch(model, loader, optimizer, loss_fn):
             model.train()
             total_loss, count = 0.0, 0
@@ -541,7 +234,7 @@ MUTANTS: list[Mutant] = [
             return total_loss / count
         """, {"train_epoch_returns_a_python_float"}),
     # ------------------------------------------------------------------ part 2: validate
-    _m("val_divides_by_batches", P2, "validate", """
+    mutant("val_divides_by_batches", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.eval()
             total_loss, accuracy = 0.0, 0.0
@@ -553,7 +246,7 @@ MUTANTS: list[Mutant] = [
             model.train()
             return total_loss / len(loader), accuracy / len(loader)
         """, {"validate_loss_and_accuracy"}),
-    _m("val_skips_last_partial_batch", P2, "validate", """
+    mutant("val_skips_last_partial_batch", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.eval()
             total_loss, correct, count = 0.0, 0, 0
@@ -568,7 +261,7 @@ MUTANTS: list[Mutant] = [
             model.train()
             return total_loss / count, correct / count
         """, {"validate_loss_and_accuracy"}),
-    _m("val_counts_full_batches", P2, "validate", """
+    mutant("val_counts_full_batches", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.eval()
             total_loss, correct, count = 0.0, 0, 0
@@ -581,7 +274,7 @@ MUTANTS: list[Mutant] = [
             model.train()
             return total_loss / count, correct / count
         """, {"validate_loss_and_accuracy"}),
-    _m("val_train_mode", P2, "validate", """
+    mutant("val_train_mode", P2, "validate", """
         def validate(model, loader, loss_fn):
             total_loss, correct, count = 0.0, 0, 0
             with torch.no_grad():
@@ -592,7 +285,7 @@ MUTANTS: list[Mutant] = [
                     count += len(labels)
             return total_loss / count, correct / count
         """, {"validate_uses_eval_mode"}),
-    _m("val_builds_graph", P2, "validate", """
+    mutant("val_builds_graph", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.eval()
             total_loss, correct, count = 0.0, 0, 0
@@ -606,7 +299,7 @@ MUTANTS: list[Mutant] = [
         """, {"validate_builds_no_graph"}),
     # Memoisers (issue 20): a cache keyed on what validate can see of the model (its parameters) or of the
     # loader (its first batch) used to return the plain model's result for the dropout and grad-mode models.
-    _m("val_memoises_by_parameters_no_eval", P2, "validate", """
+    mutant("val_memoises_by_parameters_no_eval", P2, "validate", """
         _results = {}
 
         def validate(model, loader, loss_fn):
@@ -622,7 +315,7 @@ MUTANTS: list[Mutant] = [
                 _results[key] = (total_loss / count, correct / count)
             return _results[key]
         """, {"validate_uses_eval_mode"}),
-    _m("val_memoises_by_data_no_grad", P2, "validate", """
+    mutant("val_memoises_by_data_no_grad", P2, "validate", """
         _results = {}
 
         def validate(model, loader, loss_fn):
@@ -641,7 +334,7 @@ MUTANTS: list[Mutant] = [
                 _results[key] = (total_loss / count, correct / count)
             return _results[key]
         """, {"validate_builds_no_graph"}),
-    _m("val_steps_optimizer", P2, "validate", """
+    mutant("val_steps_optimizer", P2, "validate", """
         def validate(model, loader, loss_fn):
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
             model.eval()
@@ -658,7 +351,7 @@ MUTANTS: list[Mutant] = [
             model.train()
             return total_loss / count, correct / count
         """, {"validate_builds_no_graph", "validate_leaves_parameters_unchanged"}),
-    _m("val_leaves_eval_mode", P2, "validate", """
+    mutant("val_leaves_eval_mode", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.eval()
             total_loss, correct, count = 0.0, 0, 0
@@ -670,7 +363,7 @@ MUTANTS: list[Mutant] = [
                     count += len(labels)
             return total_loss / count, correct / count
         """, {"validate_restores_train_mode"}),
-    _m("val_loops_over_train_loader", P2, "validate", """
+    mutant("val_loops_over_train_loader", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.eval()
             total_loss, correct, count = 0.0, 0, 0
@@ -684,7 +377,7 @@ MUTANTS: list[Mutant] = [
             return total_loss / count, correct / count
         """, {"validate_loss_and_accuracy"}),
     # ------------------------------------------------------------------ part 2: training_loop
-    _m("loop_returns_tensors", P2, "training_loop", """
+    mutant("loop_returns_tensors", P2, "training_loop", """
         def training_loop(model, train_loader, val_loader, optimizer, loss_fn, epochs):
             train_losses, val_losses, accuracies = [], [], []
             for epoch in range(epochs):
@@ -695,7 +388,7 @@ MUTANTS: list[Mutant] = [
                 accuracies.append(torch.tensor(accuracy))
             return train_losses, val_losses, accuracies
         """, {"training_loop_returns_plain_numbers"}),
-    _m("loop_validate_first", P2, "training_loop", """
+    mutant("loop_validate_first", P2, "training_loop", """
         def training_loop(model, train_loader, val_loader, optimizer, loss_fn, epochs):
             train_losses, val_losses, accuracies = [], [], []
             for epoch in range(epochs):
@@ -706,7 +399,7 @@ MUTANTS: list[Mutant] = [
                 accuracies.append(accuracy)
             return train_losses, val_losses, accuracies
         """, {"training_loop_returns_per_epoch_values"}),
-    _m("loop_one_epoch_short", P2, "training_loop", """
+    mutant("loop_one_epoch_short", P2, "training_loop", """
         def training_loop(model, train_loader, val_loader, optimizer, loss_fn, epochs):
             train_losses, val_losses, accuracies = [], [], []
             for epoch in range(1, epochs):
@@ -718,95 +411,50 @@ MUTANTS: list[Mutant] = [
             return train_losses, val_losses, accuracies
         """, {"training_loop_returns_per_epoch_values"}),
     # ------------------------------------------------------------------ part 2: shift_pixels
-    _m("sp_dims_1_2", P2, "shift_pixels", """
+    mutant("sp_dims_1_2", P2, "shift_pixels", """
         def shift_pixels(t, shift=3):
             return torch.roll(t, shifts=(shift, shift), dims=(1, 2))
         """, {"shift_pixels_values"}),
-    _m("sp_dims_0_1", P2, "shift_pixels", """
+    mutant("sp_dims_0_1", P2, "shift_pixels", """
         def shift_pixels(t, shift=3):
             return torch.roll(t, shifts=(shift, shift), dims=(0, 1))
         """, {"shift_pixels_values"}),
-    _m("sp_wrong_direction", P2, "shift_pixels", """
+    mutant("sp_wrong_direction", P2, "shift_pixels", """
         def shift_pixels(t, shift=3):
             return torch.roll(t, shifts=(-shift, -shift), dims=(-2, -1))
         """, {"shift_pixels_values"}),
-    _m("sp_no_dims", P2, "shift_pixels", """
+    mutant("sp_no_dims", P2, "shift_pixels", """
         def shift_pixels(t, shift=3):
             return torch.roll(t, shift)
         """, {"shift_pixels_values"}),
-    _m("sp_rows_only", P2, "shift_pixels", """
+    mutant("sp_rows_only", P2, "shift_pixels", """
         def shift_pixels(t, shift=3):
             return torch.roll(t, shifts=shift, dims=-2)
         """, {"shift_pixels_values"}),
     # ------------------------------------------------------------------ contract only (issue #10)
     # Each honours its function's return contract (types, shapes, identities, modes) and computes
     # nothing: it earns nothing.
-    _m("contract_only_predict_classes", P1, "predict_classes", """
-        def predict_classes(scores):
-            return torch.zeros(scores.shape[0], dtype=torch.long)
-        """, {"predict_classes_shape_and_dtype", "predict_classes_values"}),
-    _m("contract_only_model", P1, "model", """
-        def model(x, w, b):
-            return torch.zeros_like(x)
-        """, {"model_values", "model_broadcasts_over_x"}),
-    _m("contract_only_loss_fn", P1, "loss_fn", """
-        def loss_fn(y_pred, y_true):
-            return (y_pred * 0).sum()
-        """, {"loss_fn_value", "loss_fn_is_scalar", "loss_fn_gradient"}),
-    _m("contract_only_training_loop", P1, "training_loop", """
-        def training_loop(n_epochs, learning_rate, params, x, y):
-            return params
-        """, {"training_loop_trajectory", "training_loop_updates_params_in_place", "training_loop_lowers_loss"}),
-    _m("contract_only_training_loop_adam", P1, "training_loop_adam", """
-        def training_loop_adam(n_epochs, learning_rate, params, x, y):
-            return params
-        """, {"training_loop_adam_trajectory", "training_loop_adam_returns_params", "training_loop_adam_lowers_loss"}),
-    _m("contract_only_training_loop_module", P1, "training_loop_module", """
-        def training_loop_module(n_epochs, learning_rate, model, x, y):
-            return model
-        """, {"training_loop_module_trajectory", "training_loop_module_returns_model",
-              "training_loop_module_lowers_loss"}),
-    _m("contract_only_make_dnn", P1, "make_dnn", """
-        class Sequential(nn.Sequential):
-            def forward(self, x):
-                return torch.zeros(x.shape[0], 1)
-
-        def make_dnn():
-            return Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 1))
-        """, {"make_dnn_architecture", "make_dnn_forward"}),
-    _m("contract_only_neural_network", P1, "NeuralNetwork", """
-        class NeuralNetwork(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.fc1 = nn.Linear(1, 10)
-                self.fc2 = nn.Linear(10, 10)
-                self.out = nn.Linear(10, 1)
-                self.relu = nn.ReLU()
-
-            def forward(self, x):
-                return torch.zeros(x.shape[0], 1)
-        """, {"neural_network_attributes", "neural_network_forward"}),
-    _m("contract_only_compute_mean_std", P2, "compute_mean_std", """
+    mutant("contract_only_compute_mean_std", P2, "compute_mean_std", """
         def compute_mean_std(dataset):
             return torch.zeros(1), torch.ones(1)
         """, {"mean_std_values", "mean_std_shape"}),
-    _m("contract_only_normalize", P2, "normalize", """
+    mutant("contract_only_normalize", P2, "normalize", """
         def normalize(images, mean, std):
             return torch.zeros_like(images)
         """, {"normalize_single_image", "normalize_batch", "normalize_half_maps_to_unit_range"}),
-    _m("normalize_ignores_mean_std", P2, "normalize", """
+    mutant("normalize_ignores_mean_std", P2, "normalize", """
         def normalize(images, mean, std):
             return images * 2 - 1
         """, {"normalize_single_image", "normalize_batch", "normalize_half_maps_to_unit_range"}),
-    _m("contract_only_make_transform", P2, "make_transform", """
+    mutant("contract_only_make_transform", P2, "make_transform", """
         def make_transform(mean, std):
             return transforms.Compose([lambda image: torch.zeros(1, image.size[1], image.size[0])])
         """, {"make_transform_output"}),
-    _m("contract_only_binary_cross_entropy", P2, "binary_cross_entropy", """
+    mutant("contract_only_binary_cross_entropy", P2, "binary_cross_entropy", """
         def binary_cross_entropy(p, y):
             return (p * 0).mean()
         """, {"bce_values", "bce_finite_at_extremes", "bce_gradient"}),
-    _m("contract_only_mnist_model", P2, "MNISTModel", """
+    mutant("contract_only_mnist_model", P2, "MNISTModel", """
         class MNISTModel(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -817,31 +465,28 @@ MUTANTS: list[Mutant] = [
             def forward(self, x):
                 return torch.zeros(x.shape[0], 10) + 0 * self.fc2.bias  # a graph, so training runs
         """, {"mnist_model_architecture", "mnist_model_logits", "mnist_model_flattens_any_batch"}, ACCURACY),
-    _m("contract_only_make_loaders", P2, "make_loaders", """
+    mutant("contract_only_make_loaders", P2, "make_loaders", """
         def make_loaders(train_set, test_set, batch_size=64):
             return DataLoader(train_set), DataLoader(test_set)
         """, {"make_loaders_shuffles_training", "make_loaders_keeps_test_order"}),
-    _m("contract_only_train_epoch", P2, "train_epoch", """
+    mutant("contract_only_train_epoch", P2, "train_epoch", """
         def train_epoch(model, loader, optimizer, loss_fn):
             model.train()
             return 0.0
         """, {"train_epoch_updates_like_reference", "train_epoch_returns_mean_loss",
               "train_epoch_returns_a_python_float"}, ACCURACY),
-    _m("contract_only_validate", P2, "validate", """
+    mutant("contract_only_validate", P2, "validate", """
         def validate(model, loader, loss_fn):
             model.train()
             return 0.0, 0.0
         """, {"validate_loss_and_accuracy", "validate_uses_eval_mode", "validate_builds_no_graph",
               "validate_leaves_parameters_unchanged", "validate_restores_train_mode"}),
-    _m("contract_only_training_loop_part2", P2, "training_loop", """
+    mutant("contract_only_training_loop_part2", P2, "training_loop", """
         def training_loop(model, train_loader, val_loader, optimizer, loss_fn, epochs):
             return [0.0] * epochs, [0.0] * epochs, [0.0] * epochs
         """, {"training_loop_returns_per_epoch_values", "training_loop_returns_plain_numbers"}),
-    _m("contract_only_shift_pixels", P2, "shift_pixels", """
+    mutant("contract_only_shift_pixels", P2, "shift_pixels", """
         def shift_pixels(t, shift=3):
             return torch.zeros_like(t)
         """, {"shift_pixels_values"}),
 ]
-
-BY_ID = {m.id: m for m in MUTANTS}
-assert len(BY_ID) == len(MUTANTS), "mutant ids must be unique"

@@ -1,200 +1,18 @@
-'''Correct solutions written differently from the reference: each must earn full auto-graded marks.
+"""Correct solutions of part2_mnist written differently from the reference: each must earn full auto-graded marks.
 
-Each variant replaces one or more solution cells (by grade_id: the function or class name)
-with full cell sources. They are the things students write that a too-literal check would
-reject: other library calls, loops instead of vectorized code, helpers, prints, seeds.
-'''
+Each variant replaces one or more solution cells (by grade_id: the function or class name) with full cell
+sources. They are the things students write that a too-literal check would reject: other library calls, loops
+instead of vectorized code, helpers, prints, seeds. tests/test_variants.py grades every one.
+"""
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
+from ...catalog import Variant, variant
 
-P1, P2 = "part1_regression", "part2_mnist"
-
-
-@dataclass(frozen=True)
-class Variant:
-    id: str
-    assignment: str
-    replacements: dict[str, str]
-
-
-def _v(id: str, assignment: str, **replacements: str) -> Variant:
-    return Variant(id, assignment, {name: textwrap.dedent(src).strip("\n") for name, src in replacements.items()})
-
+P2 = "part2_mnist"
 
 VARIANTS: list[Variant] = [
-    # ------------------------------------------------------------------ part 1
-    _v("p1_library_calls", P1,
-       predict_classes="""
-           def predict_classes(scores):
-               return torch.max(scores, dim=1).indices
-           """,
-       model="""
-           def model(x, w, b):
-               return torch.add(torch.mul(x, w), b)
-           """,
-       loss_fn="""
-           import torch.nn.functional as F
-
-           def loss_fn(y_pred, y_true):
-               return F.mse_loss(y_pred, y_true)
-           """),
-    _v("p1_argmax_last_dim_square_mean", P1,
-       predict_classes="""
-           def predict_classes(scores):
-               return torch.argmax(scores, dim=-1)
-           """,
-       loss_fn="""
-           def loss_fn(y_pred, y_true):
-               diff = y_pred - y_true
-               return torch.mean(torch.square(diff))
-           """),
-    _v("p1_loss_sum_over_numel", P1,
-       predict_classes="""
-           def predict_classes(scores):
-               return scores.max(1)[1]
-           """,
-       loss_fn="""
-           def loss_fn(y_pred, y_true):
-               d = y_pred - y_true
-               return (d * d).sum() / d.numel()
-           """),
-    _v("p1_sub_in_place_grad_none", P1,
-       training_loop="""
-           def training_loop(n_epochs, learning_rate, params, x, y):
-               for epoch in range(n_epochs):
-                   params.grad = None
-                   w, b = params
-                   loss = loss_fn(model(x, w, b), y)
-                   loss.backward()
-                   with torch.no_grad():
-                       params.sub_(learning_rate * params.grad)
-                   print("epoch", epoch, "loss", float(loss))
-               return params
-           """),
-    _v("p1_data_in_place", P1,
-       training_loop="""
-           def training_loop(n_epochs, learning_rate, params, x, y):
-               for epoch in range(1, n_epochs + 1):
-                   if params.grad is not None:
-                       params.grad.zero_()
-                   loss = loss_fn(model(x, params[0], params[1]), y)
-                   loss.backward()
-                   params.data -= learning_rate * params.grad
-               return params
-           """),
-    _v("p1_sgd_optimizer", P1,
-       training_loop="""
-           def training_loop(n_epochs, learning_rate, params, x, y):
-               optimizer = torch.optim.SGD([params], lr=learning_rate)
-               for epoch in range(1, n_epochs + 1):
-                   optimizer.zero_grad()
-                   w, b = params
-                   loss = loss_fn(model(x, w, b), y)
-                   loss.backward()
-                   optimizer.step()
-               return params
-           """),
-    _v("p1_adam_loss_item_seeded", P1,
-       training_loop_adam="""
-           torch.manual_seed(1234)
-
-           def training_loop_adam(n_epochs, learning_rate, params, x, y):
-               torch.manual_seed(0)
-               optimizer = torch.optim.Adam([params], lr=learning_rate)
-               scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min")
-               for epoch in range(n_epochs):
-                   optimizer.zero_grad()
-                   loss = loss_fn(model(x, *params), y)
-                   loss.backward()
-                   optimizer.step()
-                   scheduler.step(loss.item())
-                   print(f"epoch {epoch}: loss {loss.item():.4f}, lr {optimizer.param_groups[0]['lr']}")
-               return params
-           """),
-    _v("p1_module_model_zero_grad_functional", P1,
-       training_loop_module="""
-           import torch.nn.functional as F
-
-           def training_loop_module(n_epochs, learning_rate, model, x, y):
-               optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-               scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-               for epoch in range(n_epochs):
-                   model.zero_grad()
-                   loss = F.mse_loss(model(x), y)
-                   loss.backward()
-                   optimizer.step()
-                   scheduler.step(loss)
-               return model
-           """),
-    _v("p1_module_zero_grad_after_step", P1,
-       training_loop_module="""
-           def training_loop_module(n_epochs, learning_rate, model, x, y):
-               optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-               scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
-               loss_function = nn.MSELoss()
-               optimizer.zero_grad()
-               for epoch in range(n_epochs):
-                   loss = loss_function(model(x), y)
-                   loss.backward()
-                   optimizer.step()
-                   optimizer.zero_grad(set_to_none=False)
-                   scheduler.step(loss)
-               return model
-           """),
-    _v("p1_networks_built_differently", P1,
-       make_dnn="""
-           from collections import OrderedDict
-
-           def _layer(n_in, n_out):
-               return nn.Linear(n_in, n_out)
-
-           def make_dnn():
-               layers = [_layer(1, 10), nn.ReLU(), _layer(10, 10), nn.ReLU(), _layer(10, 1)]
-               return nn.Sequential(*layers)
-           """,
-       NeuralNetwork="""
-           import torch.nn.functional as F
-
-           class NeuralNetwork(nn.Module):
-               def __init__(self):
-                   super().__init__()
-                   self.relu = F.relu
-                   self.out = nn.Linear(10, 1)
-                   self.fc1 = nn.Linear(1, 10)
-                   self.fc2 = nn.Linear(10, 10)
-
-               def forward(self, x):
-                   return self.out(F.relu(self.fc2(F.relu(self.fc1(x)))))
-           """),
-    _v("p1_ordered_dict_and_torch_relu", P1,
-       make_dnn="""
-           from collections import OrderedDict
-
-           def make_dnn():
-               return nn.Sequential(OrderedDict([
-                   ("hidden1", nn.Linear(1, 10)), ("act1", nn.ReLU()),
-                   ("hidden2", nn.Linear(10, 10)), ("act2", nn.ReLU()),
-                   ("output", nn.Linear(10, 1)),
-               ]))
-           """,
-       NeuralNetwork="""
-           class NeuralNetwork(nn.Module):
-               def __init__(self):
-                   super().__init__()
-                   self.fc1 = nn.Linear(1, 10)
-                   self.fc2 = nn.Linear(10, 10)
-                   self.out = nn.Linear(10, 1)
-                   self.relu = torch.relu
-
-               def forward(self, x):
-                   h = self.relu(self.fc1(x))
-                   h = self.relu(self.fc2(h))
-                   return self.out(h)
-           """),
     # ------------------------------------------------------------------ part 2
-    _v("p2_mean_std_loop_biased", P2,
+    variant("p2_mean_std_loop_biased", P2,
        compute_mean_std="""
            def compute_mean_std(dataset):
                pixels = []
@@ -203,7 +21,7 @@ VARIANTS: list[Variant] = [
                allpix = torch.cat(pixels)
                return allpix.mean().reshape(1), allpix.std(unbiased=False).reshape(1)
            """),
-    _v("p2_mean_std_running_sums", P2,
+    variant("p2_mean_std_running_sums", P2,
        compute_mean_std="""
            def compute_mean_std(dataset):
                total, total_sq, n = 0.0, 0.0, 0
@@ -216,7 +34,7 @@ VARIANTS: list[Variant] = [
                std = ((total_sq - n * mean ** 2) / (n - 1)).sqrt()
                return mean.float().reshape(1), std.float().reshape(1)
            """),
-    _v("p2_normalize_sub_div", P2,
+    variant("p2_normalize_sub_div", P2,
        normalize="""
            def normalize(images, mean, std):
                mean = torch.tensor(mean, dtype=images.dtype) if not torch.is_tensor(mean) else mean
@@ -225,7 +43,7 @@ VARIANTS: list[Variant] = [
                    mean, std = mean[:, None, None], std[:, None, None]
                return images.sub(mean).div(std)
            """),
-    _v("p2_normalize_torchvision_and_loop", P2,
+    variant("p2_normalize_torchvision_and_loop", P2,
        normalize="""
            def normalize(images, mean, std):
                return transforms.functional.normalize(images, mean, std)
@@ -234,7 +52,7 @@ VARIANTS: list[Variant] = [
            def shift_pixels(t, shift=3):
                return t.roll(shift, dims=t.dim() - 1).roll(shift, dims=t.dim() - 2)
            """),
-    _v("p2_normalize_per_channel_loop", P2,
+    variant("p2_normalize_per_channel_loop", P2,
        normalize="""
            def normalize(images, mean, std):
                mean = torch.as_tensor(mean, dtype=images.dtype).flatten()
@@ -246,34 +64,34 @@ VARIANTS: list[Variant] = [
                    channels.append((images[..., c, :, :] - m) / s)
                return torch.stack(channels, dim=-3)
            """),
-    _v("p2_transform_pil_to_tensor", P2,
+    variant("p2_transform_pil_to_tensor", P2,
        make_transform="""
            def make_transform(mean, std):
                steps = [transforms.PILToTensor(), transforms.ConvertImageDtype(torch.float32),
                         transforms.Normalize(mean=mean, std=std)]
                return transforms.Compose(steps)
            """),
-    _v("p2_bce_clamp_probabilities", P2,
+    variant("p2_bce_clamp_probabilities", P2,
        binary_cross_entropy="""
            def binary_cross_entropy(p, y):
                eps = 1e-7
                p = torch.clamp(p, eps, 1 - eps)
                return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
            """),
-    _v("p2_bce_add_eps", P2,
+    variant("p2_bce_add_eps", P2,
        binary_cross_entropy="""
            def binary_cross_entropy(p, y):
                eps = 1e-7
                return -torch.mean(y * torch.log(p + eps) + (1 - y) * torch.log(1 - p + eps))
            """),
-    _v("p2_bce_functional", P2,
+    variant("p2_bce_functional", P2,
        binary_cross_entropy="""
            import torch.nn.functional as F
 
            def binary_cross_entropy(p, y):
                return F.binary_cross_entropy(p, y)
            """),
-    _v("p2_model_flatten_module_functional_relu", P2,
+    variant("p2_model_flatten_module_functional_relu", P2,
        MNISTModel="""
            import torch.nn.functional as F
 
@@ -287,7 +105,7 @@ VARIANTS: list[Variant] = [
                def forward(self, x):
                    return self.fc2(F.relu(self.fc1(self.flatten(x))))
            """),
-    _v("p2_model_view_and_seed", P2,
+    variant("p2_model_view_and_seed", P2,
        MNISTModel="""
            class MNISTModel(nn.Module):
                def __init__(self):
@@ -302,7 +120,7 @@ VARIANTS: list[Variant] = [
                    x = self.relu(self.fc1(x))
                    return self.fc2(x)
            """),
-    _v("p2_model_view_minus_one_784", P2,
+    variant("p2_model_view_minus_one_784", P2,
        MNISTModel="""
            class MNISTModel(nn.Module):
                def __init__(self):
@@ -314,7 +132,7 @@ VARIANTS: list[Variant] = [
                def forward(self, x):
                    return self.fc2(self.relu(self.fc1(x.reshape(-1, 784))))
            """),
-    _v("p2_loaders_keywords", P2,
+    variant("p2_loaders_keywords", P2,
        make_loaders="""
            def make_loaders(train_set, test_set, batch_size=64):
                train_loader = DataLoader(dataset=train_set, shuffle=True, batch_size=batch_size)
@@ -322,7 +140,7 @@ VARIANTS: list[Variant] = [
                print("batches:", len(train_loader), len(test_loader))
                return train_loader, test_loader
            """),
-    _v("p2_train_epoch_model_zero_grad_dataset_len", P2,
+    variant("p2_train_epoch_model_zero_grad_dataset_len", P2,
        train_epoch="""
            def train_epoch(model, loader, optimizer, loss_fn):
                model.train()
@@ -338,7 +156,7 @@ VARIANTS: list[Variant] = [
                        print(f"batch {batch}: loss {loss.item():.4f}")
                return running / len(loader.dataset)
            """),
-    _v("p2_train_epoch_tensor_sum", P2,
+    variant("p2_train_epoch_tensor_sum", P2,
        train_epoch="""
            def train_epoch(model, loader, optimizer, loss_fn):
                model.train()
@@ -352,7 +170,7 @@ VARIANTS: list[Variant] = [
                    sizes.append(labels.shape[0])
                return float(torch.stack(losses).sum() / sum(sizes))
            """),
-    _v("p2_validate_eq_tensor_counts", P2,
+    variant("p2_validate_eq_tensor_counts", P2,
        validate="""
            def validate(model, loader, loss_fn):
                model.eval()
@@ -368,7 +186,7 @@ VARIANTS: list[Variant] = [
                model.train()
                return (total_loss / total).item(), (correct / total).item()
            """),
-    _v("p2_validate_inference_mode", P2,
+    variant("p2_validate_inference_mode", P2,
        validate="""
            def validate(model, loader, loss_fn):
                was_training = model.training
@@ -383,7 +201,7 @@ VARIANTS: list[Variant] = [
                n = len(loader.dataset)
                return sum(losses) / n, hits / n
            """),
-    _v("p2_numpy_scalars", P2,
+    variant("p2_numpy_scalars", P2,
        train_epoch="""
            def train_epoch(model, loader, optimizer, loss_fn):
                import numpy as np
@@ -412,7 +230,7 @@ VARIANTS: list[Variant] = [
                model.train()
                return np.average(losses, weights=sizes), np.mean(hits)
            """),
-    _v("p2_training_loop_float_enumerate", P2,
+    variant("p2_training_loop_float_enumerate", P2,
        training_loop="""
            def training_loop(model, train_loader, val_loader, optimizer, loss_fn, epochs):
                history = {"train": [], "val": [], "acc": []}
@@ -425,13 +243,10 @@ VARIANTS: list[Variant] = [
                    print(epoch + 1, tl, vl, acc)
                return history["train"], history["val"], history["acc"]
            """),
-    _v("p2_shift_dims_from_dim", P2,
+    variant("p2_shift_dims_from_dim", P2,
        shift_pixels="""
            def shift_pixels(t, shift=3):
                d = t.dim()
                return torch.roll(t, shifts=[shift, shift], dims=[d - 2, d - 1])
            """),
 ]
-
-BY_ID = {v.id: v for v in VARIANTS}
-assert len(BY_ID) == len(VARIANTS), "variant ids must be unique"
