@@ -25,6 +25,7 @@ import functools
 import hashlib
 import logging
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -61,6 +62,9 @@ IN_PROCESS_UP_TO = 3
 UNGRADABLE = ("Your notebook could not be graded: the grading process stopped every time it graded it "
               f"({MAX_TRIES} tries, on different workers), for example because it ran out of memory. "
               "Your instructor has been told and will look at it.")
+
+# The phase of a report (GradeReport.phases) that read and fingerprinted the data: a worker's first task only.
+DATA_PHASE = "data (once per worker: read, fingerprint)"
 
 Job = tuple[Path, str, str]  # (notebook, assignment, student)
 
@@ -164,6 +168,7 @@ def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -
 def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dict:
     """On a worker: grade one submission (make_task's dict); its record as plain data."""
     assignment = task["assignment"]
+    misses, started = _fingerprint.cache_info().misses, time.monotonic()
     if fingerprint is not None and data_fingerprint(config, assignment) != fingerprint:
         raise DataMismatch(
             f"the worker at {os.uname().nodename} reads other {config.dataset} data ({config.data_source} source, "
@@ -180,6 +185,8 @@ def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dic
     warm_up()
     report = grade_program(Program(**task["program"]), assignment, config, task["seed"])
     report.student, report.program_key = task["student"], task["program_key"]
+    if _fingerprint.cache_info().misses > misses:  # this worker's first task: it read the data and hashed it
+        report.phases = {DATA_PHASE: round(time.monotonic() - started, 3), **report.phases}
     return report.to_dict()
 
 
