@@ -169,10 +169,13 @@ def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dic
     """On a worker: grade one submission (make_task's dict); its record as plain data."""
     assignment = task["assignment"]
     misses, started = _fingerprint.cache_info().misses, time.monotonic()
-    if fingerprint is not None and data_fingerprint(config, assignment) != fingerprint:
+    ours = data_fingerprint(config, assignment)
+    read_data = _fingerprint.cache_info().misses > misses  # this worker's first task: it read the data, hashed it
+    data_seconds = time.monotonic() - started
+    if fingerprint is not None and ours != fingerprint:
         raise DataMismatch(
             f"the worker at {os.uname().nodename} reads other {config.dataset} data ({config.data_source} source, "
-            f"DATA_ROOT {config.data_root}, fingerprint {data_fingerprint(config, assignment)}) than the client "
+            f"DATA_ROOT {config.data_root}, fingerprint {ours}) than the client "
             f"(fingerprint {fingerprint}): give every worker the same files (docs/scaling.md)")
     try:
         worker = get_worker()
@@ -185,8 +188,8 @@ def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dic
     warm_up()
     report = grade_program(Program(**task["program"]), assignment, config, task["seed"])
     report.student, report.program_key = task["student"], task["program_key"]
-    if _fingerprint.cache_info().misses > misses:  # this worker's first task: it read the data and hashed it
-        report.phases = {DATA_PHASE: round(time.monotonic() - started, 3), **report.phases}
+    if read_data:
+        report.phases = {DATA_PHASE: round(data_seconds, 3), **report.phases}
     return report.to_dict()
 
 

@@ -132,8 +132,9 @@ def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Pat
         ("  the other probes and cells", total(lambda r: sandboxed(r) - r.phases.get(training, 0.0))),
         ("  sandbox start and end (a worker's first: its zygote)", total(lambda r: r.phases["sandbox"] - sandboxed(r))),
         ("  prepare (inputs), read", total(lambda r: r.phases.get("prepare", 0.0) + r.phases.get("read", 0.0))),
-        ("  judge (hidden suite, diagnosis) and the rest", total(lambda r: r.execution_time - sum(
-            r.phases.get(p, 0.0) for p in ("read", "prepare", "sandbox")))),
+        ("  judge (the hidden suite)", total(lambda r: r.phases.get("judge", 0.0))),
+        ("  diagnosis of lost points, the report, clean-up", total(lambda r: r.execution_time - sum(
+            r.phases.get(p, 0.0) for p in ("read", "prepare", "sandbox", "judge")))),
         ("  data, once per worker (read, fingerprint)", total(lambda r: r.phases.get(DATA_PHASE, 0.0))),
     ]
     idle = [("command start: imports, course checks, the client's data", epoch, times.started),
