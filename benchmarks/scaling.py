@@ -126,11 +126,16 @@ def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Pat
         return sum(v for name, v in r.phases.items() if name.startswith(SANDBOX_PHASE))
 
     busy = total(lambda r: r.execution_time + r.phases.get(DATA_PHASE, 0.0))
+    start = {id(r): r.phases["sandbox"] - sandboxed(r) for r in reports}
+    first = {id(r) for r in reports if DATA_PHASE in r.phases}  # each worker's first task
+    usual = statistics.median([secs for key, secs in start.items() if key not in first] or [0.0])
+    zygote = sum(start[key] - usual for key in first)
     parts = [
         ("the floor: the accuracy check's own training", n * train),
         ("  that training in the sandbox, over the floor", total(lambda r: r.phases.get(training, 0.0)) - n * train),
         ("  the other probes and cells", total(lambda r: sandboxed(r) - r.phases.get(training, 0.0))),
-        ("  sandbox start and end (a worker's first: its zygote)", total(lambda r: r.phases["sandbox"] - sandboxed(r))),
+        ("  sandbox start and end", total(lambda r: start[id(r)]) - zygote),
+        ("  a worker's first task waiting for its zygote (over the usual)", zygote),
         ("  prepare (inputs), read", total(lambda r: r.phases.get("prepare", 0.0) + r.phases.get("read", 0.0))),
         ("  judge (the hidden suite)", total(lambda r: r.phases.get("judge", 0.0))),
         ("  diagnosis of lost points, the report, clean-up", total(lambda r: r.execution_time - sum(
