@@ -3,9 +3,10 @@
 Each submission is one task of the Dask engine (autograder.cluster: worker processes of this machine, or a
 cluster). As each task ends, this process logs its grade record under logs/<assignment>/ (autograder.
 submission_log) and hands it to a recorder thread, which records it into gradebook.db through nbgrader's own
-autograde (whose GradeInSandbox step reads the logged record: it never grades here). The recorder runs at a
-lower CPU priority while workers grade, so recording never holds up a task, and the batch ends once the last
-record is recorded. A submission counts as done when gradebook.db holds a score for every autograded cell and
+autograde (whose GradeInSandbox step reads the logged record: it never grades here) and, when asked, writes the
+student's feedback page. The recorder runs at a lower CPU priority while workers grade, so recording never holds
+up a task, and the batch ends once the last record is recorded; its timeline goes to logs/<assignment>.batch.json
+(BatchTimes). A submission counts as done when gradebook.db holds a score for every autograded cell and
 its notebook is the one last graded, so a batch killed at any point and run again grades exactly the rest, and
 a resubmission is regraded (select_submissions).
 """
