@@ -98,7 +98,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _autograde(args: argparse.Namespace) -> int:
     from .calibrate import ensure_calibrated
-    from .course import autograde_course, export_grades, generate_feedback
+    from .course import autograde_course, export_grades
     from .exports import export_checks
     from .operator_checks import check_course
     from .paths import CourseLayout
@@ -112,8 +112,7 @@ def _autograde(args: argparse.Namespace) -> int:
         return REFUSED
     print(f"isolation: {isolation().describe()}")
     outcomes = autograde_course(args.assignment, root, config, students=args.student, force=args.force,
-                                workers=args.workers, scheduler=args.scheduler)
-    generate_feedback(args.assignment, root, config, [o.student for o in outcomes])
+                                workers=args.workers, scheduler=args.scheduler, feedback=True)
     csv = export_grades(root, config.course_id, CourseLayout(root).grades_csv())
     checks = export_checks(root, config)
     if outcomes:

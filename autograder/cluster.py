@@ -25,6 +25,7 @@ import functools
 import hashlib
 import logging
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -61,6 +62,9 @@ IN_PROCESS_UP_TO = 3
 UNGRADABLE = ("Your notebook could not be graded: the grading process stopped every time it graded it "
               f"({MAX_TRIES} tries, on different workers), for example because it ran out of memory. "
               "Your instructor has been told and will look at it.")
+
+# The phase of a report (GradeReport.phases) that read and fingerprinted the data: a worker's first task only.
+DATA_PHASE = "data (once per worker: read, fingerprint)"
 
 Job = tuple[Path, str, str]  # (notebook, assignment, student)
 
@@ -164,10 +168,14 @@ def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -
 def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dict:
     """On a worker: grade one submission (make_task's dict); its record as plain data."""
     assignment = task["assignment"]
-    if fingerprint is not None and data_fingerprint(config, assignment) != fingerprint:
+    misses, started = _fingerprint.cache_info().misses, time.monotonic()
+    ours = data_fingerprint(config, assignment)
+    read_data = _fingerprint.cache_info().misses > misses  # this worker's first task: it read the data, hashed it
+    data_seconds = time.monotonic() - started
+    if fingerprint is not None and ours != fingerprint:
         raise DataMismatch(
             f"the worker at {os.uname().nodename} reads other {config.dataset} data ({config.data_source} source, "
-            f"DATA_ROOT {config.data_root}, fingerprint {data_fingerprint(config, assignment)}) than the client "
+            f"DATA_ROOT {config.data_root}, fingerprint {ours}) than the client "
             f"(fingerprint {fingerprint}): give every worker the same files (docs/scaling.md)")
     try:
         worker = get_worker()
@@ -180,6 +188,8 @@ def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dic
     warm_up()
     report = grade_program(Program(**task["program"]), assignment, config, task["seed"])
     report.student, report.program_key = task["student"], task["program_key"]
+    if read_data:
+        report.phases = {DATA_PHASE: round(data_seconds, 3), **report.phases}
     return report.to_dict()
 
 

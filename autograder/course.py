@@ -3,14 +3,17 @@
 Each submission is one task of the Dask engine (autograder.cluster: worker processes of this machine, or a
 cluster). As each task ends, this process logs its grade record under logs/<assignment>/ (autograder.
 submission_log) and hands it to a recorder thread, which records it into gradebook.db through nbgrader's own
-autograde (whose GradeInSandbox step reads the logged record: it never grades here). The recorder runs at a
-lower CPU priority while workers grade, so recording never holds up a task, and the batch ends once the last
-record is recorded. A submission counts as done when gradebook.db holds a score for every autograded cell and
+autograde (whose GradeInSandbox step reads the logged record: it never grades here) and, when asked, writes the
+student's feedback page. The recorder runs at a lower CPU priority while workers grade, so recording never holds
+up a task, and the batch ends once the last record is recorded; its timeline goes to logs/<assignment>.batch.json
+(BatchTimes). A submission counts as done when gradebook.db holds a score for every autograded cell and
 its notebook is the one last graded, so a batch killed at any point and run again grades exactly the rest, and
 a resubmission is regraded (select_submissions).
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
 import queue
 import sys
@@ -18,7 +21,7 @@ import threading
 import time
 import warnings
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -38,6 +41,7 @@ from .results import GradeReport, Status
 from .submission_log import fingerprint, now, read_log, write_log
 from .wording import shortened
 
+_log = logging.getLogger(__name__)
 RECORD_FAILED = "the grader could not record this grade in the gradebook; your instructor has been told"
 RECORDER_NICENESS = 10  # the recorder thread's CPU priority below the workers' (os.setpriority)
 
@@ -49,6 +53,8 @@ class Outcome:
     report: GradeReport
     log: Path
     record_seconds: float = 0.0  # the recorder's time on it (nbgrader's autograde), off the grading path
+    record_cpu_seconds: float = 0.0  # the CPU time of the recorder's thread on it
+    feedback_cpu_seconds: float = 0.0  # the CPU time of writing its feedback page (Recorder with feedback)
 
     @property
     def student(self) -> str:
@@ -77,6 +83,32 @@ class Outcome:
         weak = f"  [{r.isolation}]" if r.weak_isolation else ""
         return (f"{self.student:<18} {r.totals.text():<58} {r.execution_time:6.1f} s {r.peak_child_mb:6.0f}/"
                 f"{r.peak_worker_mb:<6.0f} MB  {shortened(notes, 80)}{weak}")
+
+
+@dataclass
+class BatchTimes:
+    """When each step of a batch ended (seconds since the epoch, 0 where it did not happen) and the recorder's
+    time per student: plain data, written beside the logs (CourseLayout.batch_log) for benchmarks/scaling.py."""
+
+    started: float = 0.0  # autograde_course called: next, the submissions still to grade are chosen
+    engine_up: float = 0.0  # the engine ready for tasks (a local cluster: its workers started)
+    first_result: float = 0.0  # the first record back from a worker
+    last_result: float = 0.0  # the last one
+    recorded: float = 0.0  # the recorder's last record in gradebook.db
+    workers: int = 0  # the engine's workers when it was ready
+    record_seconds: dict[str, float] = field(default_factory=dict)  # per student, the recorder's wall time
+    record_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per student, its thread's CPU time
+    feedback_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per student, writing the feedback page
+
+    def write(self, path: Path) -> None:
+        """Save as JSON."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def read(cls, path: Path) -> BatchTimes:
+        """The timeline a file holds."""
+        return cls(**json.loads(Path(path).read_text()))
 
 
 def nbgrader_api(course_root: Path, config: CourseConfig | None = None, *, recording: bool = False):
@@ -181,13 +213,17 @@ def _first_answer(nb) -> str | None:
 
 def autograde_course(assignment: str, course_root: Path, config: CourseConfig, progress: bool = True, *,
                      students: list[str] | None = None, force: bool = False, client=None,
-                     workers: int | None = None, scheduler: str | None = None) -> list[Outcome]:
+                     workers: int | None = None, scheduler: str | None = None,
+                     feedback: bool = False) -> list[Outcome]:
     """Autograde the submissions select_submissions picks; return one Outcome per graded student, in
-    recording order.
+    recording order. With `feedback`, each student's feedback page is written as soon as the grade is recorded
+    (nbgrader's generate_feedback, in the recorder's thread, beside the grading).
 
     Grades on `client` (a distributed.Client) when given, else on autograder.cluster.engine(config, workers,
-    scheduler), started only when something is left to grade.
+    scheduler), started only when something is left to grade. The batch's timeline goes to
+    CourseLayout.batch_log (BatchTimes).
     """
+    times = BatchTimes(started=time.time())
     check_calibrated(config, assignment)
     course_root = Path(course_root).resolve()
     layout = CourseLayout(course_root)
@@ -197,13 +233,16 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
         return []
     bar = tqdm(total=len(pending), desc=f"autograde {assignment}", unit="submission", disable=not progress,
                file=sys.stderr)
-    recorder = Recorder(course_root, config, on_recorded=lambda _: bar.update(1))
+    recorder = Recorder(course_root, config, on_recorded=lambda _: bar.update(1), feedback=feedback)
     try:
         with ExitStack() as stack:
             if client is None:
                 client = stack.enter_context(engine(config, workers, scheduler, len(pending)))
+            times.engine_up, times.workers = time.time(), len(client.scheduler_info()["workers"])
             jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
             for (path, _, student), report in grade_stream(client, jobs, config):
+                times.first_result = times.first_result or time.time()
+                times.last_result = time.time()
                 report.student, report.notebook, report.sha256 = student, str(path), fingerprint(path)
                 report.graded_at = now()
                 write_log(layout, report)
@@ -211,6 +250,11 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
     finally:
         outcomes = recorder.close()
         bar.close()
+    times.recorded = time.time()
+    times.record_seconds = {o.student: round(o.record_seconds, 3) for o in outcomes}
+    times.record_cpu_seconds = {o.student: round(o.record_cpu_seconds, 3) for o in outcomes}
+    times.feedback_cpu_seconds = {o.student: round(o.feedback_cpu_seconds, 3) for o in outcomes}
+    times.write(layout.batch_log(assignment))
     return outcomes
 
 
@@ -219,11 +263,14 @@ class Recorder:
     priority (RECORDER_NICENESS): recording overlaps grading and never holds up the workers' tasks.
 
     nbgrader's autograde does the recording (its sanitizing, GradeInSandbox with the logged record, SaveAutoGrades):
-    no student code and no kernel run here.
+    no student code and no kernel run here. With `feedback`, nbgrader's generate_feedback then writes the student's
+    feedback page from the recorded grade, in the same thread: a batch's pages are ready when its last grade is,
+    instead of being written one after another once every task has ended.
     """
 
-    def __init__(self, course_root: Path, config: CourseConfig, on_recorded=lambda outcome: None) -> None:
-        self._root, self._config, self._on_recorded = course_root, config, on_recorded
+    def __init__(self, course_root: Path, config: CourseConfig, on_recorded=lambda outcome: None, *,
+                 feedback: bool = False) -> None:
+        self._root, self._config, self._on_recorded, self._feedback = course_root, config, on_recorded, feedback
         self._api = None
         self._queue: queue.Queue[GradeReport | None] = queue.Queue()
         self.outcomes: list[Outcome] = []
@@ -254,9 +301,14 @@ class Recorder:
             if self._error is not None:
                 continue
             try:
-                started = time.monotonic()
+                started, cpu = time.monotonic(), time.thread_time()
                 outcome = self._record(report)
                 outcome.record_seconds = time.monotonic() - started
+                outcome.record_cpu_seconds = time.thread_time() - cpu
+                if self._feedback:
+                    cpu = time.thread_time()
+                    self._write_feedback(report.assignment, report.student)
+                    outcome.feedback_cpu_seconds = time.thread_time() - cpu
                 self.outcomes.append(outcome)
                 self._on_recorded(outcome)
             except BaseException as err:  # noqa: BLE001 - handed to the batch's thread by close() and put()
@@ -294,6 +346,16 @@ class Recorder:
                 _record_isolation(self._root, self._config.course_id, assignment, student, notebook,
                                   _first_answer(release_of(assignment, self._config)), report.isolation_note)
         return Outcome(report, layout.submission_log(student, assignment))
+
+
+    def _write_feedback(self, assignment: str, student: str) -> None:
+        """nbgrader's generate_feedback for one recorded student (a warning where it fails: the grade stays)."""
+        if not CourseLayout(self._root).autograded(student, assignment).is_dir():
+            return
+        result = self._api.generate_feedback(assignment, student)
+        if not result.get("success"):
+            _log.warning("tensorgrade: nbgrader generate_feedback failed for %s/%s:\n%s", student, assignment,
+                         result.get("error") or result.get("log") or "")
 
 
 def generate_feedback(assignment: str, course_root: Path, config: CourseConfig | None = None,

@@ -72,6 +72,7 @@ def zero_report(assignment: str, config: CourseConfig, output: str, status: Stat
     return GradeReport.all_zero(assignment, points, spec.manual, output, status, **fields)
 
 
+SANDBOX_PHASE = "sandbox: "  # how a report's phases name each cell and probe the child ran: "sandbox: validate"
 NOT_RUN = "not run: the notebook could not be read (see the note at the top)"
 
 
@@ -128,7 +129,7 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
     inputs = grading_inputs(assignment, config, seed)
     probes = list(spec.checks)
     labels = {Phase.cell(index): label for index, label in program.labels.items()}
-    labels.update({Phase.probe(gid): _probe_label(release, gid) for gid in probes})
+    labels.update({Phase.probe(gid): probe_label(release, gid) for gid in probes})
     phases = {"read": read_seconds}
     problems: list[str] = []  # for the instructor (the submission's log), never for the student
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-"))
@@ -178,7 +179,7 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
             notes.append(f"{labels.get(phase, phase.wire)} {why}")
             if phase.is_student_cell:
                 cell_notes[phase.key] = notes[-1]
-    phases.update({f"sandbox: {labels.get(phase, phase.wire)}": secs for phase, secs in run.seconds.items()})
+    phases.update({f"{SANDBOX_PHASE}{labels.get(phase, phase.wire)}": secs for phase, secs in run.seconds.items()})
     return GradeReport(assignment, checks, dict(spec.manual), notes, time.monotonic() - started, run.isolation,
                        weak_isolation=bool(run.isolation) and not isolation().full,
                        cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb(),
@@ -204,7 +205,7 @@ def _peak_rss_mb() -> float:
     return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _probe_label(release, grade_id: str) -> str:
+def probe_label(release, grade_id: str) -> str:
     """What the graded cell `grade_id` of the trusted release grades ("validate"), for messages."""
     cell = nbgrader_cells.find(release.cells, grade_id)
     return (nbgrader_cells.label(cell) if cell is not None else None) or grade_id

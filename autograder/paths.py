@@ -78,6 +78,10 @@ class CourseLayout:
         """The grader's log of a student's last grading (autograder.submission_log): `.json`, and `.log` beside it."""
         return self.root / "logs" / assignment / f"{student}.json"
 
+    def batch_log(self, assignment: str) -> Path:
+        """The timeline of the last batch of `assignment` (autograder.course.BatchTimes), beside its logs' folder."""
+        return self.root / "logs" / f"{assignment}.batch.json"
+
     def checks_csv(self) -> Path:
         """The long-format per-check export, beside nbgrader's grades.csv."""
         return self.root / "checks.csv"

@@ -34,12 +34,15 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from autograder.assignments.part2_mnist.child.inputs import mnist_inputs
 from autograder.authoring.build import solution_notebook
-from autograder.cluster import cores, data_fingerprint, engine, grade_task, make_task
+from autograder.calibration import ACCURACY_CHECK
+from autograder.cluster import DATA_PHASE, cores, data_fingerprint, engine, grade_task, make_task
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
+from autograder.course import RECORDER_NICENESS, BatchTimes
 from autograder.data import has_real_files
-from autograder.grading import resident_mb
-from autograder.paths import PROJECT_ROOT
+from autograder.grading import SANDBOX_PHASE, probe_label, release_of, resident_mb
+from autograder.paths import PROJECT_ROOT, CourseLayout
 from autograder.results import GradeReport
+from autograder.submission_log import read_logs
 from solutions import part2_mnist as ref
 
 A = "part2_mnist"
@@ -90,19 +93,74 @@ def make_course(root: Path, config: CourseConfig, n: int, *, stock: bool, env: d
                     (folder / "data" / f.name).symlink_to(f)
 
 
-def timed_autograde(config: CourseConfig, config_path: Path, n: int, folder: Path, *, stock: bool) -> float:
-    """Wall seconds of one autograde command over n copies, in a fresh course directory."""
+def timed_autograde(config: CourseConfig, config_path: Path, n: int, folder: Path, *,
+                    stock: bool) -> tuple[float, float, Path]:
+    """Wall seconds of one autograde command over n copies, in a fresh course directory; when it started (seconds
+    since the epoch) and the course directory."""
     root = folder / ("stock" if stock else "kit")
     env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "TENSORGRADE_CONFIG": str(config_path)}
     make_course(root, config, n, stock=stock, env=env)
     cmd = ([str(BIN / "nbgrader"), "autograde", A, "--log-level=ERROR"] if stock else
            [sys.executable, "-m", "autograder", "autograde", A, "--course", str(root)])
-    started = time.monotonic()
+    started, epoch = time.monotonic(), time.time()
     done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{done.stderr[-3000:]}")
-    return wall
+    return wall, epoch, root
+
+
+def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Path, train: float) -> list[str]:
+    """Where the kit's wall time went, against the floor (the accuracy check's own training, `train` seconds,
+    on each of the batch's workers): from the batch's timeline (BatchTimes) and each report's phases."""
+    layout = CourseLayout(root)
+    times = BatchTimes.read(layout.batch_log(A))
+    reports = read_logs(layout, A)
+    k = times.workers
+    training = f"{SANDBOX_PHASE}{probe_label(release_of(A, config), ACCURACY_CHECK)}"
+
+    def total(pick) -> float:
+        return sum(pick(r) for r in reports)
+
+    def sandboxed(r: GradeReport) -> float:
+        return sum(v for name, v in r.phases.items() if name.startswith(SANDBOX_PHASE))
+
+    busy = total(lambda r: r.execution_time + r.phases.get(DATA_PHASE, 0.0))
+    start = {id(r): r.phases["sandbox"] - sandboxed(r) for r in reports}
+    first = {id(r) for r in reports if DATA_PHASE in r.phases}  # each worker's first task
+    usual = statistics.median([secs for key, secs in start.items() if key not in first] or [0.0])
+    zygote = sum(start[key] - usual for key in first)
+    parts = [
+        ("the floor: the accuracy check's own training", n * train),
+        ("  that training in the sandbox, over the floor", total(lambda r: r.phases.get(training, 0.0)) - n * train),
+        ("  the other probes and cells", total(lambda r: sandboxed(r) - r.phases.get(training, 0.0))),
+        ("  sandbox start and end", total(lambda r: start[id(r)]) - zygote),
+        ("  a worker's first task waiting for its zygote (over the usual)", zygote),
+        ("  prepare (inputs), read", total(lambda r: r.phases.get("prepare", 0.0) + r.phases.get("read", 0.0))),
+        ("  judge (the hidden suite)", total(lambda r: r.phases.get("judge", 0.0))),
+        ("  diagnosis of lost points, the report, clean-up", total(lambda r: r.execution_time - sum(
+            r.phases.get(p, 0.0) for p in ("read", "prepare", "sandbox", "judge")))),
+        ("  data, once per worker (read, fingerprint)", total(lambda r: r.phases.get(DATA_PHASE, 0.0))),
+    ]
+    idle = [("command start: imports, course checks, the client's data", epoch, times.started),
+            ("choose the submissions, start the cluster and its workers", times.started, times.engine_up),
+            ("tasks running: worker time outside tasks", times.engine_up, times.last_result),
+            ("recording tail: last record back to last recorded", times.last_result, times.recorded),
+            ("CSV exports, summary, exit", times.recorded, epoch + wall)]
+    in_tasks = times.last_result - times.engine_up - busy / k
+    cpu, pages = sum(times.record_cpu_seconds.values()), sum(times.feedback_cpu_seconds.values())
+    per = wall * k / n
+    lines = [f"kit, {data_name(config)}, {n} notebooks, {k} workers: {wall:.1f} s; cost per submission {per:.2f} s "
+             f"(wall x workers / notebooks) against the floor {train:.2f} s: {per / train:.2f}x (goal <= 1.2x)",
+             f"  {'where the wall time goes (seconds of wall: worker-seconds / workers)':<68} {'s':>7} {'/sub':>6}"]
+    rows = [(name, secs / k) for name, secs in parts]
+    rows += [(name, (in_tasks if name.startswith("tasks") else end - begin)) for name, begin, end in idle]
+    lines += [f"  {name:<68} {secs:7.1f} {secs * k / n:6.2f}" for name, secs in rows]
+    lines.append(f"  {'sum (= wall)':<68} {sum(s for _, s in rows):7.1f}")
+    lines.append(f"  the recorder thread (nice {RECORDER_NICENESS}, beside the grading), CPU per submission: recording "
+                 f"{cpu / n:.2f} s, feedback page {pages / n:.2f} s ({cpu + pages:.1f} s in all, "
+                 f"{(cpu + pages) / (k * wall):.0%} of the {k} cores over the command)")
+    return lines
 
 
 TORCH_ALONE = ("import torch, pathlib; print(next(int(line.split()[1]) / 1024 for line in "
@@ -179,17 +237,21 @@ def main() -> None:
             configs.append((load_config(path), path, args.full_size_n))
         elif args.full_size_n:
             print(f"full size skipped: {FULL_SIZE} is missing (apt-get install dataset-fashion-mnist)")
-        rows = []
+        rows, breakdowns, trains = [], [], {}
         for config, path, n in configs:
             work = folder / config.dataset
             work.mkdir()
-            stock = timed_autograde(config, path, n, work, stock=True)
-            kit = timed_autograde(config, path, n, work, stock=False)
+            stock, _, _ = timed_autograde(config, path, n, work, stock=True)
+            kit, epoch, root = timed_autograde(config, path, n, work, stock=False)
+            trains[config.dataset] = training_time(config)
             rows.append((data_name(config), n, stock, kit))
+            breakdowns.append(breakdown(config, n, kit, epoch, root, trains[config.dataset]))
         print(f"\nstock nbgrader autograde versus python -m autograder autograde ({cores()} workers), cold, wall time")
         print(f"{'data':<28} {'notebooks':>9} {'stock':>9} {'kit':>9} {'speed-up':>9}")
         for name, n, stock, kit in rows:
             print(f"{name:<28} {n:>9} {stock:>8.1f}s {kit:>8.1f}s {stock / kit:>8.1f}x")
+        for lines in breakdowns:
+            print("\n" + "\n".join(lines))
         for config, _, _ in configs:
             notebook = folder / f"{config.dataset}.ipynb"
             nbformat.write(solution_notebook(config, A), notebook)
@@ -201,7 +263,7 @@ def main() -> None:
                 rate, reports, at_rest = throughput(config, notebook, k, args.per_worker)
                 base = base or rate
                 print(f"{k:>7} {rate:>14.2f} {rate / (k * base):>11.2f}  {memory(reports, at_rest)}")
-            train = training_time(config)
+            train = trains.get(config.dataset) or training_time(config)
             print(f"per submission with 1 worker {1 / base:.2f} s; the accuracy check's own training "
                   f"({config.mnist_epochs} epochs, 1 thread) {train:.2f} s: ratio {1 / base / train:.2f}")
 

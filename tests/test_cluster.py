@@ -19,10 +19,10 @@ import pytest
 from autograder import paths
 from autograder.cluster import data_fingerprint, engine, make_task, ungradable
 from autograder.config import load_config
-from autograder.course import autograde_course, is_recorded
+from autograder.course import BatchTimes, autograde_course, is_recorded
 from autograder.grading import grade_notebook
 from autograder.isolation_policy import refusal
-from autograder.paths import PROJECT_ROOT
+from autograder.paths import PROJECT_ROOT, CourseLayout
 from autograder.results import GradeReport
 from autograder.sandbox.limits import Isolation
 from tests.helpers import solution, test_config, with_functions, write
@@ -79,6 +79,22 @@ def test_a_small_batch_is_graded_in_this_process_without_starting_worker_process
         assert client.submit(os.getpid).result() == os.getpid()
         assert len(client.scheduler_info()["workers"]) == 1
     assert refusal(True, Isolation("", frozenset({"memory", "pids", "cpu"})), "inproc://host/1/1") == ""
+
+
+def test_a_batch_writes_each_feedback_page_as_it_records_the_grade_and_leaves_its_timeline(tmp_path):
+    course = _course(tmp_path, {"ada": solution(P1), "bob": with_functions(P1, {"loss_fn": SUM_NOT_MEAN})})
+    outcomes = autograde_course(P1, course, CONFIG, progress=False, feedback=True)
+    layout = CourseLayout(course)
+    times = BatchTimes.read(layout.batch_log(P1))
+    assert sorted(o.student for o in outcomes) == ["ada", "bob"]
+    for o in outcomes:
+        page = layout.feedback(o.student, P1) / f"{P1}.html"
+        assert page.is_file() and page.stat().st_mtime <= times.recorded, f"{o.student}: no page, or written late"
+        assert f"{o.score:g}" in page.read_text() and o.feedback_cpu_seconds > 0
+    assert times.started <= times.engine_up <= times.first_result <= times.last_result <= times.recorded
+    assert times.workers == 1, "two submissions are graded in this process"
+    assert set(times.record_cpu_seconds) == set(times.feedback_cpu_seconds) == {"ada", "bob"}
+    assert all(secs > 0 for secs in times.record_cpu_seconds.values())
 
 
 def test_a_worker_grades_only_with_the_isolation_the_course_allows_and_no_child_reaching_a_plain_cluster():
