@@ -138,7 +138,8 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
                             [str(config.data_root), str(paths.data_cache())])
         phases["sandbox"] = time.monotonic() - mark
         try:
-            evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names)
+            evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names,
+                                     assignments.declared_keys(assignment))
             with _JUDGE_LOCK:
                 mark = time.monotonic()
                 verdicts = run_suite(assignment, evidence, inputs, config)

@@ -31,6 +31,13 @@ NUMPY_SCALARS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int1
 MISSING = "_missing"
 # The note a probe makes when student code left a thread or process running beside it: its evidence is void.
 UNTRUSTED = "_untrusted"
+# The record of a probe whose own code raised (child.Child.run_probes), and the note it makes when its code ran
+# to the end: the judge voids a probe with the first or without the second (keys it would have recorded later may
+# have been forged by student code; evidence.load_evidence).
+PROBE_FAILED = "_probe"
+FINISHED = "_finished"
+# The kind of the record a probe makes for a key it could not record a value for (`Recorder.skip`).
+SKIPPED = "skipped"
 LEFT_RUNNING = ("left {} running beside the grader (a thread or process could change what the grader "
                 "recorded, so this part gets no points; end every thread and process you start)")
 
@@ -152,6 +159,12 @@ class Recorder:
     def failure(self, key: str, err: BaseException) -> None:
         """Record that student code raised instead of returning."""
         self._record(key, {"kind": "raised", **student_error(err)})
+
+    def skip(self, key: str, reason: str) -> None:
+        """Record that the probe could not record `key`, and why ("make_dnn() did not return an nn.Module"): every
+        key a probe declares is recorded on every run, so a key student code recorded first is sent twice."""
+        self._heal()
+        self._record(key, {"kind": SKIPPED, "reason": reason})
 
     def call(self, key: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         """Call student code; record its result (or exception) under `key`; return the result or None."""
