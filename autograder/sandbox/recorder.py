@@ -6,8 +6,10 @@ strings: formats that cannot run code when the trusted side reads them.
 Each record leaves the process the moment it is made: a line of <probe>.json or a file
 <probe>.t<n>.safetensors, sent on the channel to the launcher. Nothing student code does
 afterwards (a later call, a thread) can change what was recorded; a key sent twice (a forgery
-that tries to come first) voids the probe's evidence (evidence.load_evidence). And a probe
-whose student code leaves a thread or process running beside it is voided too (`UNTRUSTED`).
+that tries to come first) voids the probe's evidence (evidence.load_evidence). A probe records
+every key it declares on every run (`skip` when it has no value for one) and ends with FINISHED,
+so a forgery is always sent twice: the judge voids a probe without FINISHED or with PROBE_FAILED.
+And a probe whose student code leaves a thread or process running beside it is voided too (`UNTRUSTED`).
 """
 from __future__ import annotations
 
