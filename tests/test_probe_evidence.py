@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ import torch
 from autograder import assignments
 from autograder.evidence import load_evidence
 from autograder.expect import CheckFailed, CodeAbsent
+from autograder.paths import PROJECT_ROOT
 from autograder.sandbox.recorder import FINISHED, MISSING, PROBE_FAILED, SKIPPED, UNTRUSTED, Recorder
 from tests.helpers import test_config
 
@@ -166,3 +169,31 @@ def test_every_probe_records_the_same_keys_whatever_the_student_returns(assignme
         recorded = _not_items(_run(assignment, grade_id, _stubs(result), inputs).meta)
         assert recorded == keys, f"{grade_id} with a function giving {wrong}: {recorded ^ keys} differ"
         assert UNTRUSTED not in recorded
+
+
+def test_a_probe_that_raised_is_recorded_so_even_when_student_code_patched_the_recorder():
+    """The guard heals before the failure is recorded: a patched Recorder.failure cannot make the probe read as
+    finished, and no FINISHED note follows the failure."""
+    script = """
+import torch
+from autograder.evidence import _records
+from autograder.sandbox.child import Child
+from autograder.sandbox.guard import Guard
+from autograder.sandbox.recorder import FINISHED, PROBE_FAILED, Recorder
+class Channel:
+    sent = b""
+    def line(self, word, phase):
+        pass
+    def file(self, name, blob):
+        Channel.sent += blob if name.endswith(".json") else b""
+def probe(ns, inputs, rec):
+    Recorder.failure = lambda *args: None
+    raise RuntimeError("stopped inside the probe")
+child = Child({"probes": ["test_model"], "seeds": {"test_model": 0}}, Channel(), Guard())
+child.run_probes({"test_model": probe}, {}, Recorder, torch)
+meta = _records(Channel.sent.decode())
+print(meta[PROBE_FAILED]["message"], FINISHED in meta)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "stopped inside the probe False", done.stderr[-3000:]
