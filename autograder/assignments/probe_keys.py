@@ -20,3 +20,14 @@ class Probe:
     def declared(self) -> tuple[str, ...]:
         """The keys of this class's fields (keys that take a number, such as an epoch's, are methods)."""
         return tuple(getattr(self, f.name) for f in fields(self) if f.name != "grade_id")
+
+
+@dataclass(frozen=True)
+class GradientKeys:
+    """What assignments.probing.record_gradient records (expect.expect_gradient reads it): the float64 loss, its
+    gradient with respect to the input, and gradcheck's verdict. The keys class of a probe that calls it derives
+    from it too (`class LossFnKeys(GradientKeys, Probe)`), so these are among the probe's declared keys."""
+
+    loss64: str = "loss64"
+    grad64: str = "grad64"
+    gradcheck: str = "gradcheck"

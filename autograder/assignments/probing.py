@@ -2,23 +2,12 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import torch
 
 from ..sandbox.recorder import MISSING, Recorder
-
-
-@dataclass(frozen=True)
-class GradientKeys:
-    """What record_gradient records (expect.expect_gradient reads it): the float64 loss, its gradient with
-    respect to the input, and gradcheck's verdict."""
-
-    loss64: str = "loss64"
-    grad64: str = "grad64"
-    gradcheck: str = "gradcheck"
-
+from .probe_keys import GradientKeys
 
 GRADIENT = GradientKeys()
 
