@@ -225,9 +225,8 @@ def _judged(meta: dict[str, Any], declared: tuple[str, ...]) -> dict[str, Any]:
     one: each of those keys the grader records itself, so student code that recorded one first sent it twice."""
     if UNTRUSTED in meta or meta.get(MISSING):
         return meta
-    failed = meta.get(PROBE_FAILED)
     if PROBE_FAILED in meta:
-        error = failed if isinstance(failed, dict) else {}
+        error = meta[PROBE_FAILED] if isinstance(meta[PROBE_FAILED], dict) else {}
         where = f" in {error['where']}" if error.get("where") else ""
         return {UNTRUSTED: PROBE_FAILED_MESSAGE.format(f"{error.get('error')}: {error.get('message')}{where}")}
     if meta.get(FINISHED) is not True:

@@ -106,7 +106,18 @@ def _order(loader) -> tuple[torch.Tensor, list[int]]:
     return torch.cat(batches) if batches else torch.empty(0), [len(b) for b in batches]
 
 
-NOT_TWO_LOADERS = "make_loaders did not return two loaders (train_loader, test_loader)"
+def _pair(loaders) -> bool:
+    return isinstance(loaders, (tuple, list)) and len(loaders) == 2
+
+
+def _test_sizes(loaders) -> list[int] | None:
+    """The batch sizes of the test loader of make_loaders' (train, test) pair; None if there is none or it raised."""
+    if not _pair(loaders):
+        return None
+    try:
+        return _order(loaders[1])[1]
+    except Exception:  # noqa: BLE001 - the student's loader failed: the check reports no batch sizes
+        return None
 
 
 def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -114,23 +125,16 @@ def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
     k = keys.MAKE_LOADERS
     train_items, test_items = inputs["loader_train_items"].tolist(), inputs["loader_test_items"].tolist()
     loaders = rec.call(k.default, f, list(train_items), list(test_items))
-    pair = isinstance(loaders, (tuple, list)) and len(loaders) == 2
-    for epoch, key, sizes_key in ((1, k.train_order(1), k.train_sizes(1)), (2, k.train_order(2), k.train_sizes(2)),
-                                  (None, k.test_order, k.test_sizes)):
-        if not pair:
-            rec.skip(key, NOT_TWO_LOADERS)
-            rec.note(sizes_key, None)
-            continue
-        _, sizes = rec.call(key, _order, loaders[0 if epoch else 1]) or (None, None)
+    for key, sizes_key, which in ((k.train_order(1), k.train_sizes(1), 0), (k.train_order(2), k.train_sizes(2), 0),
+                                  (k.test_order, k.test_sizes, 1)):
+        if _pair(loaders):
+            _, sizes = rec.call(key, _order, loaders[which]) or (None, None)
+        else:
+            rec.skip(key, "make_loaders did not return two loaders (train_loader, test_loader)")
+            sizes = None
         rec.note(sizes_key, sizes)
     small = rec.call(k.small, f, list(train_items), list(test_items), batch_size=LOADER_SMALL_BATCH)
-    sizes = None
-    if isinstance(small, (tuple, list)) and len(small) == 2:
-        try:
-            sizes = _order(small[1])[1]
-        except Exception:  # noqa: BLE001 - the student's loader failed: the check reports no batch sizes
-            sizes = None
-    rec.note(k.small_test_sizes, sizes)
+    rec.note(k.small_test_sizes, _test_sizes(small))
 
 
 def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
