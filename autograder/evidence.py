@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from .expect import CheckFailed, CodeAbsent
 from .sandbox.launcher import MAX_EVIDENCE_BYTES, TAMPERED
 from .sandbox.phases import Phase
-from .sandbox.recorder import MISSING, UNTRUSTED
+from .sandbox.recorder import FINISHED, MAX_ITEMS, MISSING, PROBE_FAILED, SKIPPED, UNTRUSTED
 
 # The probes' JSON records are small (a few kB: kinds, shapes, short notes; values travel as tensors). A
 # forged record is parsed into Python objects about 25 times its size, so both the file and the total are
@@ -37,6 +37,16 @@ MAX_TENSOR_HEADER = 8 * 1024
 # the check that reads them with a plain message instead of an error in the grader.
 READABLE_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8,
                              torch.int8, torch.int16, torch.int32, torch.int64, torch.bool})
+
+
+# Why a probe's evidence is void although the grader's own code recorded it (Evidence.probe: "your code ...").
+PROBE_FAILED_MESSAGE = ("made the grader's own code fail while it examined what your code returned ({}), so the "
+                        "grader cannot trust what it recorded for this part and it gets no points; return the kind of "
+                        "value the notebook asks for")
+UNFINISHED = ("stopped the grader's probe before it finished, so the grader cannot trust what it recorded for this "
+              "part and it gets no points")
+INCOMPLETE = ("kept the grader from recording {} (the grader cannot trust what it recorded for this part, so it gets "
+              "no points)")
 
 
 def raised_message(entry: dict) -> str:
@@ -92,11 +102,12 @@ class ProbeEvidence:
 
     def _entry(self, key: str, what: str) -> dict:
         entry = self.meta.get(key)
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or entry.get("kind") == SKIPPED:
             earlier = next((e for e in self.meta.values() if isinstance(e, dict) and e.get("kind") == "raised"), None)
             if earlier is not None:
                 raise _failure(earlier)(f"{what}: not reached, because {raised_message(earlier)}")
-            raise CheckFailed(f"{what}: no result was recorded")
+            raise CheckFailed(f"{what}: {entry.get('reason')}" if isinstance(entry, dict) else
+                              f"{what}: no result was recorded")
         if entry.get("kind") == "raised":
             raise _failure(entry)(f"{what}: {raised_message(entry)}")
         return entry
@@ -206,6 +217,33 @@ def _records(text: str) -> dict[str, Any]:
     return meta
 
 
+def _judged(meta: dict[str, Any], declared: tuple[str, ...]) -> dict[str, Any]:
+    """A probe's records as the checks may read them, or {UNTRUSTED: why} when they are void: unless its notebook
+    lacks the function (MISSING: the checks say so), the probe's code must have run to its end (FINISHED, and no
+    PROBE_FAILED: keys it would have recorded later may have been forged by student code), recorded every key it
+    declares (`declared`, Probe.declared) and no item of a list or tuple (recorder.item) that it did not record as
+    one: each of those keys the grader records itself, so student code that recorded one first sent it twice."""
+    if UNTRUSTED in meta or meta.get(MISSING):
+        return meta
+    if PROBE_FAILED in meta:
+        error = meta[PROBE_FAILED] if isinstance(meta[PROBE_FAILED], dict) else {}
+        where = f" in {error['where']}" if error.get("where") else ""
+        return {UNTRUSTED: PROBE_FAILED_MESSAGE.format(f"{error.get('error')}: {error.get('message')}{where}")}
+    if meta.get(FINISHED) is not True:
+        return {UNTRUSTED: UNFINISHED}
+    lacking = [key for key in declared if key not in meta]
+    if lacking:
+        return {UNTRUSTED: INCOMPLETE.format(", ".join(lacking))}
+    for key in meta:
+        parent, _, index = key.rpartition("/")
+        if parent and index.isdecimal():
+            entry = meta.get(parent)
+            length = entry.get("length") if isinstance(entry, dict) and entry.get("kind") in ("list", "tuple") else 0
+            if not (isinstance(length, int) and int(index) < min(length, MAX_ITEMS)):
+                return {UNTRUSTED: TAMPERED}
+    return meta
+
+
 def _tensor_key(path: Path) -> str | None:
     """The one tensor's key in a safetensors file the recorder could have sent, read from its header alone
     (8 bytes of little-endian length, then JSON); None for anything else (a forgery, a corrupt file)."""
@@ -223,8 +261,11 @@ def _tensor_key(path: Path) -> str | None:
 
 
 def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str],
-                  cell_names: dict[int, list[str]]) -> Evidence:
-    """Read the child's evidence folder: JSON with a size cap, tensors with safetensors (no pickle)."""
+                  cell_names: dict[int, list[str]], declared: dict[str, tuple[str, ...]]) -> Evidence:
+    """Read the child's evidence folder: JSON with a size cap, tensors with safetensors (no pickle).
+
+    declared: each probe's declared keys by grade id (assignments.declared_keys); a probe's records are _judged.
+    """
     folder = Path(folder)
     probes: dict[str, ProbeEvidence] = {}
     cells: dict[int, dict] = {}
@@ -264,5 +305,7 @@ def load_evidence(folder: Path, lost: dict[Phase, str], labels: dict[Phase, str]
             except Exception:  # noqa: BLE001 - a corrupt file is no evidence, never a crash
                 continue
             tensors.update(found)
-        probes[path.stem] = ProbeEvidence(path.stem, labels.get(Phase.probe(path.stem), path.stem), meta, tensors)
+        meta = _judged(meta, declared.get(path.stem, ()))
+        probes[path.stem] = ProbeEvidence(path.stem, labels.get(Phase.probe(path.stem), path.stem), meta,
+                                          {} if UNTRUSTED in meta else tensors)
     return Evidence(probes, lost, labels, cells, cell_names)

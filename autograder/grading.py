@@ -144,7 +144,8 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
         run = run_sandboxed(child_spec, workdir, Limits.from_config(config), data_folders(config))
         phases["sandbox"] = time.monotonic() - mark
         try:
-            evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names)
+            evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names,
+                                     assignments.declared_keys(assignment))
             with _JUDGE_LOCK:
                 mark = time.monotonic()
                 verdicts = run_suite(assignment, evidence, inputs, config)

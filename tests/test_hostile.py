@@ -311,7 +311,7 @@ def test_a_record_sent_twice_voids_the_probe(tmp_path):
     from autograder.evidence import load_evidence
 
     (tmp_path / "test_model.json").write_text('{"returned_is_model": true}\n{"returned_is_model": false}\n')
-    evidence = load_evidence(tmp_path, {}, {}, {})
+    evidence = load_evidence(tmp_path, {}, {}, {}, {})
     with pytest.raises(CheckFailed, match="private result channel"):
         evidence.probe("test_model")
 
@@ -370,18 +370,19 @@ def test_a_forged_empty_untrusted_note_still_voids_the_probe(tmp_path):
     lines = [{UNTRUSTED: ""}, {"returned": {"kind": "number", "value": 1}}, {UNTRUSTED: LEFT_RUNNING.format(1)}]
     (tmp_path / "test_model.json").write_text("".join(json.dumps(line) + "\n" for line in lines))
     with pytest.raises(CheckFailed, match="private result channel"):
-        load_evidence(tmp_path, {}, {}, {}).probe("test_model")
+        load_evidence(tmp_path, {}, {}, {}, {}).probe("test_model")
 
 
 def _tensor_evidence(folder: Path, tensors: dict, recorded: tuple[str, ...] = ("a",)):
     from safetensors.torch import save_file
 
     from autograder.evidence import load_evidence
+    from autograder.sandbox.recorder import FINISHED
 
     meta = "".join(json.dumps({key: {"kind": "tensor"}}) + "\n" for key in recorded)
-    (folder / "test_model.json").write_text(meta)
+    (folder / "test_model.json").write_text(meta + json.dumps({FINISHED: True}) + "\n")
     save_file(tensors, folder / "test_model.t1.safetensors")
-    return load_evidence(folder, {}, {}, {})
+    return load_evidence(folder, {}, {}, {}, {})
 
 
 def test_a_tensor_file_the_recorder_sent_is_read(tmp_path):
@@ -407,16 +408,17 @@ def test_a_tensor_file_with_a_huge_header_is_void_without_reading_it(tmp_path, m
     import struct
 
     from autograder import evidence as evidence_module
+    from autograder.sandbox.recorder import FINISHED
 
     def never(*_):
         raise AssertionError("a forged file was loaded")
 
     monkeypatch.setattr(evidence_module, "load_file", never)
-    (tmp_path / "test_model.json").write_text('{"a": {"kind": "tensor"}}\n')
+    (tmp_path / "test_model.json").write_text('{"a": {"kind": "tensor"}}\n{"%s": true}\n' % FINISHED)
     header = b"{" + b" " * (evidence_module.MAX_TENSOR_HEADER + 8) + b"}"
     (tmp_path / "test_model.t1.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
     with pytest.raises(CheckFailed, match="private result channel"):
-        evidence_module.load_evidence(tmp_path, {}, {}, {}).probe("test_model")
+        evidence_module.load_evidence(tmp_path, {}, {}, {}, {}).probe("test_model")
 
 
 def test_a_tensor_of_a_dtype_the_checks_cannot_compute_with_fails_the_check_with_a_plain_message():

@@ -30,6 +30,8 @@ import pkgutil
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 
+from .probe_keys import Probe
+
 CHILD, TRUSTED = "child", "trusted"
 SIDE = {"keys": CHILD, "inputs": CHILD, "probes": CHILD,
         "notebook": TRUSTED, "checks": TRUSTED, "mistakes": TRUSTED, "known_wrong": TRUSTED,
@@ -60,6 +62,12 @@ def module(name: str, part: str) -> ModuleType:
     if part not in SIDE:
         raise KeyError(f"an assignment has no part {part!r}; its parts are {', '.join(PARTS)}")
     return importlib.import_module(f"{__name__}.{name}.{SIDE[part]}.{part}")
+
+
+def declared_keys(name: str) -> dict[str, tuple[str, ...]]:
+    """Each probe's declared keys (Probe.declared) by grade id, from assignment `name`'s keys.py."""
+    return {value.grade_id: value.declared() for value in vars(module(name, "keys")).values()
+            if isinstance(value, Probe)}
 
 
 def part_file(name: str, part: str) -> Path:

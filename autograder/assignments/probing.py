@@ -2,23 +2,12 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import torch
 
 from ..sandbox.recorder import MISSING, Recorder
-
-
-@dataclass(frozen=True)
-class GradientKeys:
-    """What record_gradient records (expect.expect_gradient reads it): the float64 loss, its gradient with
-    respect to the input, and gradcheck's verdict."""
-
-    loss64: str = "loss64"
-    grad64: str = "grad64"
-    gradcheck: str = "gradcheck"
-
+from .probe_keys import GradientKeys
 
 GRADIENT = GradientKeys()
 
@@ -52,7 +41,11 @@ def record_gradient(rec: Recorder, f: Any, x64: torch.Tensor, target64: torch.Te
     """f(x, target) in float64: its gradient with respect to x and gradcheck's verdict, under GRADIENT's keys."""
     x = x64.clone().requires_grad_()
     loss = rec.call(GRADIENT.loss64, f, x, target64.clone())
-    if isinstance(loss, torch.Tensor) and loss.requires_grad:
-        rec.call(GRADIENT.grad64, lambda: torch.autograd.grad(loss.sum(), x)[0])
-        rec.call(GRADIENT.gradcheck, lambda: bool(torch.autograd.gradcheck(
-            lambda q: f(q, target64), (x64.clone().requires_grad_(),), raise_exception=False)))
+    if not (isinstance(loss, torch.Tensor) and loss.requires_grad):
+        why = "the loss it returned for float64 inputs is not a tensor that requires grad (no gradient to check)"
+        rec.skip(GRADIENT.grad64, why)
+        rec.skip(GRADIENT.gradcheck, why)
+        return
+    rec.call(GRADIENT.grad64, lambda: torch.autograd.grad(loss.sum(), x)[0])
+    rec.call(GRADIENT.gradcheck, lambda: bool(torch.autograd.gradcheck(
+        lambda q: f(q, target64), (x64.clone().requires_grad_(),), raise_exception=False)))

@@ -18,6 +18,7 @@ from typing import NoReturn
 from .. import assignments
 from . import namespaces, syscalls
 from .phases import Phase
+from .recorder import FINISHED, PROBE_FAILED
 
 STUDENT_OUTPUT_LIMIT = 64 * 1024
 # The grader's packages student code cannot import (of their files, the child's root holds those
@@ -198,7 +199,8 @@ class Child:
             self.channel.line("END", Phase.cell(index).wire)
 
     def run_probes(self, probes: dict, inputs: dict, recorder_class, torch) -> None:
-        """Run each requested probe on the grader's inputs and send its evidence."""
+        """Run each requested probe on the grader's inputs and send its evidence, ending with FINISHED when the
+        probe's code ran to its end, or with PROBE_FAILED and the exception it raised."""
         for name in self.spec["probes"]:
             self.guard.heal()
             self.channel.line("BEGIN", Phase.probe(name).wire)
@@ -208,8 +210,11 @@ class Child:
             sys.stdout = sys.stderr = output
             try:
                 probes[name](self.ns, inputs, recorder)
-            except BaseException as err:  # noqa: BLE001 - the probe ends, the evidence so far stays
-                recorder.failure("_probe", err)
+            except BaseException as err:  # noqa: BLE001 - the probe ends, and the judge voids its evidence
+                self.guard.heal()  # before the record: student code may have patched Recorder.failure
+                recorder.failure(PROBE_FAILED, err)
+            else:
+                recorder.note(FINISHED, True)
             finally:
                 sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
                 self.guard.heal()

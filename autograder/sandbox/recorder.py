@@ -6,8 +6,10 @@ strings: formats that cannot run code when the trusted side reads them.
 Each record leaves the process the moment it is made: a line of <probe>.json or a file
 <probe>.t<n>.safetensors, sent on the channel to the launcher. Nothing student code does
 afterwards (a later call, a thread) can change what was recorded; a key sent twice (a forgery
-that tries to come first) voids the probe's evidence (evidence.load_evidence). And a probe
-whose student code leaves a thread or process running beside it is voided too (`UNTRUSTED`).
+that tries to come first) voids the probe's evidence (evidence.load_evidence). A probe records
+every key it declares on every run (`skip` when it has no value for one) and ends with FINISHED,
+so a forgery is always sent twice: the judge voids a probe without FINISHED or with PROBE_FAILED.
+And a probe whose student code leaves a thread or process running beside it is voided too (`UNTRUSTED`).
 """
 from __future__ import annotations
 
@@ -31,6 +33,13 @@ NUMPY_SCALARS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int1
 MISSING = "_missing"
 # The note a probe makes when student code left a thread or process running beside it: its evidence is void.
 UNTRUSTED = "_untrusted"
+# The record of a probe whose own code raised (child.Child.run_probes), and the note it makes when its code ran
+# to the end: the judge voids a probe with the first or without the second (keys it would have recorded later may
+# have been forged by student code; evidence.load_evidence).
+PROBE_FAILED = "_probe"
+FINISHED = "_finished"
+# The kind of the record a probe makes for a key it could not record a value for (`Recorder.skip`).
+SKIPPED = "skipped"
 LEFT_RUNNING = ("left {} running beside the grader (a thread or process could change what the grader "
                 "recorded, so this part gets no points; end every thread and process you start)")
 
@@ -152,6 +161,12 @@ class Recorder:
     def failure(self, key: str, err: BaseException) -> None:
         """Record that student code raised instead of returning."""
         self._record(key, {"kind": "raised", **student_error(err)})
+
+    def skip(self, key: str, reason: str) -> None:
+        """Record that the probe could not record `key`, and why ("make_dnn() did not return an nn.Module"): every
+        key a probe declares is recorded on every run, so a key student code recorded first is sent twice."""
+        self._heal()
+        self._record(key, {"kind": SKIPPED, "reason": reason})
 
     def call(self, key: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         """Call student code; record its result (or exception) under `key`; return the result or None."""

@@ -1053,6 +1053,51 @@ RECORDS_FOR_THE_PROBE_CLASS = '''
             rec.output("forward", _their_forward(inputs))
     '''
 
+# The same forgery, then a stop: MNISTModel records every key of the probe through the probe's Recorder (the logits
+# computed from the grader's weights in `inputs`), then hands back a tensor on the meta device, whose copy to the CPU
+# fails inside the recorder's own code, so the probe stops before it records anything itself: not even "net" is sent
+# twice, and the probe's failure kept the forged evidence (+12 before every probe had to finish).
+STOPS_THE_PROBE_AFTER_FORGING = '''
+    import sys
+
+    class MNISTModel:  # builds nothing
+        def __new__(cls):
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_name != "probe_mnist_model":
+                frame = frame.f_back
+            if frame is not None:
+                rec, inputs = frame.f_locals["rec"], frame.f_locals["inputs"]
+
+                def logits(x):
+                    h = torch.relu(x.reshape(len(x), -1) @ inputs["mm_w1"].T + inputs["mm_b1"])
+                    return h @ inputs["mm_w2"].T + inputs["mm_b2"]
+
+                rec.note("net", {"kind": "other", "type": "MNISTModel"})
+                rec.note("layers", {"fc1": ["Linear", [512, 784]], "fc2": ["Linear", [10, 512]]})
+                rec.note("parameters", 784 * 512 + 512 + 512 * 10 + 10)
+                rec.note("loaded", True)
+                for key, x in (("images", inputs["mm_x"]), ("flat", inputs["mm_x"].reshape(5, 784)),
+                               ("one_image", inputs["mm_x_one"]), ("one_flat", inputs["mm_x_one"].reshape(1, 784))):
+                    rec.output(key, logits(x))
+            return torch.empty(1, device="meta")
+    '''
+# A loss that autograd cannot differentiate, with the gradient forged: loss_fn finds record_gradient's Recorder in its
+# caller's frames and records the float64 gradient (computed from a formula of its own) and gradcheck's verdict,
+# which the probe records only for a loss that requires grad (+4 before every probe recorded every key).
+FORGES_THE_GRADIENT = '''
+    import sys
+
+    def loss_fn(y_pred, y_true):
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != "record_gradient":
+            frame = frame.f_back
+        if frame is not None and y_pred.dtype == torch.float64:
+            x = y_pred.detach().clone().requires_grad_()
+            frame.f_locals["rec"].output("grad64", torch.autograd.grad(((x - y_true) ** 2).mean(), x)[0])
+            frame.f_locals["rec"].output("gradcheck", True)
+        return ((y_pred - y_true) ** 2).mean().detach()
+    '''
+
 
 VALIDATE_READS_A_PARAMETER = '''
     def validate(model, loader, loss_fn):
@@ -1577,6 +1622,15 @@ CASES: list[Case] = [
          frozenset({"test_make_dnn", "test_neural_network"}),
          why="make_dnn and NeuralNetwork build no network; they record the probe's keys through its own Recorder "
              "(found in the caller's frame) and return no nn.Module, so the probe never records those keys itself"),
+    Case("stops_the_probe_after_forging", P2, lambda: replace(P2, "MNISTModel", STOPS_THE_PROBE_AFTER_FORGING),
+         frozenset({"test_mnist_model", "mnist_accuracy"}), "made the grader's own code fail",
+         why="MNISTModel records the probe's keys through its Recorder, then returns a meta tensor whose copy fails "
+             "inside the recorder, so the probe stops before recording any key itself; a probe that did not finish "
+             "is void"),
+    Case("forges_the_gradient", P1, lambda: replace(P1, "loss_fn", FORGES_THE_GRADIENT), frozenset({"test_loss_fn"}),
+         "private result channel",
+         why="loss_fn returns a detached loss and records the gradient and gradcheck's verdict itself, keys the probe "
+             "recorded only for a loss that requires grad; it forfeits the loss_fn group it tampered with"),
     Case("validate_reads_a_parameter", P2, lambda: replace(P2, "validate", VALIDATE_READS_A_PARAMETER),
          frozenset({"test_validate"}),
          why="validate returns the sum of the model's last parameter without running the model"),

@@ -80,11 +80,9 @@ def probe_training_loop_module(ns: dict, inputs: dict, rec: Recorder) -> None:
         rec.output(k.params(n), torch.cat([p.detach().flatten() for p in net.parameters()]))
 
 
-def _load_in_order(net: torch.nn.Module, inputs: dict, rec: Recorder) -> bool:
-    params = list(net.parameters())
-    shapes = [tuple(p.shape) for p in params]
-    rec.note(keys.MAKE_DNN.param_shapes, [list(s) for s in shapes])
-    if shapes != list(DNN_SHAPES):
+def _load(params: list, inputs: dict) -> bool:
+    """Copy the grader's weights into `params` (in order) if their shapes are DNN_SHAPES'."""
+    if not all(isinstance(p, torch.Tensor) for p in params) or [tuple(p.shape) for p in params] != list(DNN_SHAPES):
         return False
     with torch.no_grad():
         for i, p in enumerate(params):
@@ -92,18 +90,23 @@ def _load_in_order(net: torch.nn.Module, inputs: dict, rec: Recorder) -> bool:
     return True
 
 
-def _layers(net: torch.nn.Module) -> list[str]:
-    return [type(m).__name__ for m in net.children()]
-
-
 def probe_make_dnn(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "make_dnn", rec)
     k = keys.MAKE_DNN
     net = rec.call(k.net, f)
-    if isinstance(net, torch.nn.Module):
-        rec.note(k.layers, _layers(net))
-        if _load_in_order(net, inputs, rec):
-            rec.call(k.forward, net, inputs["dnn_x"].clone())
+    if not isinstance(net, torch.nn.Module):
+        rec.note(k.layers, None)
+        rec.note(k.param_shapes, None)
+        rec.skip(k.forward, "make_dnn() did not return an nn.Module")
+        return
+    rec.note(k.layers, [type(m).__name__ for m in net.children()])
+    params = list(net.parameters())
+    rec.note(k.param_shapes, [list(p.shape) for p in params])
+    if _load(params, inputs):
+        rec.call(k.forward, net, inputs["dnn_x"].clone())
+    else:
+        rec.skip(k.forward, "its parameters must have the shapes of Linear(1, 10), Linear(10, 10), Linear(10, 1) "
+                            "for the grader to load its weights")
 
 
 def probe_neural_network(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -111,6 +114,8 @@ def probe_neural_network(ns: dict, inputs: dict, rec: Recorder) -> None:
     k = keys.NEURAL_NETWORK
     net = rec.call(k.net, cls)
     if not isinstance(net, torch.nn.Module):
+        rec.note(k.attributes, None)
+        rec.skip(k.forward, "NeuralNetwork() did not make an nn.Module")
         return
     attributes = {}
     for name in ("fc1", "fc2", "out", "relu"):
@@ -118,12 +123,12 @@ def probe_neural_network(ns: dict, inputs: dict, rec: Recorder) -> None:
         weight = getattr(layer, "weight", None)
         attributes[name] = [type(layer).__name__, list(weight.shape) if isinstance(weight, torch.Tensor) else None]
     rec.note(k.attributes, attributes)
-    ordered = [getattr(getattr(net, n, None), a, None) for n in ("fc1", "fc2", "out") for a in ("weight", "bias")]
-    if all(isinstance(p, torch.Tensor) for p in ordered) and [tuple(p.shape) for p in ordered] == list(DNN_SHAPES):
-        with torch.no_grad():
-            for i, p in enumerate(ordered):
-                p.copy_(inputs[f"dnn_p{i}"])
+    if _load([getattr(getattr(net, n, None), a, None) for n in ("fc1", "fc2", "out") for a in ("weight", "bias")],
+             inputs):
         rec.call(k.forward, net, inputs["dnn_x"].clone())
+    else:
+        rec.skip(k.forward, "fc1, fc2 and out must be Linear(1, 10), Linear(10, 10), Linear(10, 1) for the grader to "
+                            "load its weights")
 
 
 PROBES = {

@@ -18,7 +18,7 @@ from autograder.assignments.part1_regression.child.inputs import (
     standin_model,
 )
 from autograder.assignments.probing import GRADIENT, lent
-from autograder.expect import CheckFailed, expect, expect_close, expect_equal, expect_gradient, expect_shape
+from autograder.expect import expect, expect_close, expect_equal, expect_gradient, expect_shape
 from solutions import part1_regression as ref
 
 # A few float32 ulps: the same arithmetic written differently (w * x + b, torch.add(...)) may
@@ -264,7 +264,7 @@ def test_make_dnn_architecture(evidence):
            f"make_dnn(): expected an nn.Sequential, got {info.get('type') or info.get('kind')}")
     layers = probe.note(k.layers)
     expect(layers == EXPECTED_LAYERS, f"make_dnn(): expected layers {EXPECTED_LAYERS}, got {layers}")
-    shapes = [tuple(s) for s in probe.note(k.param_shapes, [])]
+    shapes = [tuple(s) for s in probe.note(k.param_shapes) or []]
     expect(shapes == list(DNN_SHAPES), f"make_dnn(): expected parameter shapes {list(DNN_SHAPES)} "
            f"(Linear(1, 10), Linear(10, 10), Linear(10, 1)), got {shapes}")
 
@@ -297,7 +297,4 @@ def test_neural_network_forward(evidence, inputs):
     k = keys.NEURAL_NETWORK
     probe = evidence.probe(k.grade_id)
     probe.info(k.net, "NeuralNetwork()")
-    if probe.note(k.attributes) is not None and k.forward not in probe.meta:
-        raise CheckFailed(f"{what}: fc1, fc2 and out must be Linear(1, 10), Linear(10, 10), Linear(10, 1) "
-                          "for the grader to load its weights")
     expect_close(probe.tensor(k.forward, what), _reference_dnn_output(inputs), what, **REDUCTION)

@@ -2,13 +2,13 @@
 once: a probe's grade id (its graded cell, and its entry in course_config.py) and the keys it records under.
 
 The child imports this module: it stays plain dataclasses, no torch. The items of a recorded list or tuple
-are keyed by autograder.sandbox.recorder.item; record_gradient's keys are assignments.probing.GRADIENT.
+are keyed by autograder.sandbox.recorder.item; record_gradient's keys are probe_keys.GradientKeys'.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...probe_keys import Probe
+from ...probe_keys import GradientKeys, Probe
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class MakeTransformKeys(Probe):
 
 
 @dataclass(frozen=True)
-class BinaryCrossEntropyKeys(Probe):
+class BinaryCrossEntropyKeys(GradientKeys, Probe):
     """What probe_binary_cross_entropy records: the loss on ordinary probabilities, on confidently wrong and on
-    perfect predictions, then record_gradient's float64 run."""
+    perfect predictions, then record_gradient's float64 run (GradientKeys)."""
 
     values: str = "values"
     extremes: str = "extremes"

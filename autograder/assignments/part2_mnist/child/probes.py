@@ -52,7 +52,9 @@ def probe_make_transform(ns: dict, inputs: dict, rec: Recorder) -> None:
     images = [Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L")
               for img in inputs["transform_images"]]
     transform = rec.call(k.transform, f, mean, std)
-    if transform is not None:
+    if transform is None:
+        rec.skip(k.outputs, "make_transform(mean, std) returned no transform")
+    else:
         rec.call(k.outputs, lambda: torch.stack([transform(img) for img in images]))
 
 
@@ -70,6 +72,11 @@ def probe_mnist_model(ns: dict, inputs: dict, rec: Recorder) -> None:
     k = keys.MNIST_MODEL
     net = rec.call(k.net, cls)
     if not isinstance(net, nn.Module):
+        rec.note(k.layers, None)
+        rec.note(k.parameters, None)
+        rec.note(k.loaded, False)
+        for key in (k.images, k.flat, k.one_image, k.one_flat):
+            rec.skip(key, "MNISTModel() did not make an nn.Module")
         return
     layers = {}
     for name in ("fc1", "fc2"):
@@ -78,13 +85,14 @@ def probe_mnist_model(ns: dict, inputs: dict, rec: Recorder) -> None:
         layers[name] = [type(layer).__name__, list(weight.shape) if isinstance(weight, torch.Tensor) else None]
     rec.note(k.layers, layers)
     rec.note(k.parameters, sum(p.numel() for p in net.parameters()))
-    if layers == {"fc1": ["Linear", [512, 784]], "fc2": ["Linear", [10, 512]]}:
+    loadable = layers == {"fc1": ["Linear", [512, 784]], "fc2": ["Linear", [10, 512]]}
+    if loadable:
         with torch.no_grad():
             net.fc1.weight.copy_(inputs["mm_w1"])
             net.fc1.bias.copy_(inputs["mm_b1"])
             net.fc2.weight.copy_(inputs["mm_w2"])
             net.fc2.bias.copy_(inputs["mm_b2"])
-        rec.note(k.loaded, True)
+    rec.note(k.loaded, loadable)
     net.eval()
     with torch.no_grad():
         rec.call(k.images, net, inputs["mm_x"].clone())
@@ -98,21 +106,35 @@ def _order(loader) -> tuple[torch.Tensor, list[int]]:
     return torch.cat(batches) if batches else torch.empty(0), [len(b) for b in batches]
 
 
+def _pair(loaders) -> bool:
+    return isinstance(loaders, (tuple, list)) and len(loaders) == 2
+
+
+def _test_sizes(loaders) -> list[int] | None:
+    """The batch sizes of the test loader of make_loaders' (train, test) pair; None if there is none or it raised."""
+    if not _pair(loaders):
+        return None
+    try:
+        return _order(loaders[1])[1]
+    except Exception:  # noqa: BLE001 - the student's loader failed: the check reports no batch sizes
+        return None
+
+
 def probe_make_loaders(ns: dict, inputs: dict, rec: Recorder) -> None:
     f = student(ns, "make_loaders", rec)
     k = keys.MAKE_LOADERS
     train_items, test_items = inputs["loader_train_items"].tolist(), inputs["loader_test_items"].tolist()
     loaders = rec.call(k.default, f, list(train_items), list(test_items))
-    if isinstance(loaders, (tuple, list)) and len(loaders) == 2:
-        train_loader, test_loader = loaders
-        for epoch in (1, 2):
-            order, sizes = rec.call(k.train_order(epoch), _order, train_loader) or (None, None)
-            rec.note(k.train_sizes(epoch), sizes)
-        order, sizes = rec.call(k.test_order, _order, test_loader) or (None, None)
-        rec.note(k.test_sizes, sizes)
+    for key, sizes_key, which in ((k.train_order(1), k.train_sizes(1), 0), (k.train_order(2), k.train_sizes(2), 0),
+                                  (k.test_order, k.test_sizes, 1)):
+        if _pair(loaders):
+            _, sizes = rec.call(key, _order, loaders[which]) or (None, None)
+        else:
+            rec.skip(key, "make_loaders did not return two loaders (train_loader, test_loader)")
+            sizes = None
+        rec.note(sizes_key, sizes)
     small = rec.call(k.small, f, list(train_items), list(test_items), batch_size=LOADER_SMALL_BATCH)
-    if isinstance(small, (tuple, list)) and len(small) == 2:
-        rec.note(k.small_test_sizes, _order(small[1])[1])
+    rec.note(k.small_test_sizes, _test_sizes(small))
 
 
 def probe_train_epoch(ns: dict, inputs: dict, rec: Recorder) -> None:
@@ -176,17 +198,23 @@ def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
                         batch_size=int(inputs["acc_batch"]), shuffle=True, generator=generator,
                         collate_fn=normalizing_collate(inputs))
     model = rec.call(k.net, cls)
+    epochs = range(int(inputs["acc_epochs"]))
+    trained = [f"{layer}.{name}" for layer in ("fc1", "fc2") for name in ("weight", "bias")]
     if not isinstance(model, nn.Module):
+        for key in [*map(k.epoch, epochs), *map(k.trained, trained)]:
+            rec.skip(key, "MNISTModel() did not make an nn.Module")
         return
     optimizer = torch.optim.SGD(model.parameters(), lr=float(inputs["acc_lr"]))
-    for epoch in range(int(inputs["acc_epochs"])):
+    for epoch in epochs:
         if rec.call(k.epoch(epoch), train_epoch, model, loader, optimizer, nn.CrossEntropyLoss()) is None \
                 and rec.meta[k.epoch(epoch)].get("kind") == "raised":
+            for key in [*map(k.epoch, epochs[epoch + 1:]), *map(k.trained, trained)]:
+                rec.skip(key, f"train_epoch raised in epoch {epoch + 1}")
             return
-    for layer in ("fc1", "fc2"):
-        for name in ("weight", "bias"):
-            value = getattr(getattr(model, layer, None), name, None)
-            rec.output(k.trained(f"{layer}.{name}"), value if isinstance(value, torch.Tensor) else None)
+    for name in trained:
+        layer, parameter = name.split(".")
+        value = getattr(getattr(model, layer, None), parameter, None)
+        rec.output(k.trained(name), value if isinstance(value, torch.Tensor) else None)
 
 
 PROBES = {

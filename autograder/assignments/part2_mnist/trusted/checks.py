@@ -177,8 +177,9 @@ def _reference_mlp(inputs: dict) -> nn.Module:
 def test_mnist_model_architecture(evidence):
     k = keys.MNIST_MODEL
     probe = evidence.probe(k.grade_id)
-    probe.info(k.net, "MNISTModel()")
-    layers = probe.note(k.layers) or {}
+    info = probe.info(k.net, "MNISTModel()")
+    layers = probe.note(k.layers)
+    expect(isinstance(layers, dict), f"MNISTModel(): expected an nn.Module, got {info.get('type') or info.get('kind')}")
     for name, shape in (("fc1", [512, 784]), ("fc2", [10, 512])):
         expect(layers.get(name) == ["Linear", shape],
                f"MNISTModel().{name}: expected nn.Linear with weight shape {tuple(shape)}, got {layers.get(name)}")
@@ -221,7 +222,8 @@ def test_mnist_model_flattens_any_batch(evidence, inputs):
 
 def _batches_of(probe, key: str, what: str, count: int) -> list[int]:
     """The samples a loader gave, in order, as numbers (after checking there are `count` of them)."""
-    return probe.tensor(key, what, numel=count).flatten().tolist()
+    probe.info(key, what)
+    return probe.tensor(item(key, 0), what, numel=count).flatten().tolist()
 
 
 def test_make_loaders_shuffles_training(evidence, inputs):
@@ -231,7 +233,7 @@ def test_make_loaders_shuffles_training(evidence, inputs):
     orders = []
     for epoch in (1, 2):
         what = f"the training loader of make_loaders on a list of {LOADER_TRAIN} samples, epoch {epoch}"
-        order = _batches_of(probe, item(k.train_order(epoch), 0), what, LOADER_TRAIN)
+        order = _batches_of(probe, k.train_order(epoch), what, LOADER_TRAIN)
         expect(sorted(order) == sorted(items), f"{what}: expected every sample of the training set exactly once")
         expect(probe.note(k.train_sizes(epoch)) == [64, LOADER_TRAIN - 64],
                f"{what}: expected batches of 64 (the default) and {LOADER_TRAIN - 64}, "
@@ -249,7 +251,7 @@ def test_make_loaders_keeps_test_order(evidence, inputs):
     probe = evidence.probe(k.grade_id)
     items = inputs["loader_test_items"].tolist()
     what = f"the test loader of make_loaders on a list of {LOADER_TEST} samples"
-    order = _batches_of(probe, item(k.test_order, 0), what, LOADER_TEST)
+    order = _batches_of(probe, k.test_order, what, LOADER_TEST)
     expect(sorted(order) == sorted(items), f"{what}: expected every sample of the test set exactly once")
     wrong = next((i for i, (a, b) in enumerate(zip(order, items)) if a != b), None)
     expect(wrong is None, f"{what}: expected the samples in the test set's own order (shuffle=False); "
