@@ -228,8 +228,8 @@ def parser() -> argparse.ArgumentParser:
     g = command("grade", help="grade one notebook file into Gradescope's results.json", epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("notebook", help="the notebook file to grade (.ipynb)")
-    g.add_argument("--assignment", required=True, help="the assignment it belongs to, as named in course_config.py, "
-                                                       "e.g. part1_regression")
+    g.add_argument("--assignment", required=True, help="the assignment it belongs to, as named in course_config.py "
+                                                       "(a key of ASSIGNMENTS)")
     g.add_argument("--out", default="results.json", help="where to write Gradescope's results.json (default "
                                                          "results.json in the current folder)")
     g.set_defaults(run=_grade)

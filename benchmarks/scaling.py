@@ -32,11 +32,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from autograder.assignments.part2_mnist.child.inputs import mnist_inputs
+from autograder.assignments.part2_mnist.trusted.data import has_real_files
+from autograder.assignments.part2_mnist.trusted.hooks import data_inputs
 from autograder.authoring.build import solution_notebook
 from autograder.cluster import cores, data_fingerprint, engine, grade_task, make_task
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
-from autograder.data import has_real_files
 from autograder.grading import resident_mb
 from autograder.paths import PROJECT_ROOT
 from autograder.results import GradeReport
@@ -62,8 +62,8 @@ c.Execute.timeout = 1800
 
 def full_size_config(folder: Path) -> Path:
     """A copy of course_config.py that grades part2_mnist on the full Fashion-MNIST files."""
-    text = DEFAULT_CONFIG.read_text().replace('DATASET = "MNIST"', 'DATASET = "FashionMNIST"')
-    text = text.replace("DATA_ROOT = None", f'DATA_ROOT = "{FULL_SIZE}"')
+    text = DEFAULT_CONFIG.read_text().replace('"dataset": "MNIST"', '"dataset": "FashionMNIST"', 1)
+    text = text.replace('"data_root": None', f'"data_root": "{FULL_SIZE}"', 1)
     text += f"\nGRADING_SECRET_FILE = {str(PROJECT_ROOT / '.cache' / 'grading-secret')!r}\n"
     path = folder / "course_config.py"
     path.write_text(text)
@@ -84,7 +84,7 @@ def make_course(root: Path, config: CourseConfig, n: int, *, stock: bool, env: d
         (folder / f"{A}.ipynb").write_text(text)
         if stock:  # what a student's folder holds for the notebook to run: the loader and the data
             shutil.copy(PROJECT_ROOT / "release" / A / "course_data.py", folder / "course_data.py")
-            if config.data_root == FULL_SIZE:
+            if settings(config)["data_root"] == str(FULL_SIZE):
                 (folder / "data").mkdir()
                 for f in FULL_SIZE.glob("*.gz"):
                     (folder / "data" / f.name).symlink_to(f)
@@ -129,18 +129,18 @@ def throughput(config: CourseConfig, notebook: Path, workers: int,
 
 
 def training_time(config: CourseConfig) -> float:
-    """Seconds of the accuracy check's own training (the reference, MNIST_EPOCHS epochs, one thread)."""
+    """Seconds of the accuracy check's own training (the reference, its `epochs` setting, one thread)."""
     torch.set_num_threads(1)
-    data = mnist_inputs(config.dataset, config.data_source, str(config.data_root))
+    data = data_inputs(config, settings(config))
     mean, std = float(data["acc_mean"]), float(data["acc_std"])
     images = ((data["acc_train_images"].float() / 255 - mean) / std).unsqueeze(1)
     torch.manual_seed(0)
     model = ref.MNISTModel()
-    loader = DataLoader(TensorDataset(images, data["acc_train_labels"]), batch_size=config.mnist_batch_size,
+    loader = DataLoader(TensorDataset(images, data["acc_train_labels"]), batch_size=settings(config)["batch_size"],
                         shuffle=True)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.mnist_learning_rate)
+    optimizer = torch.optim.SGD(model.parameters(), lr=settings(config)["learning_rate"])
     started = time.monotonic()
-    for _ in range(config.mnist_epochs):
+    for _ in range(settings(config)["epochs"]):
         ref.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss())
     return time.monotonic() - started
 
@@ -154,9 +154,14 @@ def memory(reports: list[GradeReport], at_rest: float) -> str:
             f"{statistics.median(worker):4.0f} MB median, {max(worker):4.0f} max ({at_rest:.0f} MB at rest)")
 
 
+def settings(config: CourseConfig) -> dict:
+    """part2_mnist's settings in `config`."""
+    return config.assignment(A).settings
+
+
 def data_name(config: CourseConfig) -> str:
-    train = len(mnist_inputs(config.dataset, config.data_source, str(config.data_root))["acc_train_labels"])
-    return f"{config.dataset} {train:,} train"
+    train = len(data_inputs(config, settings(config))["acc_train_labels"])
+    return f"{settings(config)['dataset']} {train:,} train"
 
 
 def main() -> None:
@@ -181,7 +186,7 @@ def main() -> None:
             print(f"full size skipped: {FULL_SIZE} is missing (apt-get install dataset-fashion-mnist)")
         rows = []
         for config, path, n in configs:
-            work = folder / config.dataset
+            work = folder / settings(config)["dataset"]
             work.mkdir()
             stock = timed_autograde(config, path, n, work, stock=True)
             kit = timed_autograde(config, path, n, work, stock=False)
@@ -191,7 +196,7 @@ def main() -> None:
         for name, n, stock, kit in rows:
             print(f"{name:<28} {n:>9} {stock:>8.1f}s {kit:>8.1f}s {stock / kit:>8.1f}x")
         for config, _, _ in configs:
-            notebook = folder / f"{config.dataset}.ipynb"
+            notebook = folder / f"{settings(config)['dataset']}.ipynb"
             nbformat.write(solution_notebook(config, A), notebook)
             print(f"\nthroughput of the Dask engine, {data_name(config)}, {args.per_worker} submissions per worker "
                   "(warm workers)")
@@ -203,7 +208,7 @@ def main() -> None:
                 print(f"{k:>7} {rate:>14.2f} {rate / (k * base):>11.2f}  {memory(reports, at_rest)}")
             train = training_time(config)
             print(f"per submission with 1 worker {1 / base:.2f} s; the accuracy check's own training "
-                  f"({config.mnist_epochs} epochs, 1 thread) {train:.2f} s: ratio {1 / base / train:.2f}")
+                  f"({settings(config)['epochs']} epochs, 1 thread) {train:.2f} s: ratio {1 / base / train:.2f}")
 
 
 if __name__ == "__main__":

@@ -24,13 +24,13 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize("old, new, named", [
-    ('DATASET = "MNIST"', 'DATASET = "CIFAR"', "DATASET"),
-    ('DATA_SOURCE = "auto"', 'DATA_SOURCE = "internet"', "DATA_SOURCE"),
+    ('"dataset": "MNIST"', '"dataset": "CIFAR"', r"\['settings'\]: dataset must be one of MNIST, FashionMNIST"),
+    ('"data_source": "auto"', '"data_source": "internet"', r"\['settings'\]: data_source"),
     ("GRADING_SEED = 20261126", 'GRADING_SEED = "abc"', "GRADING_SEED"),
     ("CELL_TIME_LIMIT_S = 10", "CELL_TIME_LIMIT_S = -1", "CELL_TIME_LIMIT_S"),
     ("MEMORY_LIMIT_MB = 4096", "MEMORY_LIMIT_MB = 4.5", "MEMORY_LIMIT_MB"),
-    ("MNIST_MIN_ACCURACY = ", "MNIST_MIN_ACCURACY = 85 or ", "MNIST_MIN_ACCURACY"),
-    ("MNIST_EPOCHS = 2", "MNIST_EPOCHS = True", "MNIST_EPOCHS"),
+    ('"min_accuracy": None', '"min_accuracy": 85', r"\['settings'\]: min_accuracy must be None"),
+    ('"epochs": 2', '"epochs": True', r"\['settings'\]: epochs must be int"),
     ('"predict_classes_values": 4', '"predict_classes_values": 0', "predict_classes_values"),
     ('"notebook": "part1_regression.ipynb"', '"notebook": "part1.py"', "notebook"),
     ("COURSE_ID = ", "COURSE_IDENT = ", "COURSE_ID"),
@@ -85,6 +85,39 @@ def test_a_misspelt_check_name_is_named_with_the_check_likely_meant(tmp_path):
     assert message.endswith("?)"), "the likely check alone, not the list of all"
 
 
+def test_a_misspelt_assignment_setting_is_named_with_the_one_likely_meant_in_the_file_in_use(tmp_path):
+    path = _variant(tmp_path, '"epochs": 2', '"epoch": 2')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: ASSIGNMENTS['part2_mnist']['settings']: epoch is not a setting (did you "
+                              "mean epochs?)")
+
+
+def test_an_assignment_setting_of_the_wrong_type_is_named_with_what_it_must_be(tmp_path):
+    path = _variant(tmp_path, '"learning_rate": 0.01', '"learning_rate": "0.01"')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: ASSIGNMENTS['part2_mnist']['settings']: learning_rate must be int or float, "
+                              "not '0.01'")
+
+
+def test_an_assignment_without_hooks_takes_no_settings(tmp_path):
+    path = _variant(tmp_path, '"notebook": "part1_regression.ipynb",',
+                    '"notebook": "part1_regression.ipynb", "settings": {"epochs": 2},')
+    with pytest.raises(ConfigError, match=r"ASSIGNMENTS\['part1_regression'\]\['settings'\]: epochs is not a "
+                                          "setting; the settings are $"):
+        load_config(path)
+
+
+def test_the_settings_an_assignment_declares_are_its_own(tmp_path):
+    config = load_config()
+    assert config.assignment("part1_regression").settings == {}
+    assert config.assignment("part2_mnist").settings["epochs"] == 2
+    changed = config.with_settings("part2_mnist", epochs=3)
+    assert changed.assignment("part2_mnist").settings["epochs"] == 3
+    assert config.assignment("part2_mnist").settings["epochs"] == 2
+
+
 def test_a_misspelt_key_of_an_assignment_is_named(tmp_path):
     path = _variant(tmp_path, '"manual": {\n            "answer_argmax', '"manul": {\n            "answer_argmax')
     with pytest.raises(ConfigError, match=r"ASSIGNMENTS\['part1_regression'\]: manul is not a setting \(did you "
@@ -94,8 +127,8 @@ def test_a_misspelt_key_of_an_assignment_is_named(tmp_path):
 
 def test_an_assignment_without_a_folder_is_refused(tmp_path):
     path = _variant(tmp_path, '    "part2_mnist": {', '    "part2_mnist_v2": {')
-    with pytest.raises(ConfigError, match=r"no autograder/assignments/part2_mnist_v2/checks.py\) \(did you mean "
-                                          r"part2_mnist\?\)"):
+    with pytest.raises(ConfigError, match=r"no autograder/assignments/part2_mnist_v2/trusted/checks.py\) \(did you "
+                                          r"mean part2_mnist\?\)"):
         load_config(path)
 
 

@@ -8,8 +8,8 @@ import io
 import pytest
 import torch
 
-from autograder.assignments.part1_regression import inputs as part1
-from autograder.assignments.part2_mnist import inputs as part2
+from autograder.assignments.part1_regression.child import inputs as part1
+from autograder.assignments.part2_mnist.child import inputs as part2
 from autograder.assignments.probing import lent
 from autograder.batch import grade_many
 from autograder.config import load_config

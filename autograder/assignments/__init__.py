@@ -52,7 +52,7 @@ def folder(name: str) -> Path:
 
 
 def module(name: str, part: str) -> ModuleType:
-    """One part (PARTS) of assignment `name`, imported from its side: module("part2_mnist", "probes")."""
+    """One part (PARTS) of assignment `name`, imported from its side: module(name, "probes")."""
     if part not in SIDE:
         raise KeyError(f"an assignment has no part {part!r}; its parts are {', '.join(PARTS)}")
     return importlib.import_module(f"{__name__}.{name}.{SIDE[part]}.{part}")
