@@ -40,7 +40,7 @@ def _new_assignment(args: argparse.Namespace) -> int:
     from .authoring.build import build_source, release
     from .scaffold import new_assignment
 
-    for path in new_assignment(args.name, load_config(args.config).path):
+    for path in new_assignment(args.name, load_config(args.config).path, trained_model=args.trained_model):
         print(f"wrote {path}")
     config = load_config(args.config)
     for path in build_source(config):
@@ -270,6 +270,9 @@ def parser() -> argparse.ArgumentParser:
                          "built-in data").set_defaults(run=_demo)
     n = command("new-assignment", help="scaffold an assignment (folder, solution, config entry) and release it")
     n.add_argument("name", help="the new assignment's id, e.g. part3_cnn")
+    n.add_argument("--trained-model", action="store_true",
+                   help="an example whose check trains the student's model on data the assignment generates, "
+                        "against a threshold calibrated on first grading (instead of a one-function example)")
     n.set_defaults(run=_new_assignment)
     s = command("build-solutions", help="write the complete solution notebooks")
     s.add_argument("--out", default="build/solutions", help="folder to write them to")

@@ -151,7 +151,8 @@ def validate(values: Mapping[str, Any], schema: Mapping[str, Setting], where: st
         if name not in schema:
             likely = _likely(name, schema)
             raise ConfigError(f"{where}: {name} is not a setting"
-                              + (likely or f"; the settings are {', '.join(schema)}"))
+                              + (likely or (f"; the settings are {', '.join(schema)}" if schema
+                                            else "; it takes none")))
     result = {}
     for name, setting in schema.items():
         if name not in values:

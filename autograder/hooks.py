@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
-from .assignments import folder
+from .assignments import TRUSTED, folder
 
 
 def _none(config, settings) -> None:
@@ -107,6 +107,6 @@ class Hooks:
 @functools.lru_cache(maxsize=None)
 def of(name: str) -> Hooks:
     """The hooks of assignment `name`: its trusted/hooks.py, or the defaults where it has none."""
-    if not (folder(name) / "trusted" / "hooks.py").is_file():
+    if not (folder(name) / TRUSTED / "hooks.py").is_file():
         return Hooks(name, None)
-    return Hooks(name, importlib.import_module(f"autograder.assignments.{name}.trusted.hooks"))
+    return Hooks(name, importlib.import_module(f"autograder.assignments.{name}.{TRUSTED}.hooks"))

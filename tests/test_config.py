@@ -105,7 +105,7 @@ def test_an_assignment_without_hooks_takes_no_settings(tmp_path):
     path = _variant(tmp_path, '"notebook": "part1_regression.ipynb",',
                     '"notebook": "part1_regression.ipynb", "settings": {"epochs": 2},')
     with pytest.raises(ConfigError, match=r"ASSIGNMENTS\['part1_regression'\]\['settings'\]: epochs is not a "
-                                          "setting; the settings are $"):
+                                          "setting; it takes none$"):
         load_config(path)
 
 
