@@ -373,16 +373,20 @@ def test_accuracy(evidence, inputs, config, record_property):
 ''',
     "trusted/hooks.py": '''\
 """{name}'s hooks (autograder.hooks): its settings, the data it generates, what of it is secret, and what a
-calibration of its accuracy check trains."""
+calibration of its accuracy check trains.
+
+course_config.py is read with these settings' schema: torch is imported only where data is made."""
 from __future__ import annotations
 
 import functools
 import math
-
-import torch
+from typing import TYPE_CHECKING
 
 from ....calibration import TrainingData, fingerprint
 from ....config import CourseConfig, Setting, fraction, number, optional
+
+if TYPE_CHECKING:
+    import torch
 
 SETTINGS = {{
     "epochs": Setting(number(int, positive=True)),
@@ -400,6 +404,8 @@ CLASSES, TRAIN_PER_CLASS, TEST_PER_CLASS, RADIUS, SPREAD, DATA_SEED = 3, 500, 20
 @functools.lru_cache(maxsize=1)
 def points() -> dict[str, torch.Tensor]:
     """The generated train and test points and labels."""
+    import torch
+
     g = torch.Generator().manual_seed(DATA_SEED)
     result = {{}}
     for split, per_class in (("train", TRAIN_PER_CLASS), ("secret_test", TEST_PER_CLASS)):
@@ -414,6 +420,8 @@ def points() -> dict[str, torch.Tensor]:
 
 def data_inputs(config: CourseConfig, settings: dict) -> dict[str, torch.Tensor]:
     """The generated points and the training budget, as the probe reads them."""
+    import torch
+
     return {{**points(), "epochs": torch.tensor(settings["epochs"]), "batch_size": torch.tensor(settings["batch_size"]),
             "learning_rate": torch.tensor(settings["learning_rate"])}}
 
@@ -443,6 +451,8 @@ def check_notes(config: CourseConfig, settings: dict) -> dict[str, str]:
 
 def calibration_run(seed: int, config: CourseConfig, settings: dict) -> float:
     """Test accuracy of the reference trained exactly as the grader trains a submission, probe seed `seed`."""
+    import torch
+
     from solutions import {name} as ref
 
     from ....sandbox.recorder import Recorder

@@ -140,3 +140,15 @@ def test_errors_name_the_file_in_use_not_the_default_one(tmp_path):
     assert str(err.value) == f"{path}: MAX_PROCESSES must be positive, not 0"
     with pytest.raises(ConfigError, match="term2.py defines: part1_regression, part2_mnist"):
         load_config().__class__.assignment(dataclasses.replace(load_config(), path=path), "part3")
+
+
+def test_the_config_is_read_without_importing_torch():
+    # An assignment's settings schema is read with the config: its hooks import torch only where data is read,
+    # so a configuration mistake is reported at once.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import sys; from autograder.config import load_config; "
+                           "load_config(); print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))"],
+                          capture_output=True, text=True, check=True, cwd=DEFAULT_CONFIG.parent)
+    assert done.stdout.strip() == "[]"

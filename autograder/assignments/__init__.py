@@ -12,6 +12,8 @@
         checks.py        the hidden checks (pytest), run only in the trusted process
         mistakes.py      MISTAKES: the known mistakes diagnosis names (autograder.diagnosis)
         known_wrong.py   KNOWN_WRONG: the demo's known-wrong submissions
+        hooks.py         optional: its settings' schema, its data, secret inputs, calibration run (autograder.hooks)
+        calibrations.json  the calibrated thresholds of its calibrated check, if it has one (autograder.calibration)
 
 The reference is solutions/<name>.py (with the model answers of the free-response cells); the points
 are course_config.py's. An assignment is a name in course_config.py's ASSIGNMENTS with a folder here:

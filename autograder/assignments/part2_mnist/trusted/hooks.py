@@ -4,6 +4,9 @@ and what a calibration of its accuracy check trains.
 Settings (course_config.py, ASSIGNMENTS["part2_mnist"]["settings"]): dataset, data_source, data_root (where the
 data comes from; README "Data"), epochs, batch_size, learning_rate (the accuracy check's training budget) and
 min_accuracy (None: the calibrated threshold).
+
+course_config.py is read with these settings' schema, so this module imports torch and the loader only where
+data is read: a configuration mistake is reported without importing torch.
 """
 from __future__ import annotations
 
@@ -12,14 +15,15 @@ import hashlib
 import importlib.util
 import os
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from ....calibration import DataUnavailable, TrainingData, fingerprint, threshold_for
 from ....calibration import training_data as calibrated_on
 from ....config import CourseConfig, Setting, choice, fraction, number, optional, path_or_none
 from ....paths import data_cache
-from .data import KINDS, SPLITS, DataError, has_real_files, load_datasets, missing_files
+
+if TYPE_CHECKING:
+    import torch
 
 DATASETS = ("MNIST", "FashionMNIST")
 DATA_SOURCES = ("torchvision", "offline", "auto")
@@ -50,6 +54,8 @@ def data_root(config: CourseConfig, settings: dict) -> Path:
 
 def data_inputs(config: CourseConfig, settings: dict) -> dict[str, torch.Tensor]:
     """The accuracy check's data (read once per process) and its training budget, as the probe reads them."""
+    import torch
+
     data = mnist_inputs(settings["dataset"], settings["data_source"], str(data_root(config, settings)))
     return {**data, "acc_epochs": torch.tensor(settings["epochs"]), "acc_batch": torch.tensor(settings["batch_size"]),
             "acc_lr": torch.tensor(settings["learning_rate"])}
@@ -61,6 +67,8 @@ def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor
 
     The test images and labels are secret (SECRET_INPUTS): the child trains, the trusted process evaluates.
     """
+    from .data import load_datasets
+
     train, test = load_datasets(source, root, dataset, cache=data_cache())
     mean, std = _pixel_mean_std(train.data)
     return {
@@ -76,6 +84,8 @@ def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor
 def _pixel_mean_std(images: torch.Tensor, chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and (unbiased) standard deviation of all pixels in [0, 1], summed in float64 a chunk at a time
     (a float64 copy of 60,000 images would take 376 MB)."""
+    import torch
+
     total = squares = 0.0
     for part in images.split(chunk):
         pixels = part.double() / 255
@@ -118,6 +128,8 @@ def host_folders(config: CourseConfig, settings: dict) -> list[str]:
 
 def source_used(source: str, root: Path, dataset: str) -> str:
     """Which data data_source reads (data.load_datasets' choice): 'offline' or 'files'."""
+    from .data import has_real_files
+
     if source == "offline" or (source == "auto" and not has_real_files(root, dataset)):
         return "offline"
     return "files"
@@ -126,6 +138,8 @@ def source_used(source: str, root: Path, dataset: str) -> str:
 def training_data(config: CourseConfig, settings: dict) -> TrainingData:
     """The configured data and budget, described as a calibration records it (data read once per process);
     DataUnavailable, in one line naming the setting, where the data cannot be read as configured."""
+    from .data import KINDS, SPLITS, DataError, missing_files
+
     dataset, source, root = settings["dataset"], settings["data_source"], data_root(config, settings)
     where = (f"{config.path}: ASSIGNMENTS['part2_mnist']['settings']: dataset {dataset!r} from data_source "
              f"{source!r}")
@@ -176,6 +190,8 @@ def data_statement(config: CourseConfig, settings: dict) -> str:
 
 def calibration_run(seed: int, config: CourseConfig, settings: dict) -> float:
     """Test accuracy of the reference trained exactly as the grader trains a submission, probe seed `seed`."""
+    import torch
+
     from solutions import part2_mnist as ref
 
     from ....sandbox.recorder import Recorder
