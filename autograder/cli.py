@@ -40,7 +40,7 @@ def _new_assignment(args: argparse.Namespace) -> int:
     from .authoring.build import build_source, release
     from .scaffold import new_assignment
 
-    for path in new_assignment(args.name, load_config(args.config).path):
+    for path in new_assignment(args.name, load_config(args.config).path, trained_model=args.trained_model):
         print(f"wrote {path}")
     config = load_config(args.config)
     for path in build_source(config):
@@ -227,8 +227,8 @@ def parser() -> argparse.ArgumentParser:
     g = command("grade", help="grade one notebook file into Gradescope's results.json", epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("notebook", help="the notebook file to grade (.ipynb)")
-    g.add_argument("--assignment", required=True, help="the assignment it belongs to, as named in course_config.py, "
-                                                       "e.g. part1_regression")
+    g.add_argument("--assignment", required=True, help="the assignment it belongs to, as named in course_config.py "
+                                                       "(a key of ASSIGNMENTS)")
     g.add_argument("--out", default="results.json", help="where to write Gradescope's results.json (default "
                                                          "results.json in the current folder)")
     g.set_defaults(run=_grade)
@@ -269,6 +269,9 @@ def parser() -> argparse.ArgumentParser:
                          "built-in data").set_defaults(run=_demo)
     n = command("new-assignment", help="scaffold an assignment (folder, solution, config entry) and release it")
     n.add_argument("name", help="the new assignment's id, e.g. part3_cnn")
+    n.add_argument("--trained-model", action="store_true",
+                   help="an example whose check trains the student's model on data the assignment generates, "
+                        "against a threshold calibrated on first grading (instead of a one-function example)")
     n.set_defaults(run=_new_assignment)
     s = command("build-solutions", help="write the complete solution notebooks")
     s.add_argument("--out", default="build/solutions", help="folder to write them to")

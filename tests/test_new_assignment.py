@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,44 @@ def test_the_config_entry_is_added_inside_assignments_and_a_broken_config_is_lef
     with pytest.raises(ConfigError):
         add_config_entry(config, NAME)
     assert config.read_text() == broken
+
+
+@pytest.mark.slow
+def test_a_new_assignment_with_a_trained_model_calibrates_on_first_grading_and_grades_end_to_end(tmp_path):
+    import nbformat
+
+    from autograder import nbgrader_cells
+
+    name = "part3_trained"
+    kit, python = _kit(tmp_path)
+    _run(python, kit, "new-assignment", name, "--trained-model")
+    trusted = kit / "autograder" / "assignments" / name / "trusted"
+    assert (trusted / "hooks.py").is_file() and not (trusted / "calibrations.json").exists()
+    _run(python, kit, "build-solutions", "--out", str(tmp_path / "solutions"))
+    reference = tmp_path / "solutions" / name / f"{name}.ipynb"
+    known_wrong = runpy.run_path(str(trusted / "known_wrong.py"))["KNOWN_WRONG"]
+    function, source = known_wrong["never_steps"]
+    wrong = nbformat.read(reference, as_version=4)
+    nbgrader_cells.find(wrong.cells, function).source = source
+    nbformat.write(wrong, tmp_path / "never_steps.ipynb")
+    results, said = {}, {}
+    for label, notebook in (("reference", reference), ("stub", kit / "release" / name / f"{name}.ipynb"),
+                            ("never_steps", tmp_path / "never_steps.ipynb")):
+        out = tmp_path / f"{label}.json"
+        said[label] = _run(python, kit, "grade", str(notebook), "--assignment", name, "--out", str(out)).stderr
+        results[label] = json.loads(out.read_text())
+    # the first grading calibrated the threshold, once, into the assignment's own trusted/ folder
+    assert "calibrating it now, once" in said["reference"] and "calibrating" not in said["stub"]
+    stored = json.loads((trusted / "calibrations.json").read_text())["calibrations"]
+    assert len(stored) == 1 and stored[0]["data"]["source"] == "generated"
+    threshold = stored[0]["threshold"]
+    assert 0.5 < threshold < min(stored[0]["accuracies"])
+    scores = {label: (r["score"], sum(test["max_score"] for test in r["tests"])) for label, r in results.items()}
+    assert scores == {"reference": (10, 10), "stub": (0, 10), "never_steps": (0, 10)}
+    failed = results["never_steps"]["tests"][0]["output"]
+    assert f"expected at least {threshold:.1%} accuracy on 600 test points" in failed, failed
+    assert "Data of this check: 3 Gaussian blobs (1,500 train / 600 test points" in failed
+    done = subprocess.run([str(python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_consistency.py", "tests/test_engine_knows_no_assignment.py"], cwd=kit,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:]

@@ -72,7 +72,7 @@ def test_an_unknown_assignment_stops_with_exit_2(tmp_path):
 
 def test_an_unreadable_config_stops_with_exit_2(tmp_path):
     bad = tmp_path / "course_config.py"
-    bad.write_text(DEFAULT_CONFIG.read_text().replace("DATASET = \"MNIST\"", "DATASET = MNIST +"))
+    bad.write_text(DEFAULT_CONFIG.read_text().replace('"dataset": "MNIST"', '"dataset": MNIST +'))
     done = cli("--config", str(bad), "autograde", P1, "--course", str(tmp_path), cwd=tmp_path)
     assert done.returncode == COULD_NOT_RUN
     line = _one_line(done)
@@ -357,12 +357,12 @@ def test_zero_workers_is_refused_before_grading(tmp_path):
 
 
 @pytest.mark.parametrize("change, said", [
-    ('DATASET = "MNIST"', "no offline copy of FashionMNIST"),
-    ("DATA_ROOT = None", "does not exist"),
+    ('"dataset": "MNIST"', "no offline copy of FashionMNIST"),
+    ('"data_root": None', "does not exist"),
 ])
 def test_a_data_problem_stops_before_grading_in_one_line(tmp_path, change, said):
     custom = tmp_path / "course_config.py"
-    new = 'DATASET = "FashionMNIST"' if "DATASET" in change else 'DATA_ROOT = "no-such-folder"'
+    new = '"dataset": "FashionMNIST"' if "dataset" in change else '"data_root": "no-such-folder"'
     custom.write_text(DEFAULT_CONFIG.read_text().replace(change, new))
     notebook = tmp_path / "part2_mnist.ipynb"
     notebook.write_text("{}")
@@ -370,8 +370,17 @@ def test_a_data_problem_stops_before_grading_in_one_line(tmp_path, change, said)
                cwd=tmp_path)
     assert done.returncode == COULD_NOT_RUN
     line = _one_line(done)
-    assert line.startswith(f"tensorgrade: {custom}: DATASET") and said in line
+    assert line.startswith(f"tensorgrade: {custom}: ASSIGNMENTS['part2_mnist']['settings']: dataset") and said in line
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_misspelt_assignment_setting_stops_with_exit_2_naming_the_one_meant(tmp_path):
+    custom = tmp_path / "course_config.py"
+    custom.write_text(DEFAULT_CONFIG.read_text().replace('"batch_size": 64', '"batchsize": 64'))
+    done = cli("--config", str(custom), "autograde", P1, "--course", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == COULD_NOT_RUN
+    assert _one_line(done) == (f"tensorgrade: {custom}: ASSIGNMENTS['part2_mnist']['settings']: batchsize is not a "
+                               "setting (did you mean batch_size?)")
 
 
 # --- the batch's record reaches nbgrader; the client never grades --------------------------------------------------

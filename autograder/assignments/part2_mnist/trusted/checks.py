@@ -474,17 +474,18 @@ def test_mnist_accuracy(evidence, inputs, config, record_property):
     k = keys.MNIST_ACCURACY
     probe = evidence.probe(k.grade_id)
     labels = inputs["secret_test_labels"]
-    what = (f"your MNISTModel trained with your train_epoch ({config.mnist_epochs} epochs of SGD, lr "
-            f"{config.mnist_learning_rate}, batch {config.mnist_batch_size}) on {len(inputs['acc_train_labels'])} "
-            f"normalized {config.dataset} images")
-    for epoch in range(config.mnist_epochs):
+    settings = config.assignment("part2_mnist").settings
+    what = (f"your MNISTModel trained with your train_epoch ({settings['epochs']} epochs of SGD, lr "
+            f"{settings['learning_rate']}, batch {settings['batch_size']}) on {len(inputs['acc_train_labels'])} "
+            f"normalized {settings['dataset']} images")
+    for epoch in range(settings["epochs"]):
         probe.info(k.epoch(epoch), f"{what}: epoch {epoch + 1}")
     weights = {}
     for name, shape in TRAINED_LAYERS.items():
         weights[name] = probe.tensor(k.trained(name), f"{what}: its trained {name}")
         expect_shape(weights[name], shape, f"{what}: its trained {name}")
         expect(bool(torch.isfinite(weights[name]).all()), f"{what}: its trained {name} holds NaN or infinite values")
-    accuracy, threshold = accuracy_of(weights, inputs), threshold_for(config)
+    accuracy, threshold = accuracy_of(weights, inputs), threshold_for(config, "part2_mnist")
     record_property("accuracy", accuracy)  # CheckResult.measured: the class report lists every student's
     record_property("threshold", threshold)
     expect(accuracy >= threshold,

@@ -7,10 +7,10 @@ from nbformat.notebooknode import NotebookNode
 
 from solutions import part2_mnist as ref
 
-from .... import data
 from ....authoring.cells import answer, check, demo, graded, markdown, notebook, question, setup, solution
-from ....calibration import threshold_text
 from ....config import Assignment, CourseConfig
+from . import data
+from .hooks import threshold_text
 
 # Shipped beside the notebook: the course's data loader, which its demo cells import.
 EXTRA_FILES = [(Path(data.__file__), "course_data.py")]
@@ -23,13 +23,14 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
     """The source notebook of part2_mnist, points and training budget from course_config.py."""
     pts = assignment.checks
     manual = assignment.manual
+    settings = assignment.settings
 
     def grade(grade_id: str, name: str) -> NotebookNode:
         return graded(grade_id, pts[grade_id], name)
 
     return notebook([
         markdown(f"""
-            # Part 2: Classifying {config.dataset} digits with a multilayer perceptron
+            # Part 2: Classifying {settings["dataset"]} digits with a multilayer perceptron
 
             You will normalize the images, write the lecture's binary cross-entropy without its
             sign slip, build a 784-512-10 network, and write the training and validation loops.
@@ -54,7 +55,7 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
             # "auto" uses the real files under ./data when present, else 4,000 offline digits (3,200 to
             # train on, 800 to validate on);
             # "torchvision" downloads them.
-            DATA = dict(source={config.data_source!r}, root="data", dataset={config.dataset!r})
+            DATA = dict(source={settings["data_source"]!r}, root="data", dataset={settings["dataset"]!r})
             train_set, test_set = load_datasets(**DATA, transform=transforms.ToTensor())
             print(f"{{len(train_set)}} training images, {{len(test_set)}} held-out images, read from {{train_set.root}}")
             fig, axes = plt.subplots(1, 8, figsize=(10, 2))
@@ -202,10 +203,10 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         demo("demo_train", f"""
             torch.manual_seed(0)
             model = MNISTModel()
-            train_loader, test_loader = make_loaders(train_norm, test_norm, batch_size={config.mnist_batch_size})
-            optimizer = torch.optim.SGD(model.parameters(), lr={config.mnist_learning_rate})
+            train_loader, test_loader = make_loaders(train_norm, test_norm, batch_size={settings["batch_size"]})
+            optimizer = torch.optim.SGD(model.parameters(), lr={settings["learning_rate"]})
             train_losses, val_losses, accuracies = training_loop(
-                model, train_loader, test_loader, optimizer, nn.CrossEntropyLoss(), epochs={config.mnist_epochs})
+                model, train_loader, test_loader, optimizer, nn.CrossEntropyLoss(), epochs={settings["epochs"]})
             plt.plot(train_losses, label="train loss")
             plt.plot(val_losses, label="validation loss")
             plt.xlabel("epoch")
@@ -214,8 +215,8 @@ def build(assignment: Assignment, config: CourseConfig) -> NotebookNode:
         """),
         markdown(f"""
             The auto-graded check below trains *your* `MNISTModel` with *your* `train_epoch`
-            ({config.mnist_epochs} epochs of SGD, learning rate {config.mnist_learning_rate}, batch
-            {config.mnist_batch_size}, normalized images) and requires at least
+            ({settings["epochs"]} epochs of SGD, learning rate {settings["learning_rate"]}, batch
+            {settings["batch_size"]}, normalized images) and requires at least
             {threshold_text(config)}.
         """),
         grade("test_mnist_accuracy", "MNISTModel and train_epoch together"),
