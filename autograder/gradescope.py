@@ -103,9 +103,12 @@ tensorgrade/      the kit, its course_config.py and the course's grading secret:
 CONFIG_TAIL = """
 
 # Added by `tensorgrade gradescope`: the course's grading secret travels in this zip (the instructor's,
-# never the student's), so Gradescope's inputs, and grades, are the course grader's own; data in the kit's cache.
+# never the student's), so Gradescope's inputs, and grades, are the course grader's own; an assignment's data
+# in the kit's cache (a data_root setting names a folder of the instructor's machine).
 GRADING_SECRET_FILE = "{secret}"
-DATA_ROOT = None
+for _assignment in ASSIGNMENTS.values():
+    if "data_root" in _assignment.get("settings", {{}}):
+        _assignment["settings"]["data_root"] = None
 """
 
 
