@@ -108,10 +108,14 @@ def test_a_new_assignment_with_a_trained_model_calibrates_on_first_grading_and_g
     no_module = nbformat.read(reference, as_version=4)
     nbgrader_cells.find(no_module.cells, "Classifier").source = "class Classifier:\n    pass\n"
     nbformat.write(no_module, tmp_path / "not_a_module.ipynb")
+    raises = nbformat.read(reference, as_version=4)
+    nbgrader_cells.find(raises.cells, function).source = ("def train_epoch(model, loader, optimizer, loss_fn):\n"
+                                                          "    raise ValueError('unfinished epoch')\n")
+    nbformat.write(raises, tmp_path / "raises.ipynb")
     results, said = {}, {}
     for label, notebook in (("reference", reference), ("stub", kit / "release" / name / f"{name}.ipynb"),
                             ("never_steps", tmp_path / "never_steps.ipynb"),
-                            ("not_a_module", tmp_path / "not_a_module.ipynb")):
+                            ("not_a_module", tmp_path / "not_a_module.ipynb"), ("raises", tmp_path / "raises.ipynb")):
         out = tmp_path / f"{label}.json"
         said[label] = _run(python, kit, "grade", str(notebook), "--assignment", name, "--out", str(out)).stderr
         results[label] = json.loads(out.read_text())
@@ -122,7 +126,8 @@ def test_a_new_assignment_with_a_trained_model_calibrates_on_first_grading_and_g
     threshold = stored[0]["threshold"]
     assert 0.5 < threshold < min(stored[0]["accuracies"])
     scores = {label: (r["score"], sum(test["max_score"] for test in r["tests"])) for label, r in results.items()}
-    assert scores == {"reference": (10, 10), "stub": (0, 10), "never_steps": (0, 10), "not_a_module": (0, 10)}
+    assert scores == {"reference": (10, 10), "stub": (0, 10), "never_steps": (0, 10), "not_a_module": (0, 10),
+                      "raises": (0, 10)}
     failed = results["never_steps"]["tests"][0]["output"]
     assert f"expected at least {threshold:.1%} accuracy on 600 test points" in failed, failed
     assert "Data of this check: 3 Gaussian blobs (1,500 train / 600 test points" in failed
@@ -131,6 +136,9 @@ def test_a_new_assignment_with_a_trained_model_calibrates_on_first_grading_and_g
     failed = results["not_a_module"]["tests"][0]["output"]
     assert "its trained fc1.weight: Classifier() did not make an nn.Module: define class Classifier(nn.Module)" \
         in failed, failed
+    failed = results["raises"]["tests"][0]["output"]  # and a train_epoch that raised: the epochs after it skipped
+    assert "its trained fc1.weight: not reached, because your code raised ValueError: unfinished epoch" in failed, \
+        failed
     # The kit's checks, and the scaffold's own catalogs graded against the calibrated threshold: both mutants
     # caught and named from the evidence (trained weights equal to the initial ones; a negative loss), both
     # variants given full marks.
