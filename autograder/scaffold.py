@@ -8,7 +8,10 @@ replace them.
 With `--trained-model` the example is a classifier instead: `Classifier` and `train_epoch`, whose check trains
 the student's model on points the assignment generates (trusted/hooks.py: its settings, data, secret test
 points and calibration run) and compares the trained weights' accuracy with a threshold calibrated on first
-grading and stored in its trusted/calibrations.json.
+grading and stored in its trusted/calibrations.json. Its probe records the model's parameters before and after
+training (every key on every path: a value, or a skip saying why not), and its catalogs are its own: mutants
+that never step and that climb the loss, named from that evidence (weights equal to the initial ones; a negative
+loss), and variants that zero the gradients after stepping and that hold the ReLU as a module.
 """
 from __future__ import annotations
 
@@ -250,6 +253,114 @@ def train_epoch(model, loader, optimizer, loss_fn):
 """),
 }}
 ''',
+    "trusted/mistakes.py": '''\
+"""Known mistakes of {name} that feedback names (autograder.diagnosis): grade id -> mistakes, each recognised from
+the values the probe recorded (the student's code is never run here)."""
+from __future__ import annotations
+
+import torch
+
+from ....diagnosis import Mistake
+from ..child import keys
+
+
+def _never_change(probe, inputs, quiet) -> bool:
+    """Every trained parameter equals its value before training, bit for bit: no step was ever taken."""
+    k = keys.ACCURACY
+    return all(torch.equal(probe.tensor(k.trained(name), name), probe.tensor(k.initial(name), name))
+               for name in keys.PARAMETERS)
+
+
+def _loss_negative(probe, inputs, quiet) -> bool:
+    """Every epoch's mean loss is below zero: cross-entropy never is, so the loss was negated."""
+    epochs = range(int(inputs["epochs"]))
+    return all(probe.number(keys.ACCURACY.epoch(epoch), "the epoch's loss") < 0 for epoch in epochs)
+
+
+MISTAKES: dict[str, list[Mistake]] = {{
+    keys.ACCURACY.grade_id: [
+        Mistake("weights_never_change", ("accuracy",), "training never changed the weights",
+                "train_epoch must call optimizer.step() after loss.backward() in every batch.", _never_change),
+        Mistake("loss_negated", ("accuracy",), "train_epoch's loss is negative, so each step climbs it",
+                "minimise loss_fn(model(points), labels) itself: do not negate it.", _loss_negative),
+    ],
+}}
+''',
+    "trusted/mutants.py": '''\
+"""Known-wrong implementations of {name} ("mutants") that its hidden checks must catch (tests/test_mutants.py):
+each replaces one solution cell (its grade_id), and every check in `catches` must fail."""
+from __future__ import annotations
+
+from ...catalog import Mutant, mutant
+
+MUTANTS: list[Mutant] = [
+    mutant("{name}_never_steps", "{name}", "train_epoch", """
+        def train_epoch(model, loader, optimizer, loss_fn):
+            total, count = 0.0, 0
+            for points, labels in loader:
+                optimizer.zero_grad()
+                loss = loss_fn(model(points), labels)
+                loss.backward()
+                total += loss.item() * len(labels)
+                count += len(labels)
+            return total / count
+        """, {{"accuracy"}}),
+    mutant("{name}_gradient_ascent", "{name}", "train_epoch", """
+        def train_epoch(model, loader, optimizer, loss_fn):
+            total, count = 0.0, 0
+            for points, labels in loader:
+                optimizer.zero_grad()
+                loss = -loss_fn(model(points), labels)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(labels)
+                count += len(labels)
+            return total / count
+        """, {{"accuracy"}}),
+]
+''',
+    "trusted/variants.py": '''\
+"""Correct solutions of {name} written differently from the reference: each must earn full marks
+(tests/test_variants.py)."""
+from __future__ import annotations
+
+from ...catalog import Variant, variant
+
+VARIANTS: list[Variant] = [
+    variant("{name}_zero_grad_after_step", "{name}", train_epoch="""
+        def train_epoch(model, loader, optimizer, loss_fn):
+            model.train()
+            losses = []
+            for points, labels in loader:
+                loss = loss_fn(model(points), labels)
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                losses.append(loss.detach() * labels.shape[0])
+            return float(torch.stack(losses).sum() / len(loader.dataset))
+        """),
+    variant("{name}_relu_module", "{name}", Classifier="""
+        class Classifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(2, 16)
+                self.act = nn.ReLU()
+                self.fc2 = nn.Linear(16, 3)
+
+            def forward(self, x):
+                return self.fc2(self.act(self.fc1(x)))
+        """),
+]
+''',
+    "trusted/diagnoses.py": '''\
+"""The known mistake (trusted/mistakes.py) each mutant of {name} (trusted/mutants.py) should be diagnosed with."""
+from __future__ import annotations
+
+EXPECTED: dict[str, set[str]] = {{
+    "{name}_never_steps": {{"weights_never_change"}},
+    "{name}_gradient_ascent": {{"loss_negated"}},
+}}
+''',
     "trusted/notebook.py": '''\
 """The {name} notebook: its text, setup, solution cells, visible checks and graded cells."""
 from __future__ import annotations
@@ -302,9 +413,14 @@ from dataclasses import dataclass
 from ...probe_keys import Probe
 
 
+# The Classifier's parameters the probe records, before and after training.
+PARAMETERS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
+
+
 @dataclass(frozen=True)
 class AccuracyKeys(Probe):
-    """What probe_accuracy records: the model it built, each epoch's result and the trained weights."""
+    """What probe_accuracy records: the model it built, its parameters before training, each epoch's result and
+    the trained parameters."""
 
     net: str = "net"
 
@@ -312,9 +428,17 @@ class AccuracyKeys(Probe):
         """The result of train_epoch in epoch `index`."""
         return f"epoch_{{index}}"
 
+    def initial(self, parameter: str) -> str:
+        """A parameter ("fc1.weight") as Classifier() made it, before training."""
+        return f"initial_{{parameter}}"
+
     def trained(self, parameter: str) -> str:
         """A trained parameter ("fc1.weight")."""
         return f"trained_{{parameter}}"
+
+    def declared(self) -> tuple[str, ...]:
+        """The fields' keys, and every parameter's initial and trained keys."""
+        return (*super().declared(), *map(self.initial, PARAMETERS), *map(self.trained, PARAMETERS))
 
 
 ACCURACY = AccuracyKeys("test_accuracy")
@@ -348,30 +472,46 @@ from ....sandbox.recorder import Recorder
 from ...probing import student
 from . import keys
 
-LAYERS = ("fc1", "fc2")
+def _parameters(model: nn.Module) -> dict[str, torch.Tensor | None]:
+    """The model's parameters by name (keys.PARAMETERS), None where it has no such tensor."""
+    found = {{}}
+    for name in keys.PARAMETERS:
+        layer, parameter = name.split(".")
+        value = getattr(getattr(model, layer, None), parameter, None)
+        found[name] = value if isinstance(value, torch.Tensor) else None
+    return found
 
 
 def probe_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
-    """Train the student's Classifier with the student's train_epoch; record the trained weights (the test
-    points never enter the child: the trusted process evaluates the weights)."""
+    """Train the student's Classifier with the student's train_epoch; record its parameters before and after (the
+    test points never enter the child: the trusted process evaluates the weights).
+
+    Every key is recorded on every path (a value, or a skip saying why not), so a key student code recorded
+    first is sent twice and voids the probe."""
     cls = student(ns, "Classifier", rec)
     train_epoch = student(ns, "train_epoch", rec)
     k = keys.ACCURACY
+    epochs = range(int(inputs["epochs"]))
     generator = torch.Generator().manual_seed(int(torch.initial_seed()))
     loader = DataLoader(TensorDataset(inputs["train_points"], inputs["train_labels"]),
                         batch_size=int(inputs["batch_size"]), shuffle=True, generator=generator)
     model = rec.call(k.net, cls)
     if not isinstance(model, nn.Module):
+        for key in [*map(k.initial, keys.PARAMETERS), *map(k.epoch, epochs), *map(k.trained, keys.PARAMETERS)]:
+            rec.skip(key, "Classifier() did not make an nn.Module: define class Classifier(nn.Module) whose "
+                          "__init__ calls super().__init__() and makes fc1 and fc2")
         return
+    for name, value in _parameters(model).items():
+        rec.output(k.initial(name), value)
     optimizer = torch.optim.SGD(model.parameters(), lr=float(inputs["learning_rate"]))
-    for epoch in range(int(inputs["epochs"])):
-        if rec.call(k.epoch(epoch), train_epoch, model, loader, optimizer, nn.CrossEntropyLoss()) is None \\
+    for epoch in epochs:
+        if rec.call(k.epoch(epoch), train_epoch, model, loader, optimizer, nn.CrossEntropyLoss()) is None \
                 and rec.meta[k.epoch(epoch)].get("kind") == "raised":
+            for key in [*map(k.epoch, epochs[epoch + 1:]), *map(k.trained, keys.PARAMETERS)]:
+                rec.skip(key, f"train_epoch raised in epoch {{epoch + 1}}, so the model was not trained to its end")
             return
-    for layer in LAYERS:
-        for name in ("weight", "bias"):
-            value = getattr(getattr(model, layer, None), name, None)
-            rec.output(k.trained(f"{{layer}}.{{name}}"), value if isinstance(value, torch.Tensor) else None)
+    for name, value in _parameters(model).items():
+        rec.output(k.trained(name), value)
 
 
 PROBES = {{

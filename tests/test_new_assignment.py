@@ -105,9 +105,17 @@ def test_a_new_assignment_with_a_trained_model_calibrates_on_first_grading_and_g
     wrong = nbformat.read(reference, as_version=4)
     nbgrader_cells.find(wrong.cells, function).source = source
     nbformat.write(wrong, tmp_path / "never_steps.ipynb")
+    no_module = nbformat.read(reference, as_version=4)
+    nbgrader_cells.find(no_module.cells, "Classifier").source = "class Classifier:\n    pass\n"
+    nbformat.write(no_module, tmp_path / "not_a_module.ipynb")
+    raises = nbformat.read(reference, as_version=4)
+    nbgrader_cells.find(raises.cells, function).source = ("def train_epoch(model, loader, optimizer, loss_fn):\n"
+                                                          "    raise ValueError('unfinished epoch')\n")
+    nbformat.write(raises, tmp_path / "raises.ipynb")
     results, said = {}, {}
     for label, notebook in (("reference", reference), ("stub", kit / "release" / name / f"{name}.ipynb"),
-                            ("never_steps", tmp_path / "never_steps.ipynb")):
+                            ("never_steps", tmp_path / "never_steps.ipynb"),
+                            ("not_a_module", tmp_path / "not_a_module.ipynb"), ("raises", tmp_path / "raises.ipynb")):
         out = tmp_path / f"{label}.json"
         said[label] = _run(python, kit, "grade", str(notebook), "--assignment", name, "--out", str(out)).stderr
         results[label] = json.loads(out.read_text())
@@ -118,11 +126,32 @@ def test_a_new_assignment_with_a_trained_model_calibrates_on_first_grading_and_g
     threshold = stored[0]["threshold"]
     assert 0.5 < threshold < min(stored[0]["accuracies"])
     scores = {label: (r["score"], sum(test["max_score"] for test in r["tests"])) for label, r in results.items()}
-    assert scores == {"reference": (10, 10), "stub": (0, 10), "never_steps": (0, 10)}
+    assert scores == {"reference": (10, 10), "stub": (0, 10), "never_steps": (0, 10), "not_a_module": (0, 10),
+                      "raises": (0, 10)}
     failed = results["never_steps"]["tests"][0]["output"]
     assert f"expected at least {threshold:.1%} accuracy on 600 test points" in failed, failed
     assert "Data of this check: 3 Gaussian blobs (1,500 train / 600 test points" in failed
-    done = subprocess.run([str(python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "tests/test_consistency.py", "tests/test_engine_knows_no_assignment.py"], cwd=kit,
-                          capture_output=True, text=True, timeout=900)
+    assert "Likely mistake: training never changed the weights" in failed, failed
+    # A Classifier that is no nn.Module: the probe still records every key (skips), and the check says what to fix.
+    failed = results["not_a_module"]["tests"][0]["output"]
+    assert "its trained fc1.weight: Classifier() did not make an nn.Module: define class Classifier(nn.Module)" \
+        in failed, failed
+    failed = results["raises"]["tests"][0]["output"]  # and a train_epoch that raised: the epochs after it skipped
+    assert "its trained fc1.weight: not reached, because your code raised ValueError: unfinished epoch" in failed, \
+        failed
+    # The kit's checks, and the scaffold's own catalogs graded against the calibrated threshold: both mutants
+    # caught and named from the evidence (trained weights equal to the initial ones; a negative loss), both
+    # variants given full marks.
+    done = subprocess.run([str(python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA",
+                           "tests/test_consistency.py", "tests/test_engine_knows_no_assignment.py",
+                           "tests/test_mutants.py", "tests/test_variants.py", "-k", f"not slow or {name}"],
+                          cwd=kit, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:]
+    for test in (f"test_mutant_is_caught[{name}_never_steps]", f"test_mutant_is_caught[{name}_gradient_ascent]",
+                 f"test_kill_rate[{name}]", f"test_diagnosis_rate[{name}]",
+                 f"test_variant_earns_full_marks[{name}_zero_grad_after_step]",
+                 f"test_variant_earns_full_marks[{name}_relu_module]",
+                 f"test_every_configured_assignment_has_its_mutant_variant_and_diagnosis_catalogs[{name}]",
+                 f"test_every_expected_diagnosis_names_a_catalogued_mistake[{name}]"):
+        assert re.search(rf"^PASSED tests/\S+::{re.escape(test)}$", done.stdout, re.M), f"{test} did not pass"
+    assert f"{name} diagnosis rate: 2/2 right (100%), 0 wrong" in done.stdout, done.stdout[-3000:]
