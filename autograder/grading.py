@@ -26,6 +26,7 @@ from nbformat.notebooknode import NotebookNode
 from safetensors.torch import save_file
 
 from . import assignments, nbgrader_cells, paths
+from .arithmetic import grading_arithmetic
 from .calibration import check_calibrated, with_data_statement
 from .config import CourseConfig
 from .diagnosis import diagnose_verdicts
@@ -144,7 +145,7 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
         phases["sandbox"] = time.monotonic() - mark
         try:
             evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names)
-            with _JUDGE_LOCK:
+            with _JUDGE_LOCK, grading_arithmetic():  # the references computed as the child computed
                 mark = time.monotonic()
                 verdicts = run_suite(assignment, evidence, inputs, config)
                 phases["judge"] = time.monotonic() - mark
