@@ -16,7 +16,6 @@ import torch
 from distributed import as_completed
 from tqdm import tqdm
 
-from .arithmetic import use_grading_arithmetic
 from .calibration import (
     ACCURACY_CHECK,
     DOC,
@@ -30,6 +29,7 @@ from .calibration import (
     training_data,
 )
 from .config import CourseConfig
+from .sandbox.arithmetic import use_grading_arithmetic
 
 SEEDS = 100  # training runs per calibration: the tail estimate of threshold_from needs many
 

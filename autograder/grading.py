@@ -26,12 +26,12 @@ from nbformat.notebooknode import NotebookNode
 from safetensors.torch import save_file
 
 from . import assignments, nbgrader_cells, paths
-from .arithmetic import grading_arithmetic
 from .calibration import check_calibrated, with_data_statement
 from .config import CourseConfig
 from .diagnosis import diagnose_verdicts
 from .evidence import load_evidence
 from .results import CheckResult, GradeReport, Status
+from .sandbox.arithmetic import grading_arithmetic
 from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits, isolation
 from .sandbox.phases import Phase

@@ -1,4 +1,4 @@
-"""The judge recomputes references with the child's arithmetic (autograder.arithmetic), however many cores it has.
+"""The judge recomputes references with the child's arithmetic (sandbox/arithmetic.py), whatever its cores.
 
 A float32 sum rounds differently when more threads split it. Where a hidden unit's pre-activation lies within
 that rounding of zero, its ReLU switches with the thread count, and one epoch of SGD ends elsewhere: the

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from .. import assignments
-from ..arithmetic import use_grading_arithmetic
 from . import namespaces, syscalls
 from .phases import Phase
 
@@ -240,6 +239,7 @@ def run(spec_path: str, status_fd: int) -> NoReturn:
     import torch
     from safetensors.torch import load_file
 
+    from .arithmetic import use_grading_arithmetic
     from .guard import Guard
     from .recorder import Recorder, student_error
 
