@@ -56,8 +56,8 @@ def _reference_epoch(inputs: dict) -> torch.Tensor:
 
 
 def _on_the_kink(inputs: dict) -> dict:
-    """`inputs` with one hidden unit's bias moved so that one first-batch pre-activation is positive at
-    JUDGE_THREADS threads and not at one thread (the probe's MLP, train_epoch's first step)."""
+    """`inputs` with one hidden unit's bias moved so that one first-batch pre-activation of the probe's MLP (in
+    train_epoch's first step) rounds to opposite sides of zero at one thread and at JUDGE_THREADS threads."""
     for sample, unit in itertools.product(range(PROBE_BATCH), range(PROBE_HIDDEN)):
         bias = inputs["te_b1"].clone()
         bias[unit] -= _at_threads(1, lambda: _first_batch_preactivations(inputs))[sample, unit]
@@ -66,7 +66,8 @@ def _on_the_kink(inputs: dict) -> dict:
         many = _at_threads(JUDGE_THREADS, lambda: _first_batch_preactivations(moved))[sample, unit]
         if bool(one > 0) != bool(many > 0):
             return moved
-    pytest.fail("no first-batch pre-activation rounds to opposite sides of zero at 1 and 2 threads")
+    pytest.skip(f"on this machine no first-batch pre-activation rounds to opposite sides of zero at 1 and "
+                f"{JUDGE_THREADS} threads: the thread count does not change its matrix products' rounding")
 
 
 @pytest.mark.slow
