@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
 from distributed import as_completed
 from tqdm import tqdm
 
@@ -33,6 +32,7 @@ from .calibration import (
 )
 from .config import CourseConfig
 from .hooks import of as hooks_of
+from .sandbox.arithmetic import use_grading_arithmetic
 
 SEEDS = 100  # training runs per calibration: the tail estimate of threshold_from needs many
 
@@ -40,8 +40,7 @@ SEEDS = 100  # training runs per calibration: the tail estimate of threshold_fro
 def accuracy_for_seed(seed: int, config: CourseConfig, assignment: str) -> float:
     """Test accuracy of `assignment`'s reference trained exactly as the grader trains a submission, seed `seed`
     (one CPU thread, deterministic algorithms): its calibration_run hook."""
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    use_grading_arithmetic()
     return hooks_of(assignment).bound("calibration_run", config)(seed)
 
 

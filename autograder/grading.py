@@ -33,6 +33,7 @@ from .diagnosis import diagnose_verdicts
 from .evidence import load_evidence
 from .hooks import of as hooks_of
 from .results import CheckResult, GradeReport, Status
+from .sandbox.arithmetic import grading_arithmetic
 from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits, isolation
 from .sandbox.phases import Phase
@@ -151,7 +152,7 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
         try:
             evidence = load_evidence(workdir / "evidence", run.lost, labels, program.cell_names,
                                      assignments.declared_keys(assignment))
-            with _JUDGE_LOCK:
+            with _JUDGE_LOCK, grading_arithmetic():  # the references computed as the child computed
                 mark = time.monotonic()
                 verdicts = run_suite(assignment, evidence, inputs, config)
                 phases["judge"] = time.monotonic() - mark
