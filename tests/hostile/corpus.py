@@ -335,11 +335,12 @@ def _read_hidden() -> NotebookNode:
 
 CHANNEL_FORGERY = """
     import json, os, stat
-    def _pipes():
+    def _pipes():  # the grader's channel: a pipe once, a socket now
         fds = []
         for fd in os.listdir("/proc/self/fd"):
             try:
-                if stat.S_ISFIFO(os.fstat(int(fd)).st_mode):
+                mode = os.fstat(int(fd)).st_mode
+                if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
                     fds.append(int(fd))
             except OSError:
                 pass
