@@ -30,8 +30,8 @@ from pathlib import Path
 import nbformat
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
+from autograder.assignments.part2_mnist.child.inputs import training_loader
 from autograder.assignments.part2_mnist.trusted.data import has_real_files
 from autograder.assignments.part2_mnist.trusted.hooks import CALIBRATED_CHECK, data_inputs
 from autograder.authoring.build import solution_notebook
@@ -41,6 +41,7 @@ from autograder.course import RECORDER_NICENESS, BatchTimes
 from autograder.grading import SANDBOX_PHASE, probe_label, release_of, resident_mb
 from autograder.paths import PROJECT_ROOT, CourseLayout
 from autograder.results import GradeReport
+from autograder.sandbox.arithmetic import grading_arithmetic
 from autograder.submission_log import read_logs
 from solutions import part2_mnist as ref
 
@@ -186,20 +187,18 @@ def throughput(config: CourseConfig, notebook: Path, workers: int,
 
 
 def training_time(config: CourseConfig) -> float:
-    """Seconds of the accuracy check's own training (the reference, its `epochs` setting, one thread)."""
-    torch.set_num_threads(1)
+    """Seconds of the accuracy check's own training: the reference, its `epochs` setting, on the check's training
+    batches (training_loader), in the grader's arithmetic (one thread, deterministic algorithms), in this process."""
     data = data_inputs(config, settings(config))
-    mean, std = float(data["acc_mean"]), float(data["acc_std"])
-    images = ((data["acc_train_images"].float() / 255 - mean) / std).unsqueeze(1)
-    torch.manual_seed(0)
-    model = ref.MNISTModel()
-    loader = DataLoader(TensorDataset(images, data["acc_train_labels"]), batch_size=settings(config)["batch_size"],
-                        shuffle=True)
-    optimizer = torch.optim.SGD(model.parameters(), lr=settings(config)["learning_rate"])
-    started = time.monotonic()
-    for _ in range(settings(config)["epochs"]):
-        ref.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss())
-    return time.monotonic() - started
+    with grading_arithmetic():
+        torch.manual_seed(0)
+        model = ref.MNISTModel()
+        loader = training_loader(data, torch.Generator().manual_seed(0))
+        optimizer = torch.optim.SGD(model.parameters(), lr=settings(config)["learning_rate"])
+        started = time.monotonic()
+        for _ in range(settings(config)["epochs"]):
+            ref.train_epoch(model, loader, optimizer, nn.CrossEntropyLoss())
+        return time.monotonic() - started
 
 
 def memory(reports: list[GradeReport], at_rest: float) -> str:

@@ -5,7 +5,6 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 from ....sandbox.recorder import Recorder
 from ...probing import lent, record_gradient, student
@@ -17,9 +16,9 @@ from .inputs import (
     VALIDATE_AFTER_SAMPLES,
     VALIDATE_CASES,
     loop_standins,
-    normalizing_collate,
     probe_batches,
     probe_mlp,
+    training_loader,
     validate_batches,
     validate_model,
 )
@@ -194,9 +193,7 @@ def probe_mnist_accuracy(ns: dict, inputs: dict, rec: Recorder) -> None:
     train_epoch = student(ns, "train_epoch", rec)
     k = keys.MNIST_ACCURACY
     generator = torch.Generator().manual_seed(int(torch.initial_seed()))
-    loader = DataLoader(TensorDataset(inputs["acc_train_images"], inputs["acc_train_labels"]),
-                        batch_size=int(inputs["acc_batch"]), shuffle=True, generator=generator,
-                        collate_fn=normalizing_collate(inputs))
+    loader = training_loader(inputs, generator)
     model = rec.call(k.net, cls)
     epochs = range(int(inputs["acc_epochs"]))
     trained = [f"{layer}.{name}" for layer in ("fc1", "fc2") for name in ("weight", "bias")]
