@@ -261,3 +261,8 @@ def _stop() -> None:
 
 if __name__ == "__main__":
     serve(socket.socket(fileno=int(sys.argv[1])))
+    # Nothing is left to clean up once the launcher's end closed; an interpreter's own shutdown would spend a
+    # second tearing down torch and the other preloaded modules while the grading process waits for it to exit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
