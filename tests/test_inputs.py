@@ -150,3 +150,23 @@ def test_solutions_score_full_marks_with_other_grading_seeds(seed, tmp_path):
     jobs = [(write(solution(a), tmp_path / f"{a}.ipynb"), a) for a in ASSIGNMENTS]
     for report in grade_many(jobs, config):
         assert [c.name for c in report.checks if not c.passed] == [], report.assignment
+
+
+def test_the_accuracy_checks_batches_are_those_a_dataloader_takes_one_image_at_a_time():
+    """training_loader indexes each batch at once (TrainingImages.__getitems__): the same images in the same order,
+    normalized as the whole set would be, with the DataLoader a student's train_epoch may read (its batch size,
+    the length of its dataset, one pair per index)."""
+    g = torch.Generator().manual_seed(7)
+    images, labels = torch.randint(0, 256, (203, 28, 28), generator=g, dtype=torch.uint8), torch.randint(0, 10, (203,))
+    inputs = {"acc_train_images": images, "acc_train_labels": labels, "acc_batch": torch.tensor(64),
+              "acc_mean": torch.tensor([0.3]), "acc_std": torch.tensor([0.4])}
+    batched = part2.training_loader(inputs, torch.Generator().manual_seed(11))
+    one_by_one = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels), batch_size=64,
+                                             shuffle=True, generator=torch.Generator().manual_seed(11))
+    pairs = list(zip(batched, one_by_one, strict=True))
+    assert [len(x) for (x, _), _ in pairs] == [64, 64, 64, 11]
+    for (x, y), (raw, expected) in pairs:
+        assert torch.equal(y, expected)
+        assert torch.equal(x, ((raw.float() / 255 - 0.3) / 0.4).unsqueeze(1))
+    assert batched.batch_size == 64 and len(batched.dataset) == 203
+    assert torch.equal(batched.dataset[5][0], images[5]) and int(batched.dataset[5][1]) == int(labels[5])
