@@ -454,7 +454,7 @@ def test_the_result_channel_charges_the_running_check_with_any_forgery(tmp_path,
     assert protocol.charged == "probe:test_model"
 
 
-def test_the_guard_undoes_patches_of_libraries_builtins_and_the_grader():
+def test_the_guard_undoes_patches_of_libraries_builtins_and_the_grader_and_refuses_new_function_bodies():
     script = """
 import builtins, gc, importlib, torch
 probes = importlib.import_module("autograder.assignments.part1_regression.child.probes")
@@ -467,8 +467,17 @@ torch.equal = lambda *a: True
 torch.Tensor.equal = lambda *a: True
 builtins.isinstance = lambda *a: True
 builtins.any = lambda *a: False
-torch.nn.Module.parameters.__code__ = (lambda self, recurse=True: iter(())).__code__
-Recorder.note.__code__ = (lambda self, key, value: None).__code__
+refused = []
+for fn, name, value in ((torch.nn.Module.parameters, "__code__", (lambda self, recurse=True: iter(())).__code__),
+                        (Recorder.note, "__code__", (lambda self, key, value: None).__code__),
+                        (Guard.heal, "__code__", (lambda self: None).__code__),
+                        (torch.nn.Module.parameters, "__defaults__", (False,)),
+                        (Recorder.__init__, "__kwdefaults__", {})):
+    try:
+        setattr(fn, name, value)
+    except PermissionError:
+        refused.append(name)
+assert refused == ["__code__", "__code__", "__code__", "__defaults__", "__kwdefaults__"], refused
 for obj in gc.get_objects():
     if type(obj) is dict and "PROBES" in obj and "Recorder" in obj:
         obj["lent"] = None

@@ -3,8 +3,8 @@
 Student code runs in the same interpreter as the probes, so it can replace torch.equal,
 builtins.isinstance, a method of torch.Tensor or nn.Module, or a function of the grader
 itself (through gc or frames: the grader's modules cannot be imported by name). The child
-takes a snapshot before the first student cell; `heal()` puts every snapshotted attribute
-and function body back. It runs after each student cell, before each probe, after each
+takes a snapshot before the first student cell; `heal()` puts every snapshotted attribute back.
+It runs after each student cell, before each probe, after each
 call into student code and before evidence is sent, so a patch never outlives the student
 code that made it. What it cannot undo (data reachable through frames, threads racing the
 probe) is why the hidden suites judge values the trusted process recomputes, why the recorder
@@ -12,6 +12,10 @@ sends each record the moment it is made, and why `left_running` counts the threa
 processes beside the probe: a probe whose student code leaves one running is void. Student code can
 switch this guard off (it runs in the same process), so the launcher counts again from outside at
 every probe's end (census.py); the guard's count only adds the looks between two records.
+
+A function's body and defaults (__code__, __defaults__, __kwdefaults__) are never put back: from the guard's
+creation on, its audit hook refuses to have them replaced at all (`refuse_function_rewrites`), for the grader's
+functions and the libraries' alike.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import sys
 import threading
 import types
 from itertools import repeat
-from operator import attrgetter, is_not
+from operator import is_not
 
 _MISSING = object()
 # heal() uses these, never the names in builtins, which student code may have replaced.
@@ -65,6 +69,22 @@ def running_phrase(threads: int, processes: int) -> str:
     return " and ".join(found).replace("processs", "processes")
 
 
+# The attributes of a function that hold what it does. Python raises the audit event "object.__setattr__" before
+# replacing any of them, and "object.__getattr__" on reading them: a heal() that compared each snapshotted
+# function's would run every audit hook of the child 3,300 times (2 ms a heal, a third of a second a submission).
+_FUNCTION_INTERNALS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+
+
+def refuse_function_rewrites(event: str, args: tuple, _function: type = types.FunctionType,
+                             _internals: frozenset = _FUNCTION_INTERNALS) -> None:
+    """Audit hook: no function's body or defaults may be replaced (a student cell making Recorder.note or
+    torch.nn.Module.parameters do something else raises PermissionError instead). Its constants are default
+    arguments, which it refuses to have replaced too; a class's attributes (event args: the class, a name) are
+    heal()'s."""
+    if event == "object.__setattr__" and args[0].__class__ is _function and args[1] in _internals:
+        raise PermissionError(f"replacing a function's {args[1]} is not allowed while grading")
+
+
 # Libraries whose module namespaces are restored (attributes replaced by student code).
 MODULES = ("builtins", "torch", "torch._C", "torch.nn", "torch.nn.functional", "torch.nn.modules.module",
            "torch.autograd", "torch.autograd.gradcheck", "torch.optim", "torch.optim.optimizer",
@@ -82,34 +102,20 @@ class Guard:
     dict that looks like a module's globals must not find (and poison) the saved copy.
     """
 
-    __slots__ = ("_owners", "_keys", "_values", "_is_class", "_fns", "_codes", "_defaults", "_kwdefaults",
-                 "_meta_path", "_path_hooks", "_gc_callbacks", "_stdout", "_stderr", "_threads")
+    __slots__ = ("_owners", "_keys", "_values", "_is_class", "_meta_path", "_path_hooks", "_gc_callbacks",
+                 "_stdout", "_stderr", "_threads")
 
     def __init__(self, grader_modules=()) -> None:
-        """grader_modules: the grader's own modules (no longer in sys.modules once hidden)."""
+        """grader_modules: the grader's own modules (no longer in sys.modules once hidden). From here on, this
+        process refuses every rewrite of a function's body or defaults (refuse_function_rewrites)."""
+        sys.addaudithook(refuse_function_rewrites)
         namespaces: list[tuple[object, dict, bool]] = []  # (owner, saved vars, is_class)
-        functions: list[types.FunctionType] = []
         seen: set[int] = set()
 
-        def take_function(fn: types.FunctionType) -> None:
-            if id(fn) not in seen:
-                seen.add(id(fn))
-                functions.append(fn)
-
         def take_class(cls: type) -> None:
-            if id(cls) in seen:
-                return
-            seen.add(id(cls))
-            saved = dict(vars(cls))
-            namespaces.append((cls, saved, True))
-            for value in saved.values():
-                value = getattr(value, "__func__", value)  # staticmethod / classmethod
-                if isinstance(value, property):
-                    for accessor in (value.fget, value.fset, value.fdel):
-                        if isinstance(accessor, types.FunctionType):
-                            take_function(accessor)
-                elif isinstance(value, types.FunctionType):
-                    take_function(value)
+            if id(cls) not in seen:
+                seen.add(id(cls))
+                namespaces.append((cls, dict(vars(cls)), True))
 
         def take_module(module: types.ModuleType, deep: bool) -> None:
             if id(module) in seen:
@@ -118,9 +124,7 @@ class Guard:
             saved = dict(vars(module))
             namespaces.append((module, saved, False))
             for value in saved.values():
-                if isinstance(value, types.FunctionType):
-                    take_function(value)
-                elif deep and isinstance(value, type) and getattr(value, "__module__", "") == module.__name__:
+                if deep and isinstance(value, type) and getattr(value, "__module__", "") == module.__name__:
                     take_class(value)
 
         for name in MODULES:
@@ -142,10 +146,6 @@ class Guard:
         self._keys = tuple(tuple(saved) for _, saved, _ in namespaces)
         self._values = tuple(tuple(saved.values()) for _, saved, _ in namespaces)
         self._is_class = tuple(is_class for _, _, is_class in namespaces)
-        self._fns = tuple(functions)
-        self._codes = tuple(fn.__code__ for fn in functions)
-        self._defaults = tuple(fn.__defaults__ for fn in functions)
-        self._kwdefaults = tuple(fn.__kwdefaults__ for fn in functions)
         self._meta_path = tuple(sys.meta_path)
         self._path_hooks = tuple(sys.path_hooks)
         self._gc_callbacks = tuple(gc.callbacks)
@@ -157,7 +157,7 @@ class Guard:
         return running_phrase(_threads() - self._threads, _children())
 
     def heal(self) -> None:
-        """Put back every snapshotted attribute and function body; drop tracing hooks."""
+        """Put back every snapshotted attribute; drop tracing hooks."""
         _settrace(None)
         _setprofile(None)
         _setrecursionlimit(_RECURSION_LIMIT)
@@ -187,23 +187,7 @@ class Guard:
                         _type_delattr(owner, key)
                     except (TypeError, AttributeError):
                         pass
-        fns = self._fns
-        if (_any(_map(is_not, self._codes, _map(_code, fns)))
-                or _any(_map(is_not, self._defaults, _map(_defaults, fns)))
-                or _any(_map(is_not, self._kwdefaults, _map(_kwdefaults, fns)))):
-            for fn, code, defaults, kwdefaults in _zip(fns, self._codes, self._defaults, self._kwdefaults):
-                if fn.__code__ is not code:
-                    fn.__code__ = code
-                if fn.__defaults__ is not defaults:
-                    fn.__defaults__ = defaults
-                if fn.__kwdefaults__ is not kwdefaults:
-                    fn.__kwdefaults__ = kwdefaults
         sys.meta_path[:] = self._meta_path
         sys.path_hooks[:] = self._path_hooks
         gc.callbacks[:] = self._gc_callbacks
         sys.__stdout__, sys.__stderr__ = self._stdout, self._stderr
-
-
-_code = attrgetter("__code__")
-_defaults = attrgetter("__defaults__")
-_kwdefaults = attrgetter("__kwdefaults__")
