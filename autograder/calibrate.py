@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from distributed import as_completed
@@ -46,11 +47,11 @@ def accuracy_for_seed(seed: int, config: CourseConfig, assignment: str) -> float
 
 def calibrate(config: CourseConfig, assignment: str, seeds: int = SEEDS, *, command: str, note: str = "",
               workers: int | None = None, scheduler: str | None = None, store: Path | None = None,
-              progress: bool = True) -> Calibration:
-    """Train `assignment`'s reference `seeds` times on the engine's workers (a progress bar on stderr), store
-    the calibration in `store` (default the assignment's own; docs/calibration.md follows the assignments'
-    stores) and return it."""
-    from .cluster import engine
+              progress: bool = True, client=None) -> Calibration:
+    """Train `assignment`'s reference `seeds` times on `client`'s workers (a distributed.Client), else on the
+    engine's (a progress bar on stderr), store the calibration in `store` (default the assignment's own;
+    docs/calibration.md follows the assignments' stores) and return it."""
+    from .cluster import engine, workers_started
 
     if seeds < 2:
         raise ValueError("a calibration needs at least two seeds")
@@ -59,9 +60,10 @@ def calibrate(config: CourseConfig, assignment: str, seeds: int = SEEDS, *, comm
     store = default_store if store is None else store
     started = time.monotonic()
     accuracies: dict[int, float] = {}
-    with engine(config, workers, scheduler, seeds) as client, \
+    with (nullcontext(client) if client is not None else engine(config, workers, scheduler, seeds)) as client, \
             tqdm(total=seeds, desc="calibrating the accuracy threshold", unit="run", disable=not progress,
                  file=sys.stderr) as bar:
+        workers_started(client)
         futures = {client.submit(accuracy_for_seed, seed, config, assignment,
                                  key=f"calibrate-{assignment}-{data.fingerprint}-{seed}",
                                  pure=False): seed for seed in range(seeds)}
@@ -78,10 +80,10 @@ def calibrate(config: CourseConfig, assignment: str, seeds: int = SEEDS, *, comm
 
 def ensure_calibrated(config: CourseConfig, assignment: str, *, workers: int | None = None,
                       scheduler: str | None = None, store: Path | None = None,
-                      seeds: int = SEEDS) -> Calibration | None:
+                      seeds: int = SEEDS, client=None) -> Calibration | None:
     """Before grading `assignment`: calibrate its calibrated check's threshold if the configured data and budget
-    have none stored and its min_accuracy setting is None (said on stderr, with a progress bar); the calibration
-    made, else None."""
+    have none stored and its min_accuracy setting is None (said on stderr, with a progress bar), on `client`'s
+    workers when given (the batch's own), else on the engine's; the calibration made, else None."""
     if not calibrated(config, assignment) or fixed_threshold(config, assignment) is not None:
         return None
     store = store_of(assignment) if store is None else store
@@ -92,7 +94,7 @@ def ensure_calibrated(config: CourseConfig, assignment: str, *, workers: int | N
           f"({seeds} training runs of the reference); stored in {_shown(store)} (commit it: every grading machine "
           "and regrade then uses the same threshold)", file=sys.stderr)
     calibration = calibrate(config, assignment, seeds, command=f"first grading of {assignment}", workers=workers,
-                            scheduler=scheduler, store=store)
+                            scheduler=scheduler, store=store, client=client)
     print(f"tensorgrade: threshold {calibration.threshold:.1%} (reference mean {calibration.mean:.1%}, sd "
           f"{calibration.sd:.2%}, {calibration.wall_s:.0f} s); {len(load_store(store))} calibrations stored",
           file=sys.stderr)

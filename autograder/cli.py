@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from .config import ConfigError, CourseConfig, load_config
@@ -98,7 +99,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _autograde(args: argparse.Namespace) -> int:
     from .calibrate import ensure_calibrated
-    from .course import autograde_course, export_grades
+    from .cluster import engine
+    from .course import autograde_course, export_grades, select_submissions
     from .exports import export_checks
     from .operator_checks import check_course
     from .paths import CourseLayout
@@ -107,12 +109,16 @@ def _autograde(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     root = Path(args.course).resolve()
     check_course(root, config, args.assignment, args.student)
-    ensure_calibrated(config, args.assignment, workers=args.workers, scheduler=args.scheduler)
     if _isolation_refused(config):
         return REFUSED
-    print(f"isolation: {isolation().describe()}")
-    outcomes = autograde_course(args.assignment, root, config, students=args.student, force=args.force,
-                                workers=args.workers, scheduler=args.scheduler, feedback=True)
+    pending = select_submissions(args.assignment, root, config, args.student, args.force)
+    # The engine starts first: its workers import torch and start their zygotes while this process reads the
+    # data and checks its calibration (which, where it must calibrate, runs on them too).
+    with engine(config, args.workers, args.scheduler, len(pending)) if pending else nullcontext() as client:
+        ensure_calibrated(config, args.assignment, workers=args.workers, scheduler=args.scheduler, client=client)
+        print(f"isolation: {isolation().describe()}")
+        outcomes = autograde_course(args.assignment, root, config, students=args.student, force=args.force,
+                                    client=client, feedback=True)
     csv = export_grades(root, config.course_id, CourseLayout(root).grades_csv())
     checks = export_checks(root, config)
     if outcomes:

@@ -52,6 +52,8 @@ MAX_TRIES = 3
 SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": MAX_TRIES - 1,
                       "distributed.scheduler.worker-saturation": 1.0}
 CONNECT_TIMEOUT_S = 60
+# A worker process imports torch and the kit before it takes tasks: a minute on a loaded machine.
+WORKER_START_TIMEOUT_S = 180
 # Batches of at most this many submissions are graded one after another in the client's process: a local
 # cluster's worker processes take longer to start (each imports torch) than grading a few notebooks
 # (measured in docs/scaling.md).
@@ -94,7 +96,8 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
            submissions: int | None = None) -> Iterator[Client]:
     """A Dask client: of the cluster at `scheduler` (or DASK_SCHEDULER); else, for at most IN_PROCESS_UP_TO
     `submissions`, of one worker thread in this process (no worker processes to start); else of a local
-    cluster of `workers` (else PARALLEL_SUBMISSIONS, else one per core) worker processes with one thread each."""
+    cluster of `workers` (else PARALLEL_SUBMISSIONS, else one per core) worker processes with one thread each,
+    which start in the background: call `workers_started` before waiting on a task."""
     address = scheduler or config.dask_scheduler
     with dask.config.set(SCHEDULER_SETTINGS):
         if address:
@@ -122,10 +125,22 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
         # isolation) could otherwise reach 127.0.0.1 and have a worker, outside the sandbox, run its code.
         # Its HTTP endpoints on a free loopback port, as for the small batch: Dask's default 8787 is often taken
         # (another course's batch, a notebook's cluster) and then prints a warning to the instructor.
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+        with LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                           security=True, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             client.register_plugin(WarmUp())
+            # The worker processes start in the background (each imports torch and starts its zygote) while the
+            # command goes on reading the data and the notebooks: `workers_started` waits for the first.
+            cluster.scale(n)
             yield client
+
+
+def workers_started(client: Client) -> int:
+    """How many workers `client` grades on, once at least one of them has started: a local cluster's workers
+    start in the background (engine). TimeoutError where none starts within WORKER_START_TIMEOUT_S."""
+    client.wait_for_workers(1, timeout=WORKER_START_TIMEOUT_S)
+    if client.cluster is not None:
+        return len(client.cluster.worker_spec)
+    return len(client.scheduler_info()["workers"])
 
 
 # The assignments whose data this process has read and fingerprinted (the hooks cache both per process).

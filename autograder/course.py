@@ -31,7 +31,7 @@ from traitlets.config import Config
 
 from . import nbgrader_cells
 from .calibration import check_calibrated
-from .cluster import engine, grade_stream
+from .cluster import engine, grade_stream, workers_started
 from .config import CourseConfig
 from .grading import release_of, zero_report
 from .nbgrader_setup import configure
@@ -238,7 +238,8 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
         with ExitStack() as stack:
             if client is None:
                 client = stack.enter_context(engine(config, workers, scheduler, len(pending)))
-            times.engine_up, times.workers = time.time(), len(client.scheduler_info()["workers"])
+            times.workers = workers_started(client)
+            times.engine_up = time.time()
             jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
             for (path, _, student), report in grade_stream(client, jobs, config):
                 times.first_result = times.first_result or time.time()

@@ -17,7 +17,7 @@ import nbformat
 from . import assignments, nbgrader_cells
 from .authoring.build import solution_notebook
 from .cli import SUMMARY_HEAD
-from .cluster import engine
+from .cluster import engine, workers_started
 from .config import CourseConfig
 from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
 from .exports import export_checks
@@ -89,7 +89,7 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
     layout = CourseLayout(root)
     rows = []
     with engine(config) as client:
-        print(f"grading on a local Dask cluster of {len(client.scheduler_info()['workers'])} worker processes")
+        print(f"grading on a local Dask cluster of {workers_started(client)} worker processes")
         for name in config.assignments:
             for outcome in autograde_course(name, root, config, client=client):
                 rows.append((name, outcome))

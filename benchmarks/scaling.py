@@ -142,8 +142,8 @@ def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Pat
             r.phases.get(p, 0.0) for p in ("read", "prepare", "sandbox", "judge")))),
         ("  data, once per worker (read, fingerprint)", total(lambda r: r.phases.get(DATA_PHASE, 0.0))),
     ]
-    idle = [("command start: imports, course checks, the client's data", epoch, times.started),
-            ("choose the submissions, start the cluster and its workers", times.started, times.engine_up),
+    idle = [("command start: imports, course checks, the client's data (workers start)", epoch, times.started),
+            ("waiting for the first worker", times.started, times.engine_up),
             ("tasks running: worker time outside tasks", times.engine_up, times.last_result),
             ("recording tail: last record back to last recorded", times.last_result, times.recorded),
             ("CSV exports, summary, exit", times.recorded, epoch + wall)]
