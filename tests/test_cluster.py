@@ -81,9 +81,17 @@ def test_a_small_batch_is_graded_in_this_process_without_starting_worker_process
     assert refusal(True, Isolation("", frozenset({"memory", "pids", "cpu"})), "inproc://host/1/1") == ""
 
 
-def test_a_batch_writes_each_feedback_page_as_it_records_the_grade_and_leaves_its_timeline(tmp_path):
+def test_a_batch_writes_each_feedback_page_as_it_records_the_grade_and_leaves_its_timeline(tmp_path, monkeypatch):
+    import jinja2
+
+    compiled: list[str] = []  # the feedback templates, compiled for the first page only (FeedbackExporter)
+    compile_template = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda self, source, name=None, *a, **k: compiled.append(name) or compile_template(
+                            self, source, name, *a, **k))
     course = _course(tmp_path, {"ada": solution(P1), "bob": with_functions(P1, {"loss_fn": SUM_NOT_MEAN})})
     outcomes = autograde_course(P1, course, CONFIG, progress=False, feedback=True)
+    assert "index.html.j2" in compiled and len(compiled) == len(set(compiled)), compiled
     layout = CourseLayout(course)
     times = BatchTimes.read(layout.batch_log(P1))
     assert sorted(o.student for o in outcomes) == ["ada", "bob"]
