@@ -1412,6 +1412,58 @@ def predict_classes(scores):
 '''
 
 
+# make_dnn and NeuralNetwork compute nothing of their own: their forward is the grader's `_dnn_forward`
+# (child/inputs.py: the lecture's network on the grader's weights, alive in the child since the zygote imported the
+# probes), found through gc and handed the module's parameters, which the probe has just loaded with its weights.
+# Their layers are classes of the notebook named Linear and ReLU that hold tensors and compute nothing; the
+# container is named Sequential. It earned 16 of part 1's points (make_dnn_forward 4, make_dnn_architecture 4,
+# neural_network_forward 4, neural_network_attributes 4) when it was found (red team of the child process).
+BORROWS_THE_DNN_FORWARD = '''
+    import gc, types
+
+    def _graders_own(name):
+        for obj in gc.get_objects():
+            if isinstance(obj, types.FunctionType) and obj.__name__ == name \\
+                    and str(obj.__module__).startswith("autograder"):
+                return obj
+        raise NotImplementedError("the grader's helper is gone")
+
+    _their_forward = _graders_own("_dnn_forward")
+
+    class Linear(nn.Module):
+        """Holds a weight and a bias; computes nothing."""
+        def __init__(self, n_in, n_out):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(n_out, n_in))
+            self.bias = nn.Parameter(torch.zeros(n_out))
+
+    class ReLU(nn.Module):
+        pass
+
+    def _borrowed(x, *layers):
+        names = ("dnn_p0", "dnn_p1", "dnn_p2", "dnn_p3", "dnn_p4", "dnn_p5")
+        tensors = [t for layer in layers for t in (layer.weight, layer.bias)]
+        return _their_forward({"dnn_x": x, **dict(zip(names, tensors))})
+
+    class Sequential(nn.Sequential):
+        def forward(self, x):
+            return _borrowed(x, *[m for m in self if isinstance(m, Linear)])
+
+    def make_dnn():
+        return Sequential(Linear(1, 10), ReLU(), Linear(10, 10), ReLU(), Linear(10, 1))
+    '''
+
+BORROWS_THE_DNN_FORWARD_CLASS = '''
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.out, self.relu = Linear(1, 10), Linear(10, 10), Linear(10, 1), ReLU()
+
+        def forward(self, x):
+            return _borrowed(x, self.fc1, self.fc2, self.out)
+    '''
+
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1712,4 +1764,13 @@ CASES: list[Case] = [
          why="NeuralNetwork.forward switched its recorder's guard off and returned zeros in shared memory that a "
              "thread of a daemon process (double fork, new session) filled with the right output; the launcher "
              "counts the child's processes (its tree and cgroups) too"),
+    # ----------------------------------------------------------------------- the red team of the child process
+    Case("borrows_the_graders_dnn_forward", P1,
+         lambda: replace(P1, "NeuralNetwork", BORROWS_THE_DNN_FORWARD_CLASS,
+                         nb=replace(P1, "make_dnn", BORROWS_THE_DNN_FORWARD)),
+         frozenset({"test_make_dnn", "test_neural_network"}),
+         why="make_dnn and NeuralNetwork have no layers that compute: their forward is the grader's own "
+             "_dnn_forward (child/inputs.py), found through gc, on the weights the probe loaded; with layer classes "
+             "named Linear, ReLU and Sequential it earned 16 points (make_dnn and neural_network, both checks each)"),
 ]
+
