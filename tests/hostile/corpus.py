@@ -1464,6 +1464,26 @@ BORROWS_THE_DNN_FORWARD_CLASS = '''
     '''
 
 
+
+def _graders_standins() -> NotebookNode:
+    """model and loss_fn are the stand-ins the grader lends training_loop (child/inputs.py's standin_model and
+    standin_loss, alive in the child since the zygote imported the probes), found through gc and called with a
+    shift of 0 and weights of 1: the reference line and the plain MSE. They earned 16 of part 1's points (model_values
+    3, model_broadcasts_over_x 3, loss_fn_value 4, loss_fn_is_scalar 2, loss_fn_gradient 4) when found (red team of
+    the child process); uses_the_graders_reference_helpers's _linear and _mse are gone, these are not."""
+    nb = replace(P1, "model", _code(GRADER_HELPERS) + "\n" + _code("""
+        _their_model = _graders_own("standin_model")({"standin_shift": torch.tensor(0.0)})
+
+        def model(x, w, b):
+            return _their_model(x, w, b)
+        """))
+    return replace(P1, "loss_fn", """
+        _their_loss = _graders_own("standin_loss")
+
+        def loss_fn(y_pred, y_true):
+            return _their_loss({"standin_weights": torch.ones(y_pred.shape, dtype=y_pred.dtype)})(y_pred, y_true)
+        """, nb=nb)
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1772,5 +1792,7 @@ CASES: list[Case] = [
          why="make_dnn and NeuralNetwork have no layers that compute: their forward is the grader's own "
              "_dnn_forward (child/inputs.py), found through gc, on the weights the probe loaded; with layer classes "
              "named Linear, ReLU and Sequential it earned 16 points (make_dnn and neural_network, both checks each)"),
+    Case("uses_the_graders_standins", P1, _graders_standins, frozenset({"test_model", "test_loss_fn"}),
+         why="model and loss_fn call the stand-ins the grader lends training_loop (standin_model with shift 0, "
+             "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points"),
 ]
-
