@@ -1484,6 +1484,31 @@ def _graders_standins() -> NotebookNode:
             return _their_loss({"standin_weights": torch.ones(y_pred.shape, dtype=y_pred.dtype)})(y_pred, y_true)
         """, nb=nb)
 
+
+def _graders_normalization() -> NotebookNode:
+    """normalize and make_transform hand their work to the grader's `normalized` (child/inputs.py, how the accuracy
+    check normalizes its uint8 images), found through gc and given the mean and std as a dict of its own: normalize
+    passes images * 255, make_transform the PIL image's pixels. They earned 14 of part 2's points
+    (normalize_single_image 3, normalize_batch 3, normalize_half_maps_to_unit_range 2, make_transform_output 6)
+    when found (red team of the child process), as uses_the_graders_pixel_statistics did before its helper left."""
+    nb = replace(P2, "normalize", _code(GRADER_HELPERS) + "\n" + _code("""
+        import numpy as np
+
+        _their_normalized = _graders_own("normalized")
+
+        def _per_channel(value):
+            return torch.as_tensor(value, dtype=torch.float32).reshape(-1, 1, 1)
+
+        def normalize(images, mean, std):
+            statistics = {"acc_mean": _per_channel(mean), "acc_std": _per_channel(std)}
+            return _their_normalized(images * 255, statistics).squeeze(1)
+        """))
+    return replace(P2, "make_transform", """
+        def make_transform(mean, std):
+            statistics = {"acc_mean": _per_channel(mean), "acc_std": _per_channel(std)}
+            return lambda image: _their_normalized(torch.as_tensor(np.array(image))[None], statistics)[0]
+        """, nb=nb)
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1795,4 +1820,8 @@ CASES: list[Case] = [
     Case("uses_the_graders_standins", P1, _graders_standins, frozenset({"test_model", "test_loss_fn"}),
          why="model and loss_fn call the stand-ins the grader lends training_loop (standin_model with shift 0, "
              "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points"),
+    Case("uses_the_graders_normalization", P2, _graders_normalization,
+         frozenset({"test_normalize", "test_make_transform"}),
+         why="normalize and make_transform call the grader's own normalized (the accuracy check's normalization), "
+             "found through gc, with the mean and std in a dict of their own; it earned 14 points"),
 ]
