@@ -1509,6 +1509,38 @@ def _graders_normalization() -> NotebookNode:
             return lambda image: _their_normalized(torch.as_tensor(np.array(image))[None], statistics)[0]
         """, nb=nb)
 
+# validate neither calls model.eval() nor runs under torch.no_grad(): for the time it runs, it switches off the
+# grader's probe layers (child/inputs.py's _fixed_dropout and _grad_mode_offset) through their forward's closure
+# cells, which hold torch.mul and is_grad_enabled (bound at import so that patching torch cannot hide a mode);
+# `cell.cell_contents = ...` is no function attribute the guard's audit hook refuses. It earned validate_uses_eval_mode
+# 2 and validate_builds_no_graph 2 when found (red team of the child process).
+CLOSURE_CELLS_VALIDATE = '''
+    def _cells(module):
+        """The closure cells of a module's forward, by name (the grader's probe layers keep their switches there)."""
+        forward = type(module).forward
+        return dict(zip(forward.__code__.co_freevars, forward.__closure__ or ()))
+
+    def validate(model, loader, loss_fn):
+        saved = []
+        for module in model.modules():
+            cells = _cells(module)
+            for name, off in (("grad_enabled", lambda: False), ("mul", lambda x, mask: x)):
+                if name in cells:
+                    saved.append((cells[name], cells[name].cell_contents))
+                    cells[name].cell_contents = off
+        try:
+            total_loss, correct, count = 0.0, 0, 0
+            for images, labels in loader:  # neither model.eval() nor torch.no_grad()
+                outputs = model(images)
+                total_loss += loss_fn(outputs, labels).item() * len(labels)
+                correct += (outputs.argmax(dim=1) == labels).sum().item()
+                count += len(labels)
+            return total_loss / count, correct / count
+        finally:
+            for cell, value in saved:
+                cell.cell_contents = value
+    '''
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1824,4 +1856,10 @@ CASES: list[Case] = [
          frozenset({"test_normalize", "test_make_transform"}),
          why="normalize and make_transform call the grader's own normalized (the accuracy check's normalization), "
              "found through gc, with the mean and std in a dict of their own; it earned 14 points"),
+    Case("closure_cells_switch_off_the_probe_layers", P2, lambda: replace(P2, "validate", CLOSURE_CELLS_VALIDATE),
+         frozenset({"validate_uses_eval_mode", "validate_builds_no_graph"}),
+         messages={"validate_uses_eval_mode": "dropout was active",
+                   "validate_builds_no_graph": "ran with gradients enabled"},
+         why="validate stays in train mode with gradients on, and rewrites the closure cells of the grader's dropout "
+             "and grad-mode layers (mul, grad_enabled) while it runs; it earned 4 points"),
 ]
