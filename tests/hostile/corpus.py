@@ -1541,6 +1541,80 @@ CLOSURE_CELLS_VALIDATE = '''
                 cell.cell_contents = value
     '''
 
+# training_loop trains a copy of params and returns it (the caller's tensor never moves): honestly it loses
+# training_loop_updates_params_in_place and training_loop_lowers_loss (70 of 80). A last cell finds the grader's
+# channel, Recorder, probes and inputs up the stack, ends its own cell on the channel and runs every probe itself,
+# each with a Recorder of its own on the grader's channel, in legal frames, reading the launcher's answer after each
+# END as the child does: training_loop's probe records what came back as the params passed in, and notes
+# returned_is_params True. Then it exits before the grader runs any probe, so no key is sent twice and every probe
+# has FINISHED. The launcher's protocol cannot tell it from the grader's own: it earned 80 of 80 (+10) when found
+# (red team of the child process).
+NOT_IN_PLACE_TRAINING_LOOP = '''
+    def training_loop(n_epochs, learning_rate, params, x, y):
+        params = params.detach().clone().requires_grad_()  # a copy: the caller's tensor never moves
+        for epoch in range(1, n_epochs + 1):
+            w, b = params
+            loss = loss_fn(model(x, w, b), y)
+            loss.backward()
+            with torch.no_grad():
+                params -= learning_rate * params.grad
+            params.grad.zero_()
+        return params
+    '''
+
+SPEAKS_FOR_THE_PROBES = '''
+    import os, sys
+    import torch
+
+    def _speak_for_the_probes():
+        """Find the grader's channel, Recorder, probes and inputs up the stack; run every probe with a Recorder of
+        this cell's own on the grader's channel, training_loop's with made-up notes; then leave before the grader's
+        probes run."""
+        found = {}
+        frame = sys._getframe()
+        while frame is not None:
+            here = frame.f_locals
+            if {"Recorder", "probes", "inputs", "spec"} <= here.keys():
+                found.update(Recorder=here["Recorder"], probes=here["probes"], inputs=here["inputs"])
+            if "index" in here and hasattr(here.get("self"), "channel") and hasattr(here.get("self"), "ns"):
+                found.update(child=here["self"], index=here["index"])
+            frame = frame.f_back
+        if len(found) < 5:
+            return
+        child, inputs = found["child"], found["inputs"]
+        channel, spec = child.channel, child.spec
+
+        def training_loop_probe(ns, inputs, rec):
+            g = found["probes"]["test_training_loop"].__globals__
+            k, f = g["keys"].TRAINING_LOOP, ns["training_loop"]
+            lr, x, y = float(inputs["gd_lr"]), inputs["line_x"], inputs["line_y"]
+            with g["lent"](ns, model=g["standin_model"](inputs), loss_fn=g["standin_loss"](inputs)):
+                for n in g["TRAJECTORY_EPOCHS"]:
+                    returned = f(n, lr, inputs["line_init"].clone().requires_grad_(), x, y)
+                    rec.output(k.returned(n), returned)
+                    rec.output(k.params(n), returned)  # what came back, as if it were the tensor passed in
+                    rec.note(k.returned_is_params(n), True)
+                returned = f(g["DECREASE_EPOCHS"], lr, inputs["line_init"].clone().requires_grad_(), x, y)
+                rec.output(k.decrease_returned, returned)
+                rec.output(k.decrease_params, returned)
+
+        channel.file(f"cell-{found['index']}.json", b'{"ok": true, "printed": 0}')
+        channel.line("END", f"cell:{found['index']}")
+        for name in spec["probes"]:
+            channel.line("BEGIN", f"probe:{name}")
+            torch.manual_seed(spec["seeds"][name])
+            rec = found["Recorder"](name, None, channel)
+            probe = training_loop_probe if name == "test_training_loop" else found["probes"][name]
+            probe(child.ns, inputs, rec)
+            rec.note("_finished", True)
+            rec.close()
+            channel.line("END", f"probe:{name}")
+            channel.wait()  # the launcher's answer, read as the grader's child would
+        os._exit(0)
+
+    _speak_for_the_probes()
+    '''
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1862,4 +1936,10 @@ CASES: list[Case] = [
                    "validate_builds_no_graph": "ran with gradients enabled"},
          why="validate stays in train mode with gradients on, and rewrites the closure cells of the grader's dropout "
              "and grad-mode layers (mul, grad_enabled) while it runs; it earned 4 points"),
+    Case("speaks_for_the_probes", P1,
+         lambda: add_cell(replace(P1, "training_loop", NOT_IN_PLACE_TRAINING_LOOP), SPEAKS_FOR_THE_PROBES),
+         frozenset({"test_training_loop"}),
+         why="a last cell runs every probe itself on the grader's channel (legal frames, FINISHED, each END's answer "
+             "read) with made-up notes for training_loop, then exits before the grader's probes run: a training_loop "
+             "that never updates params in place earned all 18 points of its group (+10)"),
 ]
