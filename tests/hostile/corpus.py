@@ -1615,6 +1615,33 @@ SPEAKS_FOR_THE_PROBES = '''
     _speak_for_the_probes()
     '''
 
+# A last cell ends itself and the first probe on the grader's channel (legal frames), waits until the launcher's
+# one-byte answer to that END has arrived, and exits without reading it: the kernel resets a Unix socket closed with
+# unread bytes, and the launcher's os.read raised ConnectionResetError out of run_sandboxed, ending the grading
+# command (`autograder grade` with a traceback) when found (red team of the child process).
+LEAVES_THE_ANSWER_UNREAD = '''
+    import os, sys, time
+
+    def _leave_the_answer_unread():
+        """End this cell and a probe on the grader's channel, wait for the launcher's answer to the probe's END, and
+        exit without reading it."""
+        frame = sys._getframe()
+        while frame is not None:
+            here = frame.f_locals
+            if "index" in here and hasattr(here.get("self"), "channel") and hasattr(here.get("self"), "spec"):
+                child, index = here["self"], here["index"]
+                child.channel.file(f"cell-{index}.json", b'{"ok": true, "printed": 0}')
+                child.channel.line("END", f"cell:{index}")
+                probe = child.spec["probes"][0]
+                child.channel.line("BEGIN", f"probe:{probe}")
+                child.channel.line("END", f"probe:{probe}")
+                time.sleep(1)  # the answer arrives, unread
+                os._exit(0)
+            frame = frame.f_back
+
+    _leave_the_answer_unread()
+    '''
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1942,4 +1969,8 @@ CASES: list[Case] = [
          why="a last cell runs every probe itself on the grader's channel (legal frames, FINISHED, each END's answer "
              "read) with made-up notes for training_loop, then exits before the grader's probes run: a training_loop "
              "that never updates params in place earned all 18 points of its group (+10)"),
+    Case("leaves_the_launchers_answer_unread", P1, lambda: add_cell(solution(P1), LEAVES_THE_ANSWER_UNREAD),
+         frozenset({ALL}),
+         why="a cell ends itself and a probe on the channel and exits with the launcher's answer unread: the reset "
+             "socket raised ConnectionResetError in the launcher and the grading command crashed"),
 ]
