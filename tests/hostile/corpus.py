@@ -1970,7 +1970,9 @@ CASES: list[Case] = [
              "read) with made-up notes for training_loop, then exits before the grader's probes run: a training_loop "
              "that never updates params in place earned all 18 points of its group (+10)"),
     Case("leaves_the_launchers_answer_unread", P1, lambda: add_cell(solution(P1), LEAVES_THE_ANSWER_UNREAD),
-         frozenset({ALL}),
+         frozenset({ALL}), "your code",
          why="a cell ends itself and a probe on the channel and exits with the launcher's answer unread: the reset "
-             "socket raised ConnectionResetError in the launcher and the grading command crashed"),
+             "socket raised ConnectionResetError in the launcher; `autograder grade` crashed, and a batch (grade_many) "
+             "gave every check 'the grader could not finish this check (an error in the grader, reported to the "
+             "instructor)' instead of a reason that names the submission"),
 ]
