@@ -169,8 +169,8 @@ class Evidence:
         if phase in self.lost:
             raise CheckFailed(f"{what}: {self.lost[phase]}")
         found = self.probes.get(grade_id)
-        if found is None:
-            raise CheckFailed(f"{what}: the grader recorded no result for it")
+        if found is None:  # the probe's phase ended without the record the grader's probe always closes with
+            raise CheckFailed(f"{what}: your code {UNFINISHED}")
         if UNTRUSTED in found.meta:  # whatever its value: a forged empty note must not read as "trusted"
             untrusted = found.meta[UNTRUSTED]
             why = untrusted if untrusted and isinstance(untrusted, str) else TAMPERED

@@ -412,7 +412,7 @@ def _watch(proc, read_end, protocol: _Protocol, limits: Limits, deadline: float,
                 outcome.current = protocol.current
                 break
             continue
-        chunk = os.read(read_end, 1 << 20)
+        chunk = _read(read_end)
         if not chunk:
             outcome.current = protocol.current
             break
@@ -431,7 +431,16 @@ def _drain(read_end: int, protocol: _Protocol) -> None:
         ready, _, _ = select.select([read_end], [], [], 0)
         if not ready:
             return
-        chunk = os.read(read_end, 1 << 20)
+        chunk = _read(read_end)
         if not chunk:
             return
         protocol.feed(chunk)
+
+
+def _read(read_end: int) -> bytes:
+    """What the child wrote since the last read; b"" once it is gone, also where it exited leaving the launcher's
+    answer unread (its end of the socket was then reset)."""
+    try:
+        return os.read(read_end, 1 << 20)
+    except ConnectionResetError:
+        return b""
