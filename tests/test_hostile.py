@@ -196,7 +196,8 @@ def test_the_corpus_has_at_least_30_distinct_cases():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason=f"known open: {c.open}")]
+                                               if c.open else []) for c in CASES], ids=[c.id for c in CASES])
 def test_hostile_submission_is_graded_honestly(corpus, case):
     report = corpus.reports[case.id]
     zeroed = _zeroed(case, report)

@@ -53,6 +53,9 @@ class Case:
     note: str = ""
     max_seconds: float | None = None  # grading must finish within this (hangs at exit, ...)
     why: str = ""
+    # Known open: the attack still earns what `why` says; its test is a strict xfail (it fails once the attack
+    # earns nothing, to have this removed). Say what a fix needs.
+    open: str = ""
 
 
 def _code(source: str) -> str:
@@ -1949,26 +1952,37 @@ CASES: list[Case] = [
          frozenset({"test_make_dnn", "test_neural_network"}),
          why="make_dnn and NeuralNetwork have no layers that compute: their forward is the grader's own "
              "_dnn_forward (child/inputs.py), found through gc, on the weights the probe loaded; with layer classes "
-             "named Linear, ReLU and Sequential it earned 16 points (make_dnn and neural_network, both checks each)"),
+             "named Linear, ReLU and Sequential it earned 16 points (make_dnn and neural_network, both checks each)",
+         open="the child holds a reference-equivalent forward (part 1's _dnn_forward, which make_inputs uses) and "
+              "the architecture checks read layer class names the child asserts; a fix moves _dnn_forward to "
+              "trusted/ and measures the architecture from values"),
     Case("uses_the_graders_standins", P1, _graders_standins, frozenset({"test_model", "test_loss_fn"}),
          why="model and loss_fn call the stand-ins the grader lends training_loop (standin_model with shift 0, "
-             "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points"),
+             "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points",
+         open="standin_model and standin_loss build the reference line and MSE from a dict the caller passes; a fix"
+              " builds the stand-ins inside the probe from the grader's own inputs only"),
     Case("uses_the_graders_normalization", P2, _graders_normalization,
          frozenset({"test_normalize", "test_make_transform"}),
          why="normalize and make_transform call the grader's own normalized (the accuracy check's normalization), "
-             "found through gc, with the mean and std in a dict of their own; it earned 14 points"),
+             "found through gc, with the mean and std in a dict of their own; it earned 14 points",
+         open="normalized takes mean and std from a dict the caller passes; a fix binds them to the grader's inputs"),
     Case("closure_cells_switch_off_the_probe_layers", P2, lambda: replace(P2, "validate", CLOSURE_CELLS_VALIDATE),
          frozenset({"validate_uses_eval_mode", "validate_builds_no_graph"}),
          messages={"validate_uses_eval_mode": "dropout was active",
                    "validate_builds_no_graph": "ran with gradients enabled"},
          why="validate stays in train mode with gradients on, and rewrites the closure cells of the grader's dropout "
-             "and grad-mode layers (mul, grad_enabled) while it runs; it earned 4 points"),
+             "and grad-mode layers (mul, grad_enabled) while it runs; it earned 4 points",
+         open="closure cells are writable (cell_contents) and no audit event guards them; a fix needs a measurement"
+              " of eval and grad mode that student code cannot rewrite"),
     Case("speaks_for_the_probes", P1,
          lambda: add_cell(replace(P1, "training_loop", NOT_IN_PLACE_TRAINING_LOOP), SPEAKS_FOR_THE_PROBES),
          frozenset({"test_training_loop"}),
          why="a last cell runs every probe itself on the grader's channel (legal frames, FINISHED, each END's answer "
              "read) with made-up notes for training_loop, then exits before the grader's probes run: a training_loop "
-             "that never updates params in place earned all 18 points of its group (+10)"),
+             "that never updates params in place earned all 18 points of its group (+10)",
+         open="the channel cannot tell the grader's probes from student code that runs them itself in the same "
+              "interpreter; a fix takes the channel out of student code's reach (probes across a process boundary, "
+              "or a recorder student code cannot reach)"),
     Case("leaves_the_launchers_answer_unread", P1, lambda: add_cell(solution(P1), LEAVES_THE_ANSWER_UNREAD),
          frozenset({ALL}), "your code",
          why="a cell ends itself and a probe on the channel and exits with the launcher's answer unread: the reset "
