@@ -1952,10 +1952,8 @@ CASES: list[Case] = [
          frozenset({"test_make_dnn", "test_neural_network"}),
          why="make_dnn and NeuralNetwork have no layers that compute: their forward is the grader's own "
              "_dnn_forward (child/inputs.py), found through gc, on the weights the probe loaded; with layer classes "
-             "named Linear, ReLU and Sequential it earned 16 points (make_dnn and neural_network, both checks each)",
-         open="the child holds a reference-equivalent forward (part 1's _dnn_forward, which make_inputs uses) and "
-              "the architecture checks read layer class names the child asserts; a fix moves _dnn_forward to "
-              "trusted/ and measures the architecture from values"),
+             "named Linear, ReLU and Sequential it earned 16 points (make_dnn and neural_network, both checks each) "
+             "until make_inputs wrote that network out inline"),
     Case("uses_the_graders_standins", P1, _graders_standins, frozenset({"test_model", "test_loss_fn"}),
          why="model and loss_fn call the stand-ins the grader lends training_loop (standin_model with shift 0, "
              "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points",
