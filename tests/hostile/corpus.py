@@ -1956,9 +1956,8 @@ CASES: list[Case] = [
              "until make_inputs wrote that network out inline"),
     Case("uses_the_graders_standins", P1, _graders_standins, frozenset({"test_model", "test_loss_fn"}),
          why="model and loss_fn call the stand-ins the grader lends training_loop (standin_model with shift 0, "
-             "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points",
-         open="standin_model and standin_loss build the reference line and MSE from a dict the caller passes; a fix"
-              " builds the stand-ins inside the probe from the grader's own inputs only"),
+             "standin_loss with weights 1), found through gc: the reference line and MSE; it earned 16 points "
+             "until the factories held to their least offset and spread of weights"),
     Case("uses_the_graders_normalization", P2, _graders_normalization,
          frozenset({"test_normalize", "test_make_transform"}),
          why="normalize and make_transform call the grader's own normalized (the accuracy check's normalization), "

@@ -115,10 +115,18 @@ def probe_module(inputs: dict[str, torch.Tensor]) -> torch.nn.Module:
 # their constants come from the submission's inputs. The hidden suites replay the reference
 # training loops with the same stand-ins.
 
+# The stand-ins' least offset and least spread of weights (max - min over their mean). make_inputs draws the
+# offset in [0.1, 0.3] and 40 weights in [0.5, 1.5], whose spread is below 0.2 with probability 1e-26. The
+# factories hold to them whatever dict they are given: student code that finds them (through gc) and passes
+# an offset of 0 or equal weights gets no reference line or plain MSE to submit as its own.
+STANDIN_MIN_SHIFT = 0.1
+STANDIN_MIN_SPREAD = 0.2
+
+
 def standin_model(inputs: dict[str, torch.Tensor]) -> Callable:
     """The line w * x + b moved up by a constant c in [0.1, 0.3]: training fits the same kind of line,
     with the same gradients with respect to w and b, while its values are never the reference's."""
-    shift = float(inputs["standin_shift"])
+    shift = max(float(inputs["standin_shift"]), STANDIN_MIN_SHIFT)
 
     def model(x, w, b):
         return w * x + b + shift
@@ -127,8 +135,11 @@ def standin_model(inputs: dict[str, torch.Tensor]) -> Callable:
 
 
 def standin_loss(inputs: dict[str, torch.Tensor]) -> Callable:
-    """A weighted mean squared error (weights of mean 1 over the 40 points of the line)."""
+    """A weighted mean squared error (weights of mean 1 over the 40 points of the line); ValueError for weights
+    that hardly differ (it would be the plain MSE)."""
     weights = inputs["standin_weights"] / inputs["standin_weights"].mean()
+    if not float(weights.max() - weights.min()) >= STANDIN_MIN_SPREAD:
+        raise ValueError("the stand-in loss needs weights that differ")
 
     def loss_fn(y_pred, y_true):
         return (weights * (y_pred - y_true) ** 2).mean()
