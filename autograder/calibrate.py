@@ -48,10 +48,11 @@ def accuracy_for_seed(seed: int, config: CourseConfig, assignment: str) -> float
 def calibrate(config: CourseConfig, assignment: str, seeds: int = SEEDS, *, command: str, note: str = "",
               workers: int | None = None, scheduler: str | None = None, store: Path | None = None,
               progress: bool = True, client=None) -> Calibration:
-    """Train `assignment`'s reference `seeds` times on `client`'s workers (a distributed.Client), else on the
-    engine's (a progress bar on stderr), store the calibration in `store` (default the assignment's own;
-    docs/calibration.md follows the assignments' stores) and return it."""
-    from .cluster import engine, workers_started
+    """Train `assignment`'s reference `seeds` times on `client`'s workers (a distributed.Client: a batch's own,
+    unless it is a single thread in this process), else on the engine's (a progress bar on stderr), store the
+    calibration in `store` (default the assignment's own; docs/calibration.md follows the assignments' stores)
+    and return it."""
+    from .cluster import engine, in_process, workers_started
 
     if seeds < 2:
         raise ValueError("a calibration needs at least two seeds")
@@ -60,7 +61,8 @@ def calibrate(config: CourseConfig, assignment: str, seeds: int = SEEDS, *, comm
     store = default_store if store is None else store
     started = time.monotonic()
     accuracies: dict[int, float] = {}
-    with (nullcontext(client) if client is not None else engine(config, workers, scheduler, seeds)) as client, \
+    own = client is None or in_process(client)  # one thread would train the seeds one after another
+    with (engine(config, workers, scheduler, seeds) if own else nullcontext(client)) as client, \
             tqdm(total=seeds, desc="calibrating the accuracy threshold", unit="run", disable=not progress,
                  file=sys.stderr) as bar:
         workers_started(client)

@@ -134,6 +134,11 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
             yield client
 
 
+def in_process(client: Client) -> bool:
+    """Whether `client` is engine's small-batch one: a single worker thread in this process."""
+    return client.scheduler.address.startswith("inproc://")
+
+
 def workers_started(client: Client) -> int:
     """How many workers `client` grades on, once at least one of them has started: a local cluster's workers
     start in the background (engine). TimeoutError where none starts within WORKER_START_TIMEOUT_S."""

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from autograder import paths
-from autograder.cluster import data_fingerprint, engine, make_task, ungradable
+from autograder.cluster import data_fingerprint, engine, in_process, make_task, ungradable
 from autograder.config import load_config
 from autograder.course import BatchTimes, autograde_course, is_recorded
 from autograder.grading import grade_notebook
@@ -63,7 +63,7 @@ def test_the_local_cluster_runs_no_task_of_a_process_without_its_credentials():
 
     with engine(CONFIG, workers=1) as client:
         address = client.scheduler.address
-        assert address.startswith("tls://")
+        assert address.startswith("tls://") and not in_process(client)
         assert client.submit(sum, [1, 2]).result() == 3
         host_port = address.removeprefix("tls://")
         for other in (dict(address=f"tcp://{host_port}"), dict(address=address, security=Security.temporary())):
@@ -76,6 +76,7 @@ def test_a_small_batch_is_graded_in_this_process_without_starting_worker_process
 
     with engine(CONFIG, workers=4, submissions=IN_PROCESS_UP_TO) as client:
         assert client.scheduler.address.startswith("inproc://")  # in memory: nothing a child could connect to
+        assert in_process(client), "a calibration then starts an engine of its own instead of one thread"
         assert client.submit(os.getpid).result() == os.getpid()
         assert len(client.scheduler_info()["workers"]) == 1
     assert refusal(True, Isolation("", frozenset({"memory", "pids", "cpu"})), "inproc://host/1/1") == ""
