@@ -87,9 +87,12 @@ def test_a_batch_writes_each_feedback_page_as_it_records_the_grade_and_leaves_it
 
     compiled: list[str] = []  # the feedback templates, compiled for the first page only (FeedbackExporter)
     compile_template = jinja2.Environment.compile
-    monkeypatch.setattr(jinja2.Environment, "compile",
-                        lambda self, source, name=None, *a, **k: compiled.append(name) or compile_template(
-                            self, source, name, *a, **k))
+
+    def counted(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_template(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
     course = _course(tmp_path, {"ada": solution(P1), "bob": with_functions(P1, {"loss_fn": SUM_NOT_MEAN})})
     outcomes = autograde_course(P1, course, CONFIG, progress=False, feedback=True)
     assert "index.html.j2" in compiled and len(compiled) == len(set(compiled)), compiled
