@@ -21,7 +21,9 @@ from pathlib import Path
 import nbformat
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
-from nbconvert.exporters import HTMLExporter, NotebookExporter
+from nbconvert.exporters import HTMLExporter, NotebookExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -129,7 +131,10 @@ class FeedbackExporter(HTMLExporter):
     """The HTML exporter of generate_feedback; configured apart from HTMLExporter, which formgrader also uses.
 
     nbgrader makes one for each student's page; their templates are compiled once per process (a fifth of a
-    page's time when each compiled them again)."""
+    page's time when each compiled them again). The page is the template's output as it stands: HTMLExporter
+    parses every page again with BeautifulSoup (half a page's time) to give images without alt text nbconvert's
+    words and JupyterLab's cells a tabindex; the kit's template and sanitizer write those alt texts as they write
+    the images (autograder.sanitize.with_alt_text), and its classic page has no JupyterLab cells."""
 
     @property
     def environment(self):
@@ -137,6 +142,18 @@ class FeedbackExporter(HTMLExporter):
         environment = super().environment
         environment.bytecode_cache = _COMPILED
         return environment
+
+    def from_notebook_node(self, nb: NotebookNode, resources: dict | None = None, **kw) -> tuple[str, dict]:
+        """The page: HTMLExporter's filters for this notebook (its code's lexer, its output types), then the
+        template."""
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name"))
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code",
+                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                                       parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
 def configure_feedback(c) -> None:
@@ -172,6 +189,7 @@ def configure_feedback(c) -> None:
     c.HTMLExporter.extra_template_paths = [str(TEMPLATES), str(formgrader_templates)]
     c.HTMLExporter.preprocessors = [SanitizeStudentContent]
     c.HTMLExporter.filters = {"clean_html": page_filter, "sanitize": markdown_filter}
+    c.FeedbackExporter.filters = {**c.HTMLExporter.filters, "alt_text": "autograder.sanitize.with_alt_text"}
     c.HTMLExporter.sanitize_html = True
     c.FeedbackExporter.sanitize_html = True
     c.Autograde.exporter_class = SubmissionExporter

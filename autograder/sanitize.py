@@ -8,7 +8,8 @@ from elsewhere tells its host who reads; a relative one is a same-origin request
 formgrader's own elements) and every class but code highlighting's (a student's `full-credit`, `modal-backdrop` or
 `navbar-fixed-top` would wire formgrader's controls or the page's styles to the student's text). The cleaning is
 nh3's (the Ammonia library's allow-list): this module only chooses the lists, and writes a short visible note where
-it finds active content, so a TA sees that the student tried ("[removed by the grader: an onerror handler]").
+it finds active content, so a TA sees that the student tried ("[removed by the grader: an onerror handler]"),
+and gives an image without alt text NO_DESCRIPTION (`with_alt_text`, also for the grader's own image outputs).
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ ACTIVE_ELEMENTS = {"script": "a script", "iframe": "an iframe", "frame": "a fram
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
                             "srcset", "srcdoc", "ping"})
 NOTE = "[removed by the grader: {}]"
+# What a screen reader says for an image whose author gave no description (nbconvert's words for the same case),
+# instead of reading out its data URL.
+NO_DESCRIPTION = "No description has been provided for this image"
 
 
 def clean(fragment: str, *, grader_markup: bool = False) -> str:
@@ -87,11 +91,13 @@ def _active_url(value: str) -> bool:
 
 
 class _Finder(html.parser.HTMLParser):
-    """Where the fragment holds active content: (offset of the tag, what it is), for the notes."""
+    """Where the fragment holds active content: (offset of the tag, what it is), for the notes; and where an image
+    tag without alt text ends its name (offsets), for NO_DESCRIPTION."""
 
     def __init__(self, text: str):
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[int, str]] = []
+        self.undescribed: list[int] = []
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def _offset(self) -> int:
@@ -108,23 +114,47 @@ class _Finder(html.parser.HTMLParser):
                  and value and not _active_url(value) and not NOTEBOOK_IMAGE.match(value)]
         if what:
             self.found.append((self._offset(), ", ".join(dict.fromkeys(what))))
+        if tag == "img" and not any(name == "alt" for name, _ in attrs):
+            self.undescribed.append(self._offset() + len("<img"))
 
     handle_startendtag = handle_starttag
 
 
-def _with_notes(fragment: str) -> str:
-    """`fragment` with a note (escaped text) before each tag that holds active content.
-
-    Only the notes depend on this reading; the cleaning itself is nh3's, whatever this parser makes of the markup.
-    """
+def _read(fragment: str) -> _Finder:
     finder = _Finder(fragment)
     finder.feed(fragment)
     finder.close()
+    return finder
+
+
+def _inserted(fragment: str, insertions: list[tuple[int, str]]) -> str:
     parts, last = [], 0
-    for offset, what in finder.found:
-        parts += [fragment[last:offset], f'<span class="removed">{html.escape(NOTE.format(what))}</span>']
+    for offset, text in sorted(insertions, key=lambda insertion: insertion[0]):
+        parts += [fragment[last:offset], text]
         last = offset
     return "".join(parts) + fragment[last:]
+
+
+def _with_notes(fragment: str) -> str:
+    """`fragment` with a note (escaped text) before each tag that holds active content, and NO_DESCRIPTION as the
+    alt text of each image without one.
+
+    Only the notes and alt texts depend on this reading; the cleaning itself is nh3's, whatever this parser makes of
+    the markup.
+    """
+    finder = _read(fragment)
+    return _inserted(fragment, [(offset, f'<span class="removed">{html.escape(NOTE.format(what))}</span>')
+                                for offset, what in finder.found] + _alt_texts(finder))
+
+
+def _alt_texts(finder: _Finder) -> list[tuple[int, str]]:
+    return [(offset, f' alt="{NO_DESCRIPTION}"') for offset in finder.undescribed]
+
+
+def with_alt_text(fragment: str) -> str:
+    """The grader's own markup (a template's image output) with NO_DESCRIPTION as the alt text of each image
+    without one."""
+    return _inserted(fragment, _alt_texts(_read(fragment)))
 
 
 def clean_page(fragment: str) -> str:

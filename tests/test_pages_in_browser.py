@@ -249,6 +249,8 @@ def test_feedback_page_shows_formatted_text_the_total_of_grades_csv_and_coloured
         assert passed != failed, f"passed and failed checks look alike: {passed}"
     if student in KNOWN_WRONG:
         assert failed, f"{student}'s page shows no failed check"
+    undescribed = page.locator("img:not([alt])").count()
+    assert undescribed == 0, f"{undescribed} image(s) on {student}'s page have no words for a screen reader"
     _assert_fits(page, f"{student}'s page")
     _shoot(page, f"feedback-{student}-{assignment}")
     page.close()

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from autograder.sanitize import STUDENT_CLASSES, clean
+from autograder.sanitize import NO_DESCRIPTION, STUDENT_CLASSES, clean, with_alt_text
 from autograder.student_content import SanitizeStudentContent, as_markdown_source, markdown_html
 
 MARKDOWN = """# Part 1: linear regression
@@ -137,7 +137,16 @@ def test_images_not_embedded_in_the_notebook_lose_their_source():
 def test_only_the_notebooks_raster_images_pass_as_data_urls():
     png = "data:image/png;base64,iVBORw0KGgo="
     assert f'src="{png}"' in clean(f'<img src="{png}">')
-    assert clean('<img src="data:image/svg+xml;base64,PHN2Zz4=">').endswith("<img>")
+    assert clean('<img src="data:image/svg+xml;base64,PHN2Zz4=">').endswith(f'<img alt="{NO_DESCRIPTION}">')
+
+
+def test_an_image_without_alt_text_gets_words_for_a_screen_reader_and_one_with_alt_text_keeps_its_own():
+    png = "data:image/png;base64,iVBORw0KGgo="
+    assert clean(f'<p><IMG\nsrc="{png}"> <img alt="my loss curve" src="{png}"/></p>') == (
+        f'<p><img alt="{NO_DESCRIPTION}" src="{png}"> <img alt="my loss curve" src="{png}"></p>')
+    output = f'<div class="output_png output_subarea">\n<img src="{png}"\nwidth=3\n>\n</div>'  # nbconvert's block
+    assert with_alt_text(output) == output.replace("<img", f'<img alt="{NO_DESCRIPTION}"')
+    assert with_alt_text(output.replace("<img", '<img alt="a plot"')) == output.replace("<img", '<img alt="a plot"')
 
 
 def test_the_notebook_step_cleans_markdown_and_outputs_and_says_what_it_removed():
