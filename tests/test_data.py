@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from autograder.assignments.part2_mnist.trusted.data import (
     DataError,
     check_idx,
     idx_name,
+    load_arrays,
     load_datasets,
     prepare_real_root,
     write_idx,
@@ -122,6 +125,37 @@ def test_fashion_mnist_loads_from_a_flat_folder_of_gz_files(tmp_path):
     _write_gz_set(folder, 30, 10)
     train, test = load_datasets("auto", root=folder, dataset="FashionMNIST", cache=tmp_path / "cache")
     assert type(train) is datasets.FashionMNIST and (len(train), len(test)) == (30, 10)
+
+
+def test_a_prepared_copy_is_decompressed_once_and_again_when_its_source_changes(tmp_path):
+    folder, cache = tmp_path / "fashion", tmp_path / "cache"
+    folder.mkdir()
+    _write_gz_set(folder, 30, 10)
+    raw = prepare_real_root(folder, cache, "FashionMNIST") / "FashionMNIST" / "raw"
+    copy = raw / idx_name("train", "images")
+    first = copy.stat().st_mtime_ns
+    prepare_real_root(folder, cache, "FashionMNIST")
+    assert copy.stat().st_mtime_ns == first  # the same source: not written again
+    _write_gz_set(folder, 20, 10)  # the instructor replaces the files
+    again = load_datasets("auto", root=folder, dataset="FashionMNIST", cache=cache)
+    assert (len(again[0]), len(again[1])) == (20, 10)
+
+
+def test_the_graders_arrays_are_torchvisions_data_read_without_importing_torchvision(tmp_path):
+    folder = tmp_path / "fashion"
+    folder.mkdir()
+    _write_gz_set(folder, 30, 10)
+    for source, root, dataset in (("offline", None, "MNIST"), ("auto", folder, "FashionMNIST")):
+        arrays = load_arrays(source, root, dataset, cache=tmp_path / "cache")
+        train, test = load_datasets(source, root, dataset, cache=tmp_path / "cache")
+        for split, part in (("train", train), ("test", test)):
+            assert torch.equal(torch.from_numpy(arrays[(split, "images")].copy()), part.data)
+            assert torch.equal(torch.from_numpy(arrays[(split, "labels")].astype(np.int64)), part.targets)
+    read = subprocess.run([sys.executable, "-c", (
+        "import sys; from autograder.assignments.part2_mnist.trusted.data import load_arrays; "
+        f"load_arrays('offline', cache={str(tmp_path / 'cache')!r}); print('torchvision' in sys.modules)")],
+        capture_output=True, text=True, check=True)
+    assert read.stdout.strip() == "False"
 
 
 def test_offline_fashion_mnist_is_refused_with_the_setting_to_change(tmp_path):

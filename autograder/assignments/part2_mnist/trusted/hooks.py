@@ -63,19 +63,24 @@ def data_inputs(config: CourseConfig, settings: dict) -> dict[str, torch.Tensor]
 
 @functools.lru_cache(maxsize=2)
 def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor]:
-    """The accuracy check's data as uint8 images and its normalization (read once per process).
+    """The accuracy check's data as uint8 images and int64 labels (as torchvision's datasets hold them) and its
+    normalization (read once per process).
 
     The test images and labels are secret (SECRET_INPUTS): the child trains, the trusted process evaluates.
     """
-    from .data import load_datasets
+    import torch
 
-    train, test = load_datasets(source, root, dataset, cache=data_cache())
-    mean, std = _pixel_mean_std(train.data)
+    from .data import load_arrays
+
+    arrays = load_arrays(source, root, dataset, cache=data_cache())
+    images = {split: torch.tensor(arrays[(split, "images")]) for split in ("train", "test")}
+    labels = {split: torch.tensor(arrays[(split, "labels")], dtype=torch.int64) for split in ("train", "test")}
+    mean, std = _pixel_mean_std(images["train"])
     return {
-        "acc_train_images": train.data,
-        "acc_train_labels": train.targets,
-        "secret_test_images": test.data,
-        "secret_test_labels": test.targets,
+        "acc_train_images": images["train"],
+        "acc_train_labels": labels["train"],
+        "secret_test_images": images["test"],
+        "secret_test_labels": labels["test"],
         "acc_mean": mean.reshape(1).float(),
         "acc_std": std.reshape(1).float(),
     }

@@ -10,7 +10,6 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import nn
-from torchvision import transforms
 
 from ....diagnosis import Mistake, all_zero, close, raised, returned, tensor
 from ....sandbox.recorder import item
@@ -135,9 +134,13 @@ NORMALIZE = [
 # make_transform
 
 def _transformed_like(*steps):
+    """Whether the probe's outputs are the transform images through torchvision's `steps` (each a function of the
+    transforms module, mean and std; torchvision is imported here only, where such a mistake is looked for)."""
     def matches(probe, inputs, quiet):
+        from torchvision import transforms
+
         mean, std = tuple(inputs["transform_mean"].tolist()), tuple(inputs["transform_std"].tolist())
-        transform = transforms.Compose([step(mean, std) for step in steps])
+        transform = transforms.Compose([step(transforms, mean, std) for step in steps])
         expected = torch.stack([transform(Image.fromarray(np.asarray(img.numpy(), dtype=np.uint8), mode="L"))
                                 for img in inputs["transform_images"]])
         return close(tensor(probe, keys.MAKE_TRANSFORM.outputs), expected, **ELEMENTWISE)
@@ -151,10 +154,10 @@ MAKE_TRANSFORM = [
             lambda p, i, q: raised(p, keys.MAKE_TRANSFORM.outputs, "TypeError", "Tensor")),
     Mistake("mean_std_swapped", TF, "Normalize gets std and mean in the wrong order",
             "transforms.Normalize(mean, std): the mean comes first.",
-            _transformed_like(lambda m, s: transforms.ToTensor(), lambda m, s: transforms.Normalize(s, m))),
+            _transformed_like(lambda t, m, s: t.ToTensor(), lambda t, m, s: t.Normalize(s, m))),
     Mistake("normalize_missing", TF, "the images are converted to tensors but never normalized",
             "add transforms.Normalize(mean, std) after ToTensor().",
-            _transformed_like(lambda m, s: transforms.ToTensor())),
+            _transformed_like(lambda t, m, s: t.ToTensor())),
     Mistake("returns_zeros", TF, "the transform returns zeros whatever the image, like a placeholder",
             "compose ToTensor() and Normalize(mean, std).",
             lambda p, i, q: all_zero(p, (keys.MAKE_TRANSFORM.outputs,))),
