@@ -1,5 +1,6 @@
-"""The nbgrader steps of the kit: GradeInSandbox, which puts a grade record into the autograder cells, and
-OverwriteReleasedCells, nbgrader's OverwriteCells without its false tampering warnings.
+"""The nbgrader steps of the kit: GradeInSandbox, which puts a grade record into the autograder cells,
+OverwriteReleasedCells, nbgrader's OverwriteCells without its false tampering warnings, and
+CheckCellMetadataCompiled, nbgrader's CheckCellMetadata with its schema compiled once per process.
 
 Each autograder test cell (grade_id test_*) gets, as its outputs, the feedback of its checks (HTML and wrapped
 text, autograder.feedback) and its score as an execute_result, which nbgrader reads as partial credit;
@@ -16,11 +17,16 @@ Where the record comes from:
 from __future__ import annotations
 
 import tempfile
+import traceback
 from pathlib import Path
 
 import nbformat
+from jsonschema.exceptions import best_match
+from jsonschema.validators import validator_for
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+from nbgrader.nbgraderformat.common import BaseMetadataValidator
+from nbgrader.preprocessors import CheckCellMetadata, ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 from traitlets import Unicode
 
 from . import isolation_policy, nbgrader_cells
@@ -138,3 +144,46 @@ def released_source(source: str) -> str:
     cell = nbformat.v4.new_code_cell(source)
     ClearHiddenTests()._remove_hidden_test_region(cell)
     return cell.source
+
+
+class _SchemaCheckedOnce(BaseMetadataValidator):
+    """nbgrader's check of one cell's metadata against its schema, with a validator built once: jsonschema.validate,
+    which nbgrader calls for every cell, first checks the schema itself against JSON Schema's (nine tenths of the
+    time it takes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        kind = validator_for(self.schema)
+        kind.check_schema(self.schema)
+        self._validator = kind(self.schema)
+
+    def validate_cell(self, cell: NotebookNode) -> None:
+        meta = cell.metadata.get("nbgrader")
+        if meta is None or meta.get("schema_version", 0) != self.schema_version:
+            return super().validate_cell(cell)  # nothing to check, or nbgrader's own error for another version
+        error = best_match(self._validator.iter_errors(meta))
+        if error is not None:
+            raise error
+
+
+class _CompiledMetadataValidator(MetadataValidator, _SchemaCheckedOnce):
+    """nbgrader's MetadataValidator (its checks of grade ids, points and cell types) over _SchemaCheckedOnce."""
+
+
+class CheckCellMetadataCompiled(CheckCellMetadata):
+    """nbgrader's CheckCellMetadata with one validator per process (a quarter of recording a grade when it built one,
+    reading its schema files, and checked the schema again for every cell)."""
+
+    _validator: _CompiledMetadataValidator | None = None
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        if CheckCellMetadataCompiled._validator is None:
+            CheckCellMetadataCompiled._validator = _CompiledMetadataValidator()
+        try:
+            CheckCellMetadataCompiled._validator.validate_nb(nb)
+        except ValidationError:
+            self.log.error(traceback.format_exc())
+            message = "Notebook failed to validate; the nbgrader metadata may be corrupted."
+            self.log.error(message)
+            raise ValidationError(message) from None
+        return nb, resources

@@ -17,15 +17,15 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
 
     The course directory is the folder nbgrader runs in (where nbgrader_config.py is).
     `nbgrader autograde` grades through tensorgrade's sandbox instead of executing the
-    notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step, and OverwriteReleasedCells its
-    OverwriteCells (no false tampering warnings). The autograded copy that formgrader and generate_feedback
-    read is sanitized last (SanitizeStudentContent), after SaveAutoGrades has compared the answers with the
-    release. `nbgrader export` writes the kit's grades.csv columns.
+    notebook in a kernel: GradeInSandbox replaces nbgrader's Execute step, OverwriteReleasedCells its
+    OverwriteCells (no false tampering warnings) and CheckCellMetadataCompiled its CheckCellMetadata (the same
+    checks, faster). The autograded copy that formgrader and generate_feedback read is sanitized last
+    (SanitizeStudentContent), after SaveAutoGrades has compared the answers with the release. `nbgrader export`
+    writes the kit's grades.csv columns.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
-        CheckCellMetadata,
         ClearOutput,
         DeduplicateIds,
         IgnorePattern,
@@ -35,7 +35,7 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
     )
 
     from .feedback import configure_feedback
-    from .nbgrader_plugin import GradeInSandbox, OverwriteReleasedCells
+    from .nbgrader_plugin import CheckCellMetadataCompiled, GradeInSandbox, OverwriteReleasedCells
     from .provisional import ProvisionalCsvExport
     from .student_content import SanitizeStudentContent
 
@@ -53,8 +53,8 @@ def configure(c: Any, course_root: str | os.PathLike | None = None,
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     configure_feedback(c)
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteReleasedCells,
-                                          CheckCellMetadata]
+                                          CheckCellMetadataCompiled]
     c.ExportApp.plugin_class = ProvisionalCsvExport  # `nbgrader export` writes the kit's columns too
     c.Autograde.autograde_preprocessors = [GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadataCompiled,
                                            SanitizeStudentContent]
