@@ -52,7 +52,7 @@ def calibrate(config: CourseConfig, assignment: str, seeds: int = SEEDS, *, comm
     unless it is a single thread in this process), else on the engine's (a progress bar on stderr), store the
     calibration in `store` (default the assignment's own; docs/calibration.md follows the assignments' stores)
     and return it."""
-    from .cluster import engine, in_process, workers_started
+    from .engine import engine, in_process, workers_started
 
     if seeds < 2:
         raise ValueError("a calibration needs at least two seeds")

@@ -98,12 +98,10 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _autograde(args: argparse.Namespace) -> int:
-    from .calibrate import ensure_calibrated
-    from .cluster import engine
-    from .course import autograde_course, export_grades, select_submissions
-    from .exports import export_checks
+    from .engine import engine
     from .operator_checks import check_course
     from .paths import CourseLayout
+    from .pending import select_submissions
     from .sandbox.limits import isolation
 
     config = load_config(args.config)
@@ -112,9 +110,14 @@ def _autograde(args: argparse.Namespace) -> int:
     if _isolation_refused(config):
         return REFUSED
     pending = select_submissions(args.assignment, root, config, args.student, args.force)
-    # The engine starts first: its workers import torch and start their zygotes while this process reads the
-    # data and checks its calibration (which, where it must calibrate, runs on them too).
+    # The engine starts first, before torch and the grader are imported here: its workers import them and start
+    # their zygotes while this process imports, reads the data and checks its calibration (which, where it must
+    # calibrate, runs on them too).
     with engine(config, args.workers, args.scheduler, len(pending)) if pending else nullcontext() as client:
+        from .calibrate import ensure_calibrated
+        from .course import autograde_course, export_grades
+        from .exports import export_checks
+
         ensure_calibrated(config, args.assignment, workers=args.workers, scheduler=args.scheduler, client=client)
         print(f"isolation: {isolation().describe()}")
         outcomes = autograde_course(args.assignment, root, config, students=args.student, force=args.force,

@@ -1,14 +1,14 @@
 """Autograde every submission of an assignment in an nbgrader course directory.
 
-Each submission is one task of the Dask engine (autograder.cluster: worker processes of this machine, or a
-cluster). As each task ends, this process logs its grade record under logs/<assignment>/ (autograder.
-submission_log) and hands it to a recorder thread, which records it into gradebook.db through nbgrader's own
-autograde (whose GradeInSandbox step reads the logged record: it never grades here) and, when asked, writes the
+Each submission is one task of the Dask engine (autograder.engine: worker processes of this machine, or a cluster;
+autograder.cluster sends the tasks). As each task ends, this process logs its grade record under logs/<assignment>/
+(autograder.submission_log) and hands it to a recorder thread, which records it into gradebook.db through nbgrader's
+own autograde (whose GradeInSandbox step reads the logged record: it never grades here) and, when asked, writes the
 student's feedback page. The recorder runs at a lower CPU priority while workers grade, so recording never holds
 up a task, and the batch ends once the last record is recorded; its timeline goes to logs/<assignment>.batch.json
 (BatchTimes). A submission counts as done when gradebook.db holds a score for every autograded cell and
 its notebook is the one last graded, so a batch killed at any point and run again grades exactly the rest, and
-a resubmission is regraded (select_submissions).
+a resubmission is regraded (autograder.pending).
 """
 from __future__ import annotations
 
@@ -31,11 +31,13 @@ from traitlets.config import Config
 
 from . import nbgrader_cells
 from .calibration import check_calibrated
-from .cluster import engine, grade_stream, workers_started
+from .cluster import grade_stream
 from .config import CourseConfig
+from .engine import engine, workers_started
 from .grading import release_of, zero_report
 from .nbgrader_setup import configure
 from .paths import CourseLayout
+from .pending import gradebook_url, select_submissions
 from .provisional import ProvisionalCsvExport, totals
 from .results import GradeReport, Status
 from .submission_log import fingerprint, now, read_log, write_log
@@ -128,58 +130,9 @@ def nbgrader_api(course_root: Path, config: CourseConfig | None = None, *, recor
     return NbGraderAPI(config=c)
 
 
-def _db_url(course_root: Path) -> str:
-    return f"sqlite:///{CourseLayout(course_root).gradebook}"
-
-
-def is_recorded(course_root: Path, course_id: str, assignment: str, student: str) -> bool:
-    """Whether gradebook.db holds an autograde score for every autograded cell of this submission."""
-    if not CourseLayout(course_root).gradebook.exists():
-        return False
-    with Gradebook(_db_url(course_root), course_id) as gb:
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return False
-        grades = [g for nb in submission.notebooks for g in nb.grades if g.cell_type == "code"]
-        return bool(grades) and all(g.auto_score is not None for g in grades)
-
-
-def needs_grading(course_root: Path, course_id: str, assignment: str, student: str, notebook: Path) -> bool:
-    """Not recorded yet, or the submitted notebook is newer than its recorded grade.
-
-    Newer: its SHA-256 differs from the one in the submission's log; where no log exists (graded by
-    `nbgrader autograde` itself), its file is newer than nbgrader's autograded copy.
-    """
-    if not is_recorded(course_root, course_id, assignment, student):
-        return True
-    layout = CourseLayout(course_root)
-    logged = read_log(layout, student, assignment)
-    if logged is not None:
-        return logged.sha256 != fingerprint(notebook)
-    graded = layout.autograded(student, assignment) / notebook.name
-    try:
-        return notebook.stat().st_mtime > graded.stat().st_mtime
-    except OSError:
-        return True
-
-
-def select_submissions(assignment: str, course_root: Path, config: CourseConfig, students: list[str] | None = None,
-                       force: bool = False) -> list[str]:
-    """The students the batch grades: those named (default: all who submitted), all of them with `force`,
-    else only those not recorded yet or resubmitted since (needs_grading)."""
-    layout = CourseLayout(course_root)
-    chosen = [s for s in layout.students(assignment) if not students or s in students]
-    if force:
-        return chosen
-    notebook = config.assignment(assignment).notebook
-    return [s for s in chosen
-            if needs_grading(course_root, config.course_id, assignment, s, layout.submitted(s, assignment) / notebook)]
-
-
 def _record_zero(course_root: Path, course_id: str, assignment: str, student: str) -> None:
     """Give every autograded cell 0 in gradebook.db where nbgrader could not record the grade record."""
-    with Gradebook(_db_url(course_root), course_id) as gb:
+    with Gradebook(gradebook_url(course_root), course_id) as gb:
         try:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:
@@ -197,7 +150,7 @@ def _record_isolation(course_root: Path, course_id: str, assignment: str, studen
     """Put the note on weak isolation into the gradebook comment of the submission's first answer cell."""
     if first_answer is None:
         return
-    with Gradebook(_db_url(course_root), course_id) as gb:
+    with Gradebook(gradebook_url(course_root), course_id) as gb:
         try:
             comment = gb.find_comment(first_answer, Path(notebook).stem, assignment, student)
         except MissingEntry:
@@ -219,7 +172,7 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
     recording order. With `feedback`, each student's feedback page is written as soon as the grade is recorded
     (nbgrader's generate_feedback, in the recorder's thread, beside the grading).
 
-    Grades on `client` (a distributed.Client) when given, else on autograder.cluster.engine(config, workers,
+    Grades on `client` (a distributed.Client) when given, else on autograder.engine.engine(config, workers,
     scheduler), started only when something is left to grade. The batch's timeline goes to
     CourseLayout.batch_log (BatchTimes).
     """
@@ -334,7 +287,7 @@ class Recorder:
                 write_log(layout, report)
         else:
             report = read_log(layout, student, assignment) or report  # the step's own record, where it differed
-            with Gradebook(_db_url(self._root), self._config.course_id) as gb:
+            with Gradebook(gradebook_url(self._root), self._config.course_id) as gb:
                 held = totals(gb, assignment, student)
             if held is None or abs(held.auto_score - report.score) > 1e-9:
                 report.grader_problems.append(f"gradebook.db holds {held and held.text()} after recording "
@@ -373,6 +326,6 @@ def export_grades(course_root: Path, course_id: str, dest: Path) -> Path:
     """The CSV export of the whole gradebook that `nbgrader export` also writes (autograder.provisional)."""
     plugin = ProvisionalCsvExport()
     plugin.to = str(dest)
-    with Gradebook(_db_url(course_root), course_id) as gb:
+    with Gradebook(gradebook_url(course_root), course_id) as gb:
         plugin.export(gb)
     return Path(dest)

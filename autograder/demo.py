@@ -17,9 +17,9 @@ import nbformat
 from . import assignments, nbgrader_cells
 from .authoring.build import solution_notebook
 from .cli import SUMMARY_HEAD
-from .cluster import engine, workers_started
 from .config import CourseConfig
 from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
+from .engine import engine, workers_started
 from .exports import export_checks
 from .gradescope import build_autograder_zip
 from .operator_checks import GRADED, GRADER_PROBLEMS

@@ -38,9 +38,10 @@ from autograder.assignments.part2_mnist.child.inputs import training_loader
 from autograder.assignments.part2_mnist.trusted.data import has_real_files
 from autograder.assignments.part2_mnist.trusted.hooks import CALIBRATED_CHECK, data_inputs
 from autograder.authoring.build import solution_notebook
-from autograder.cluster import DATA_PHASE, cores, data_fingerprint, engine, grade_task, make_task
+from autograder.cluster import DATA_PHASE, data_fingerprint, grade_task, make_task
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
 from autograder.course import RECORDER_NICENESS, BatchTimes
+from autograder.engine import cores, engine
 from autograder.grading import SANDBOX_PHASE, probe_label, release_of, resident_mb
 from autograder.paths import PROJECT_ROOT, CourseLayout
 from autograder.results import GradeReport

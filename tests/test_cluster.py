@@ -17,12 +17,14 @@ import psutil
 import pytest
 
 from autograder import paths
-from autograder.cluster import data_fingerprint, engine, in_process, make_task, ungradable
+from autograder.cluster import data_fingerprint, make_task, ungradable
 from autograder.config import load_config
-from autograder.course import BatchTimes, autograde_course, is_recorded
+from autograder.course import BatchTimes, autograde_course
+from autograder.engine import engine, in_process
 from autograder.grading import grade_notebook
 from autograder.isolation_policy import refusal
 from autograder.paths import PROJECT_ROOT, CourseLayout
+from autograder.pending import is_recorded
 from autograder.results import GradeReport
 from autograder.sandbox.limits import Isolation
 from tests.helpers import solution, test_config, with_functions, write
@@ -72,7 +74,7 @@ def test_the_local_cluster_runs_no_task_of_a_process_without_its_credentials():
 
 
 def test_a_small_batch_is_graded_in_this_process_without_starting_worker_processes():
-    from autograder.cluster import IN_PROCESS_UP_TO
+    from autograder.engine import IN_PROCESS_UP_TO
 
     with engine(CONFIG, workers=4, submissions=IN_PROCESS_UP_TO) as client:
         assert client.scheduler.address.startswith("inproc://")  # in memory: nothing a child could connect to

@@ -17,8 +17,8 @@ import pytest
 from autograder import paths
 from autograder.batch import grade_many
 from autograder.config import load_config
-from autograder.course import is_recorded
 from autograder.paths import PROJECT_ROOT
+from autograder.pending import is_recorded
 from tests.helpers import ASSIGNMENTS, as_json, solution, test_config, validate_gradescope, with_functions, write
 
 CONFIG = load_config()

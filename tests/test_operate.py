@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder import course
+from autograder import pending
 from autograder.config import DEFAULT_CONFIG, load_config
 from autograder.exports import COLUMNS, check_rows, export_checks
 from autograder.operator_checks import COULD_NOT_RUN, EXIT_CODES
@@ -176,15 +176,15 @@ def test_a_resubmitted_notebook_is_selected_again_and_force_or_student_narrow_it
         path.write_text(f'{{"student": "{student}"}}')
         notebooks[student] = path
     recorded = {"ada", "bob"}
-    monkeypatch.setattr(course, "is_recorded", lambda root, cid, a, s: s in recorded)
+    monkeypatch.setattr(pending, "is_recorded", lambda root, cid, a, s: s in recorded)
     for student in recorded:
         write_log(layout, logged(student, notebooks[student], synthetic_report({})))
-    assert course.select_submissions(P1, tmp_path, CONFIG) == ["cyd"]
+    assert pending.select_submissions(P1, tmp_path, CONFIG) == ["cyd"]
     notebooks["bob"].write_text('{"student": "bob", "resubmitted": true}')
-    assert course.select_submissions(P1, tmp_path, CONFIG) == ["bob", "cyd"]
-    assert course.select_submissions(P1, tmp_path, CONFIG, students=["ada"]) == []
-    assert course.select_submissions(P1, tmp_path, CONFIG, students=["ada"], force=True) == ["ada"]
-    assert course.select_submissions(P1, tmp_path, CONFIG, force=True) == ["ada", "bob", "cyd"]
+    assert pending.select_submissions(P1, tmp_path, CONFIG) == ["bob", "cyd"]
+    assert pending.select_submissions(P1, tmp_path, CONFIG, students=["ada"]) == []
+    assert pending.select_submissions(P1, tmp_path, CONFIG, students=["ada"], force=True) == ["ada"]
+    assert pending.select_submissions(P1, tmp_path, CONFIG, force=True) == ["ada", "bob", "cyd"]
     assert read_log(layout, "ada", P1).sha256 == fingerprint(notebooks["ada"])
 
 
