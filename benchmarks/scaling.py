@@ -1,11 +1,12 @@
 """Grading a whole course: stock nbgrader versus this kit, and throughput per worker count (make benchmark).
 
 Side by side in one run, on N copies of the part2_mnist reference notebook (one per student):
-  1. stock `nbgrader autograde` (its own Execute step: a kernel runs each notebook top to bottom) versus
-     `python -m autograder autograde` (local Dask cluster, one worker process per core, run before and after
-     stock: the speed-up is against the mean of the two), both recording into
-     a fresh gradebook.db, wall time from the command's start (cold) to its end; on the course's offline
-     data, and on the 60,000 Fashion-MNIST images of Debian's dataset-fashion-mnist where it is installed;
+  1. stock nbgrader (`nbgrader autograde`, whose own Execute step runs each notebook top to bottom in a kernel, then
+     `nbgrader generate_feedback` and `nbgrader export`) versus `python -m autograder autograde` (local Dask
+     cluster, one worker process per core, run before and after stock: the speed-up is against the mean of the
+     two), each from the notebooks handed in (cold) to the same outputs: a fresh gradebook.db, every feedback page
+     and grades.csv; on the course's offline data, and on the 60,000 Fashion-MNIST images of Debian's
+     dataset-fashion-mnist where it is installed;
   2. throughput of the Dask engine with 1, 2, ... up to all cores' worker processes, each warmed up first
      (zygote and data ready), on PER_WORKER submissions per worker, and parallel efficiency
      (submissions/s with k workers over k times the rate with one);
