@@ -134,6 +134,8 @@ def test_a_prepared_copy_is_decompressed_once_and_again_when_its_source_changes(
     raw = prepare_real_root(folder, cache, "FashionMNIST") / "FashionMNIST" / "raw"
     copy = raw / idx_name("train", "images")
     first = copy.stat().st_mtime_ns
+    stamps = list(raw.glob("*.source"))
+    assert len(stamps) == 4 and all(p.stat().st_mode & 0o077 == 0 for p in stamps + [copy])  # private, as the copy
     prepare_real_root(folder, cache, "FashionMNIST")
     assert copy.stat().st_mtime_ns == first  # the same source: not written again
     _write_gz_set(folder, 20, 10)  # the instructor replaces the files
