@@ -269,8 +269,8 @@ def load_datasets(
     """
     from torchvision import datasets
 
-    cls = {"MNIST": datasets.MNIST, "FashionMNIST": datasets.FashionMNIST}[_known(dataset)]
-    data_root = prepared_root(source, root, dataset, cache)
+    data_root = prepared_root(source, root, dataset, cache)  # a DataError for an unknown dataset too
+    cls = getattr(datasets, dataset)
     if data_root is None:
         return _download(cls, Path(root) if root is not None else Path("data"), dataset, transform)
     return (cls(str(data_root), train=True, download=False, transform=transform),
@@ -295,7 +295,8 @@ def prepared_root(source: str = "auto", root: str | os.PathLike | None = None, d
                   cache: str | os.PathLike | None = None) -> Path | None:
     """The root whose dataset/raw folder holds `dataset`'s four checked IDX files (see load_datasets for the
     arguments), or None where source "torchvision" must download them into `root`."""
-    _known(dataset)
+    if dataset not in ("MNIST", "FashionMNIST"):
+        raise DataError(f"unknown dataset {dataset!r}: use MNIST or FashionMNIST")
     root = Path(root) if root is not None else Path("data")
     cache = Path(cache) if cache is not None else root / ".prepared"
     if source not in ("torchvision", "offline", "auto"):
@@ -312,12 +313,6 @@ def prepared_root(source: str = "auto", root: str | os.PathLike | None = None, d
         return None
     _check_raw_folder(Path(data_root) / dataset / "raw")
     return Path(data_root)
-
-
-def _known(dataset: str) -> str:
-    if dataset not in ("MNIST", "FashionMNIST"):
-        raise DataError(f"unknown dataset {dataset!r}: use MNIST or FashionMNIST")
-    return dataset
 
 
 def _download(cls: type, root: Path, dataset: str, transform: Callable | None) -> tuple:
