@@ -16,6 +16,7 @@ Where the record comes from:
 """
 from __future__ import annotations
 
+import functools
 import tempfile
 import traceback
 from pathlib import Path
@@ -170,17 +171,18 @@ class _CompiledMetadataValidator(MetadataValidator, _SchemaCheckedOnce):
     """nbgrader's MetadataValidator (its checks of grade ids, points and cell types) over _SchemaCheckedOnce."""
 
 
+@functools.cache
+def _metadata_validator() -> _CompiledMetadataValidator:
+    return _CompiledMetadataValidator()
+
+
 class CheckCellMetadataCompiled(CheckCellMetadata):
     """nbgrader's CheckCellMetadata with one validator per process (a quarter of recording a grade when it built one,
     reading its schema files, and checked the schema again for every cell)."""
 
-    _validator: _CompiledMetadataValidator | None = None
-
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        if CheckCellMetadataCompiled._validator is None:
-            CheckCellMetadataCompiled._validator = _CompiledMetadataValidator()
         try:
-            CheckCellMetadataCompiled._validator.validate_nb(nb)
+            _metadata_validator().validate_nb(nb)
         except ValidationError:
             self.log.error(traceback.format_exc())
             message = "Notebook failed to validate; the nbgrader metadata may be corrupted."
