@@ -1,4 +1,4 @@
-"""The batch engine: one submission is one Dask task, on this machine's cores or on a Dask cluster.
+"""A batch's tasks: one submission is one Dask task, on the engine's workers (autograder.engine).
 
     client (trusted; the one writer of gradebook.db)           worker process (one thread, its own zygote)
     read each notebook as nbgrader will record     --task-->   check the data's fingerprint, then
