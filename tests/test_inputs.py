@@ -10,6 +10,7 @@ import torch
 
 from autograder.assignments.part1_regression.child import inputs as part1
 from autograder.assignments.part2_mnist.child import inputs as part2
+from autograder.assignments.part2_mnist.trusted.checks import EPOCH
 from autograder.assignments.probing import lent
 from autograder.batch import grade_many
 from autograder.config import load_config
@@ -170,3 +171,54 @@ def test_the_accuracy_checks_batches_are_those_a_dataloader_takes_one_image_at_a
         assert torch.equal(x, ((raw.float() / 255 - 0.3) / 0.4).unsqueeze(1))
     assert batched.batch_size == 64 and len(batched.dataset) == 203
     assert torch.equal(batched.dataset[5][0], images[5]) and int(batched.dataset[5][1]) == int(labels[5])
+
+
+def _tolerances_apart(value: float, reference: float) -> float:
+    """|value - reference| in units of the train_epoch and validate checks' tolerance (EPOCH)."""
+    return abs(value - reference) / (EPOCH["atol"] + EPOCH["rtol"] * abs(reference))
+
+
+def _mean_of_batch_means_epoch(inputs: dict) -> float:
+    net = part2.probe_mlp(inputs)
+    optimizer, loss_fn, losses = torch.optim.SGD(net.parameters(), lr=part2.PROBE_LR), torch.nn.CrossEntropyLoss(), []
+    for images, labels in part2.probe_batches(inputs):
+        optimizer.zero_grad()
+        loss = loss_fn(net(images), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def _batch_losses(inputs: dict, case: str) -> list[tuple[float, int]]:
+    model, loss_fn = part2.validate_model(inputs, case).eval(), torch.nn.CrossEntropyLoss()
+    with torch.no_grad():
+        return [(loss_fn(model(images), labels).item(), len(labels))
+                for images, labels in part2.validate_batches(inputs, case)]
+
+
+def _partial_batch_margins(seed: int) -> dict[str, float]:
+    """How many tolerances each way of mishandling the last, partial batch lands from the reference."""
+    inputs = part2.make_inputs(load_config(), seed)
+    net = part2.probe_mlp(inputs)
+    reference = ref2.train_epoch(net, part2.probe_batches(inputs), torch.optim.SGD(net.parameters(), lr=part2.PROBE_LR),
+                                 torch.nn.CrossEntropyLoss())
+    margins = {"train_epoch: mean of batch means": _tolerances_apart(_mean_of_batch_means_epoch(inputs), reference)}
+    for case in ("plain", "offset_bias"):  # the two validate results compared with the reference's loss
+        batches = _batch_losses(inputs, case)
+        mean = sum(loss * n for loss, n in batches) / part2.PROBE_SAMPLES
+        full = [(loss, n) for loss, n in batches if n == part2.PROBE_BATCH]
+        margins[f"validate {case}: mean of batch means"] = _tolerances_apart(
+            sum(loss for loss, _ in batches) / len(batches), mean)
+        margins[f"validate {case}: last batch skipped"] = _tolerances_apart(
+            sum(loss * n for loss, n in full) / sum(n for _, n in full), mean)
+    return margins
+
+
+@pytest.mark.parametrize("seed", [*SEEDS, *range(100, 160)])
+def test_the_last_partial_batch_separates_a_mean_over_batches_from_the_mean_over_samples(seed):
+    """The mean of batch means and a skipped last batch differ from the mean over samples only by how far the last
+    batch's loss is from the others'. With alike images 1 seed in 40 put it within the tolerance, and a mean of
+    batch means got train_epoch's points; the larger last-batch images (PARTIAL_BATCH_SCALE) keep it far out."""
+    margins = _partial_batch_margins(seed)
+    assert min(margins.values()) > 20, margins
