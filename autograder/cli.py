@@ -121,7 +121,7 @@ def _autograde(args: argparse.Namespace) -> int:
         ensure_calibrated(config, args.assignment, workers=args.workers, scheduler=args.scheduler, client=client)
         print(f"isolation: {isolation().describe()}")
         outcomes = autograde_course(args.assignment, root, config, students=args.student, force=args.force,
-                                    client=client, feedback=True)
+                                    client=client, feedback=True, last_use=True)
     csv = export_grades(root, config.course_id, CourseLayout(root).grades_csv())
     checks = export_checks(root, config)
     if outcomes:

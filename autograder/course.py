@@ -33,7 +33,7 @@ from . import nbgrader_cells
 from .calibration import check_calibrated
 from .cluster import grade_stream
 from .config import CourseConfig
-from .engine import engine, workers_started
+from .engine import engine, let_go, workers_started
 from .grading import release_of, zero_report
 from .nbgrader_setup import configure
 from .paths import CourseLayout
@@ -167,14 +167,16 @@ def _first_answer(nb) -> str | None:
 def autograde_course(assignment: str, course_root: Path, config: CourseConfig, progress: bool = True, *,
                      students: list[str] | None = None, force: bool = False, client=None,
                      workers: int | None = None, scheduler: str | None = None,
-                     feedback: bool = False) -> list[Outcome]:
+                     feedback: bool = False, last_use: bool = False) -> list[Outcome]:
     """Autograde the submissions select_submissions picks; return one Outcome per graded student, in
     recording order. With `feedback`, each student's feedback page is written as soon as the grade is recorded
     (nbgrader's generate_feedback, in the recorder's thread, beside the grading).
 
     Grades on `client` (a distributed.Client) when given, else on autograder.engine.engine(config, workers,
-    scheduler), started only when something is left to grade. The batch's timeline goes to
-    CourseLayout.batch_log (BatchTimes).
+    scheduler), started only when something is left to grade (and closed once the last result is back, while the
+    last records are written). `last_use`: the caller runs nothing more on `client`, whose local cluster's workers
+    are then let go at the same moment (engine.let_go). The batch's timeline goes to CourseLayout.batch_log
+    (BatchTimes).
     """
     times = BatchTimes(started=time.time())
     check_calibrated(config, assignment)
@@ -201,6 +203,8 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
                 report.graded_at = now()
                 write_log(layout, report)
                 recorder.put(report)
+            if last_use:
+                let_go(client)
     finally:
         outcomes = recorder.close()
         bar.close()

@@ -26,6 +26,15 @@ MAX_TRIES = 3
 # submission while another worker is free). On a cluster: DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0.
 SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": MAX_TRIES - 1,
                       "distributed.scheduler.worker-saturation": 1.0}
+# The cluster's own bookkeeping, less often than Dask's defaults: no stack sampling of the workers (the profiler,
+# every 10 ms, for a dashboard no one opens), the event loops' health tick every 500 ms (20 ms), the system monitor
+# every 2 s (500 ms) and the workers' memory every second (100 ms; the sandbox's cgroup limits each child's memory).
+# Idle, a local cluster of 2 workers used a tenth of a core for these, on the cores the children train on; a
+# third of that with them (docs/scaling.md). On a cluster of your own: the same keys as DASK_ environment variables.
+BOOKKEEPING_SETTINGS = {"distributed.worker.profile.enabled": False,
+                        "distributed.admin.tick.interval": "500ms",
+                        "distributed.admin.system-monitor.interval": "2s",
+                        "distributed.worker.memory.monitor-interval": "1s"}
 CONNECT_TIMEOUT_S = 60
 # A worker process imports torch and the kit before it takes tasks: a minute on a loaded machine.
 WORKER_START_TIMEOUT_S = 180
@@ -62,7 +71,7 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
     cluster of `workers` (else PARALLEL_SUBMISSIONS, else one per core) worker processes with one thread each,
     which start in the background: call `workers_started` before waiting on a task."""
     address = scheduler or config.dask_scheduler
-    with dask.config.set(SCHEDULER_SETTINGS):
+    with dask.config.set({**SCHEDULER_SETTINGS, **BOOKKEEPING_SETTINGS}):
         if address:
             with Client(address, timeout=CONNECT_TIMEOUT_S) as client:
                 client.register_plugin(WarmUp())
@@ -100,6 +109,14 @@ def engine(config: CourseConfig, workers: int | None = None, scheduler: str | No
 def in_process(client: Client) -> bool:
     """Whether `client` is engine's small-batch one: a single worker thread in this process."""
     return client.scheduler.address.startswith("inproc://")
+
+
+def let_go(client: Client) -> None:
+    """Stop a local cluster's worker processes now, in the background, once nothing more will run on `client`:
+    their exit (a second or two each: torch's teardown) overlaps what the command still does (the last records, the
+    exports) instead of following it. A cluster of your own, or the small batch's thread, is left as it is."""
+    if client.cluster is not None and not in_process(client):
+        client.cluster.scale(0)
 
 
 def workers_started(client: Client) -> int:

@@ -20,7 +20,7 @@ from autograder import paths
 from autograder.cluster import data_fingerprint, make_task, ungradable
 from autograder.config import load_config
 from autograder.course import BatchTimes, autograde_course
-from autograder.engine import engine, in_process
+from autograder.engine import BOOKKEEPING_SETTINGS, engine, in_process, let_go
 from autograder.grading import grade_notebook
 from autograder.isolation_policy import refusal
 from autograder.paths import PROJECT_ROOT, CourseLayout
@@ -71,6 +71,32 @@ def test_the_local_cluster_runs_no_task_of_a_process_without_its_credentials():
         for other in (dict(address=f"tcp://{host_port}"), dict(address=address, security=Security.temporary())):
             with pytest.raises((OSError, TimeoutError)):
                 Client(**other, timeout=5)
+
+
+def _workers_left(client, wait_s: float = 60) -> int:
+    """The workers of `client`'s cluster once none is left or wait_s passed (a cluster scales down in the
+    background)."""
+    deadline = time.monotonic() + wait_s
+    while client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return len(client.scheduler_info()["workers"])
+
+
+def test_a_local_clusters_workers_keep_their_bookkeeping_quiet_and_are_let_go_when_the_caller_is_done():
+    import dask
+
+    def settings() -> dict:
+        return {key: dask.config.get(key) for key in BOOKKEEPING_SETTINGS}
+
+    with engine(CONFIG, workers=1) as client:
+        client.wait_for_workers(1)
+        assert list(client.run(settings).values()) == [BOOKKEEPING_SETTINGS]
+        assert settings() == BOOKKEEPING_SETTINGS  # the scheduler's and the nannies' (in this process)
+        let_go(client)
+        assert _workers_left(client) == 0
+    with engine(CONFIG, workers=4, submissions=1) as client:
+        let_go(client)  # the small batch's one thread in this process: nothing to stop
+        assert client.submit(os.getpid).result(timeout=30) == os.getpid()
 
 
 def test_a_small_batch_is_graded_in_this_process_without_starting_worker_processes():
@@ -242,7 +268,8 @@ def test_a_submission_that_runs_into_its_time_limit_is_recorded_after_the_quick_
     course = _course(tmp_path, {"a_slow": with_functions(P1, HANGS), **quick})
     with engine(config, workers=2) as client:
         client.wait_for_workers(2)
-        outcomes = autograde_course(P1, course, config, progress=False, client=client)
+        outcomes = autograde_course(P1, course, config, progress=False, client=client, last_use=True)
+        assert _workers_left(client) == 0, "the workers outlived the batch the command started them for"
     order = [o.student for o in outcomes]
     assert order[-1] == "a_slow" and sorted(order[:-1]) == sorted(quick), [(o.student, o.seconds) for o in outcomes]
     slow = outcomes[-1]
