@@ -198,15 +198,17 @@ def _batch_losses(inputs: dict, case: str) -> list[tuple[float, int]]:
 
 
 def _partial_batch_margins(seed: int) -> dict[str, float]:
-    """How many tolerances each way of mishandling the last, partial batch lands from the reference."""
+    """How many tolerances each way of mishandling the last, partial batch lands from the reference. (Counting every
+    batch as full, batch size x batches, gives the mean of batch means' loss.)"""
     inputs = part2.make_inputs(load_config(), seed)
     net = part2.probe_mlp(inputs)
     reference = ref2.train_epoch(net, part2.probe_batches(inputs), torch.optim.SGD(net.parameters(), lr=part2.PROBE_LR),
                                  torch.nn.CrossEntropyLoss())
     margins = {"train_epoch: mean of batch means": _tolerances_apart(_mean_of_batch_means_epoch(inputs), reference)}
     for case in ("plain", "offset_bias"):  # the two validate results compared with the reference's loss
+        mean = ref2.validate(part2.validate_model(inputs, case), part2.validate_batches(inputs, case),
+                             torch.nn.CrossEntropyLoss())[0]
         batches = _batch_losses(inputs, case)
-        mean = sum(loss * n for loss, n in batches) / part2.PROBE_SAMPLES
         full = [(loss, n) for loss, n in batches if n == part2.PROBE_BATCH]
         margins[f"validate {case}: mean of batch means"] = _tolerances_apart(
             sum(loss for loss, _ in batches) / len(batches), mean)
