@@ -9,10 +9,12 @@ worker. The child only ever sees derived seeds, never the submission's seed or t
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 SECRET_BYTES = 32
@@ -24,17 +26,25 @@ def course_secret(path: Path) -> bytes:
     path = Path(path)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another grader process made it a moment ago
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(SECRET_BYTES) + "\n")
+        _create_whole(path, secrets.token_hex(SECRET_BYTES) + "\n")
     text = path.read_text().strip()
     if len(text) < 2 * SECRET_BYTES:
         raise ValueError(f"the grading secret in {path} is shorter than {SECRET_BYTES} bytes of hex")
     return text.encode()
+
+
+def _create_whole(path: Path, text: str) -> None:
+    """Create `path` holding `text` (owner-only) unless it exists, all at once: a grader reading it at the same
+    moment (another thread or process on its first submission) sees no file or the whole of it, never an empty one.
+    Where two create it together, the first one's text stands."""
+    fd, written = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        with contextlib.suppress(FileExistsError):  # another grader's secret a moment ago: theirs stands
+            os.link(written, path)
+    finally:
+        os.unlink(written)
 
 
 def _to_seed(digest: bytes) -> int:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -52,6 +54,20 @@ def test_the_secret_is_created_once_private_and_long(tmp_path):
     first = course_secret(path)
     assert course_secret(path) == first and len(first) >= 64
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_graders_starting_together_on_a_new_course_all_read_the_same_whole_secret(tmp_path, monkeypatch):
+    """Two graders' first submissions at once (grade_many's threads, two commands): neither may read the secret file
+    between its creation and its text (once, every check of a submission scored 0 as a grader error)."""
+    import autograder.seeds as seeds
+
+    token_hex = seeds.secrets.token_hex
+    monkeypatch.setattr(seeds.secrets, "token_hex", lambda n: (time.sleep(0.2), token_hex(n))[1])
+    path = tmp_path / "course" / "secret"
+    with ThreadPoolExecutor(4) as pool:
+        read = list(pool.map(lambda _: course_secret(path), range(4)))
+    assert len(set(read)) == 1 and len(read[0]) == 64
+    assert path.stat().st_mode & 0o077 == 0 and [p.name for p in path.parent.iterdir()] == ["secret"]
 
 
 def test_seeds_depend_on_the_secret_and_derived_seeds_on_their_label():
