@@ -140,8 +140,10 @@ class OverwriteReleasedCells(OverwriteCells):
         return super().preprocess_cell(cell, resources, cell_index)
 
 
+@functools.lru_cache(maxsize=1024)
 def released_source(source: str) -> str:
-    """A locked cell's source as nbgrader's release shows it: its hidden-tests block removed."""
+    """A locked cell's source as nbgrader's release shows it: its hidden-tests block removed (the same few sources
+    for every student of a batch, hence the cache)."""
     cell = nbformat.v4.new_code_cell(source)
     ClearHiddenTests()._remove_hidden_test_region(cell)
     return cell.source
