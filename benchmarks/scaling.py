@@ -188,8 +188,8 @@ def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Pat
     rows += [(name, (in_tasks if name.startswith("tasks") else end - begin)) for name, begin, end in idle]
     lines += [f"  {name:<68} {secs:7.1f} {secs * k / n:6.2f}" for name, secs in rows]
     lines.append(f"  {'sum (= wall)':<68} {sum(s for _, s in rows):7.1f}")
-    lines.append(f"  the recorder thread (nice {RECORDER_NICENESS}, beside the grading), CPU per submission: recording "
-                 f"{cpu / n:.2f} s, feedback page {pages / n:.2f} s ({cpu + pages:.1f} s in all, "
+    lines.append(f"  recording (nice {RECORDER_NICENESS}, beside the grading), CPU per submission: the recorder thread "
+                 f"{cpu / n:.2f} s, the feedback page {pages / n:.2f} s ({cpu + pages:.1f} s in all, "
                  f"{(cpu + pages) / (k * wall):.0%} of the {k} cores over the command)")
     return lines
 
