@@ -90,9 +90,10 @@ def test_recording_checks_the_notebook_schema_once_per_pass_and_still_refuses_an
 
     class Breaks(Preprocessor):
         def preprocess(self, nb, resources):
-            nb.cells[0]["bogus"] = True  # not allowed by nbformat's schema
+            nb.cells[0]["source"] = 42  # nbformat's schema wants text
             return nb, resources
 
+    nb = nbformat.read(RELEASE, as_version=4)
     checks = []
     real = nbformat.validate
     monkeypatch.setattr(nbformat, "validate", lambda *a, **k: (checks.append(1), real(*a, **k))[1])
@@ -100,8 +101,8 @@ def test_recording_checks_the_notebook_schema_once_per_pass_and_still_refuses_an
     configure(c, tmp_path)
     steps = [Keeps(), Keeps(), Keeps()]
     exporter = NotebookExporter(config=c, preprocessors=steps)
-    nb = nbformat.read(RELEASE, as_version=4)
     exporter.from_notebook_node(copy.deepcopy(nb))
-    assert len(checks) == 1, f"{len(checks)} schema checks for one pass of {len(steps)} preprocessors"
+    assert len(checks) == 2, (f"{len(checks)} schema checks for one pass of {len(steps)} preprocessors: expected one "
+                              "after the last preprocessor and one as the notebook is written")
     with pytest.raises(nbformat.ValidationError):
         NotebookExporter(config=c, preprocessors=[*steps, Breaks()]).from_notebook_node(copy.deepcopy(nb))
