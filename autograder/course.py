@@ -3,9 +3,10 @@
 Each submission is one task of the Dask engine (autograder.engine: worker processes of this machine, or a cluster;
 autograder.cluster sends the tasks). As each task ends, this process logs its grade record under logs/<assignment>/
 (autograder.submission_log) and hands it to a recorder thread, which records it into gradebook.db through nbgrader's
-own autograde (whose GradeInSandbox step reads the logged record: it never grades here) and, when asked, writes the
-student's feedback page. The recorder runs at a lower CPU priority while workers grade, so recording never holds
-up a task, and the batch ends once the last record is recorded; its timeline goes to logs/<assignment>.batch.json
+own autograde (whose GradeInSandbox step reads the logged record: it never grades here) and, when asked, has the
+student's feedback page written (by a process of its own, autograder.pages, in a batch larger than a few). The
+recorder runs at a lower CPU priority while workers grade, so recording never holds up a task, and the batch ends
+once the last record is recorded and the last page written; its timeline goes to logs/<assignment>.batch.json
 (BatchTimes). A submission counts as done when gradebook.db holds a score for every autograded cell and
 its notebook is the one last graded, so a batch killed at any point and run again grades exactly the rest, and
 a resubmission is regraded (autograder.pending).
@@ -19,23 +20,22 @@ import queue
 import sys
 import threading
 import time
-import warnings
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
-from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
-from traitlets.config import Config
 
 from . import nbgrader_cells
 from .calibration import check_calibrated
 from .cluster import grade_stream
 from .config import CourseConfig
-from .engine import engine, let_go, workers_started
+from .engine import IN_PROCESS_UP_TO, engine, let_go, workers_started
 from .grading import release_of, zero_report
-from .nbgrader_setup import configure
+from .nbgrader_setup import nbgrader_api
+from .pages import PageWriter
 from .paths import CourseLayout
 from .pending import gradebook_url, select_submissions
 from .provisional import ProvisionalCsvExport, totals
@@ -113,23 +113,6 @@ class BatchTimes:
         return cls(**json.loads(Path(path).read_text()))
 
 
-def nbgrader_api(course_root: Path, config: CourseConfig | None = None, *, recording: bool = False):
-    """nbgrader's API object for this course directory, configured from `config` (default: course_config.py).
-
-    recording: its autograde records the logged grade records (GradeInSandbox.record_file) instead of grading.
-    """
-    from nbgrader.apps import NbGraderAPI
-
-    c = Config()
-    configure(c, course_root, config.path if config is not None else None)
-    if recording:
-        c.GradeInSandbox.record_file = str(CourseLayout(course_root).submission_log("{student}", "{assignment}"))
-    c.NbGraderAPI.log_level = "ERROR"
-    # nbgrader's own session handling warns on every autograde; the warnings are not ours to fix.
-    warnings.filterwarnings("ignore", category=SAWarning)
-    return NbGraderAPI(config=c)
-
-
 def _record_zero(course_root: Path, course_id: str, assignment: str, student: str) -> None:
     """Give every autograded cell 0 in gradebook.db where nbgrader could not record the grade record."""
     with Gradebook(gradebook_url(course_root), course_id) as gb:
@@ -170,7 +153,8 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
                      feedback: bool = False, last_use: bool = False) -> list[Outcome]:
     """Autograde the submissions select_submissions picks; return one Outcome per graded student, in
     recording order. With `feedback`, each student's feedback page is written as soon as the grade is recorded
-    (nbgrader's generate_feedback, in the recorder's thread, beside the grading).
+    (nbgrader's generate_feedback, beside the grading: in a process of its own, or for a batch of at most
+    IN_PROCESS_UP_TO, in the recorder's thread).
 
     Grades on `client` (a distributed.Client) when given, else on autograder.engine.engine(config, workers,
     scheduler), started only when something is left to grade (and closed once the last result is back, while the
@@ -188,7 +172,10 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
         return []
     bar = tqdm(total=len(pending), desc=f"autograde {assignment}", unit="submission", disable=not progress,
                file=sys.stderr)
-    recorder = Recorder(course_root, config, on_recorded=lambda _: bar.update(1), feedback=feedback)
+    # A batch the engine grades in this process writes its few pages in the recorder's thread: starting the page
+    # process (1.6 CPU-s) costs more than they do.
+    recorder = Recorder(course_root, config, on_recorded=lambda _: bar.update(1), feedback=feedback,
+                        pages_apart=len(pending) > IN_PROCESS_UP_TO)
     try:
         with ExitStack() as stack:
             if client is None:
@@ -222,14 +209,17 @@ class Recorder:
 
     nbgrader's autograde does the recording (its sanitizing, GradeInSandbox with the logged record, SaveAutoGrades):
     no student code and no kernel run here. With `feedback`, nbgrader's generate_feedback then writes the student's
-    feedback page from the recorded grade, in the same thread: a batch's pages are ready when its last grade is,
-    instead of being written one after another once every task has ended.
+    feedback page from the recorded grade: a batch's pages are ready when its last grade is, instead of being written
+    one after another once every task has ended. With `pages_apart` too, a process of their own writes the pages
+    (autograder.pages), so recording and pages use two cores in the batch's tail; else this thread writes them.
     """
 
     def __init__(self, course_root: Path, config: CourseConfig, on_recorded=lambda outcome: None, *,
-                 feedback: bool = False) -> None:
+                 feedback: bool = False, pages_apart: bool = False) -> None:
         self._root, self._config, self._on_recorded, self._feedback = course_root, config, on_recorded, feedback
         self._api = None
+        self._pages = PageWriter(course_root, config, RECORDER_NICENESS) if feedback and pages_apart else None
+        self._pages_asked: list[tuple[Outcome, Future[tuple[float, str]]]] = []
         self._queue: queue.Queue[GradeReport | None] = queue.Queue()
         self.outcomes: list[Outcome] = []
         self._error: BaseException | None = None
@@ -246,9 +236,28 @@ class Recorder:
         """Wait for every record put to be recorded; the outcomes, in recording order."""
         self._queue.put(None)
         self._thread.join()
+        if self._pages is not None:
+            self._collect_pages()
         if self._error is not None:
             raise RuntimeError("recording into gradebook.db failed") from self._error
         return self.outcomes
+
+    def _collect_pages(self) -> None:
+        """Wait for the page process's pages, and write here any page it could not (it died, or never started)."""
+        for outcome, page in self._pages_asked:
+            assignment, student = outcome.report.assignment, outcome.report.student
+            try:
+                outcome.feedback_cpu_seconds, error = page.result()
+            except Exception as err:  # noqa: BLE001 - BrokenProcessPool and the like: the page is still owed
+                _log.warning("tensorgrade: the feedback page process failed (%s); writing %s's page here", err,
+                             student)
+                cpu = time.thread_time()
+                self._write_feedback(assignment, student)
+                outcome.feedback_cpu_seconds = time.thread_time() - cpu
+            else:
+                if error:
+                    _feedback_failed(assignment, student, error)
+        self._pages.close()
 
     def _run(self) -> None:
         try:
@@ -263,10 +272,13 @@ class Recorder:
                 outcome = self._record(report)
                 outcome.record_seconds = time.monotonic() - started
                 outcome.record_cpu_seconds = time.thread_time() - cpu
-                if self._feedback:
-                    cpu = time.thread_time()
-                    self._write_feedback(report.assignment, report.student)
-                    outcome.feedback_cpu_seconds = time.thread_time() - cpu
+                if self._feedback and CourseLayout(self._root).autograded(report.student, report.assignment).is_dir():
+                    if self._pages is not None:
+                        self._pages_asked.append((outcome, self._pages.write(report.assignment, report.student)))
+                    else:
+                        cpu = time.thread_time()
+                        self._write_feedback(report.assignment, report.student)
+                        outcome.feedback_cpu_seconds = time.thread_time() - cpu
                 self.outcomes.append(outcome)
                 self._on_recorded(outcome)
             except BaseException as err:  # noqa: BLE001 - handed to the batch's thread by close() and put()
@@ -308,12 +320,13 @@ class Recorder:
 
     def _write_feedback(self, assignment: str, student: str) -> None:
         """nbgrader's generate_feedback for one recorded student (a warning where it fails: the grade stays)."""
-        if not CourseLayout(self._root).autograded(student, assignment).is_dir():
-            return
         result = self._api.generate_feedback(assignment, student)
         if not result.get("success"):
-            _log.warning("tensorgrade: nbgrader generate_feedback failed for %s/%s:\n%s", student, assignment,
-                         result.get("error") or result.get("log") or "")
+            _feedback_failed(assignment, student, result.get("error") or result.get("log") or "")
+
+
+def _feedback_failed(assignment: str, student: str, error: str) -> None:
+    _log.warning("tensorgrade: nbgrader generate_feedback failed for %s/%s:\n%s", student, assignment, error)
 
 
 def generate_feedback(assignment: str, course_root: Path, config: CourseConfig | None = None,

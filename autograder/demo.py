@@ -18,10 +18,11 @@ from . import assignments, nbgrader_cells
 from .authoring.build import solution_notebook
 from .cli import SUMMARY_HEAD
 from .config import CourseConfig
-from .course import autograde_course, export_grades, generate_feedback, nbgrader_api
+from .course import autograde_course, export_grades, generate_feedback
 from .engine import engine, workers_started
 from .exports import export_checks
 from .gradescope import build_autograder_zip
+from .nbgrader_setup import nbgrader_api
 from .operator_checks import GRADED, GRADER_PROBLEMS
 from .paths import PROJECT_ROOT, CourseLayout
 from .report import build_report

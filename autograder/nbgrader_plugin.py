@@ -13,6 +13,9 @@ Where the record comes from:
   record a Dask worker made, which the step reads, matched by student, assignment and the key of the code it
   graded (recorded_key). A record that does not match is recorded as a grader problem, never graded here.
 - `nbgrader autograde` itself names none: the step grades the notebook (in nbgrader's process).
+
+The grader (autograder.grading, and with it torch) is imported only where a grade record is made or graded: the
+process that writes feedback pages (autograder.pages) configures nbgrader with these steps and imports no torch.
 """
 from __future__ import annotations
 
@@ -33,7 +36,6 @@ from traitlets import Unicode
 from . import isolation_policy, nbgrader_cells
 from .config import load_config
 from .feedback import cell_outputs, note_output
-from .grading import grade_notebook, unreadable_report, zero_report
 from .results import GradeReport, Status
 from .submission import recorded_key
 from .submission_log import read_record, write_record
@@ -55,6 +57,8 @@ class GradeInSandbox(NbGraderPreprocessor):
         if self.record_file:
             report = self._recorded(nb, assignment, student)
         elif unreadable:
+            from .grading import unreadable_report
+
             report = unreadable_report(assignment, load_config(), unreadable)
         else:
             report = self._graded(nb, resources, assignment, student)
@@ -78,6 +82,8 @@ class GradeInSandbox(NbGraderPreprocessor):
         why = ("no record" if report is None else
                f"the record is of {report.student}/{report.assignment}, code key {report.program_key[:12]}; "
                f"nbgrader's notebook has code key {key[:12]}")
+        from .grading import zero_report
+
         zero = zero_report(assignment, load_config(), NOT_MATCHED, Status.GRADER_ERROR, student=student,
                            notebook=report.notebook if report else "", sha256=report.sha256 if report else "",
                            program_key=key, notes=[NOT_MATCHED],
@@ -89,6 +95,8 @@ class GradeInSandbox(NbGraderPreprocessor):
     @staticmethod
     def _graded(nb: NotebookNode, resources: dict, assignment: str, student: str) -> GradeReport:
         """A grade of this notebook (nbgrader's own autograde), where the course's isolation policy allows."""
+        from .grading import grade_notebook
+
         why = isolation_policy.refusal(load_config().allow_weak_isolation)
         if why:
             raise RuntimeError(why)
@@ -140,8 +148,10 @@ class OverwriteReleasedCells(OverwriteCells):
         return super().preprocess_cell(cell, resources, cell_index)
 
 
+@functools.lru_cache(maxsize=1024)
 def released_source(source: str) -> str:
-    """A locked cell's source as nbgrader's release shows it: its hidden-tests block removed."""
+    """A locked cell's source as nbgrader's release shows it: its hidden-tests block removed (the same few sources
+    for every student of a batch, hence the cache)."""
     cell = nbformat.v4.new_code_cell(source)
     ClearHiddenTests()._remove_hidden_test_region(cell)
     return cell.source

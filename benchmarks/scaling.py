@@ -188,8 +188,8 @@ def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Pat
     rows += [(name, (in_tasks if name.startswith("tasks") else end - begin)) for name, begin, end in idle]
     lines += [f"  {name:<68} {secs:7.1f} {secs * k / n:6.2f}" for name, secs in rows]
     lines.append(f"  {'sum (= wall)':<68} {sum(s for _, s in rows):7.1f}")
-    lines.append(f"  the recorder thread (nice {RECORDER_NICENESS}, beside the grading), CPU per submission: recording "
-                 f"{cpu / n:.2f} s, feedback page {pages / n:.2f} s ({cpu + pages:.1f} s in all, "
+    lines.append(f"  recording (nice {RECORDER_NICENESS}, beside the grading), CPU per submission: the recorder thread "
+                 f"{cpu / n:.2f} s, the feedback page {pages / n:.2f} s ({cpu + pages:.1f} s in all, "
                  f"{(cpu + pages) / (k * wall):.0%} of the {k} cores over the command)")
     return lines
 
@@ -278,10 +278,16 @@ def main() -> None:
             # The kit before and after stock: this machine's speed drifts over the minutes stock takes.
             before = timed_autograde(config, path, n, work, stock=False, name="kit-before")
             stock = timed_autograde(config, path, n, work, stock=True)
+            # The floor just before and just after the kit run it is set against: its mean follows the machine's
+            # drift over that run (one measurement after it was off by up to a third).
+            floors = [training_time(config)]
             kit = timed_autograde(config, path, n, work, stock=False)
-            trains[settings(config)["dataset"]] = training_time(config)
+            floors.append(training_time(config))
+            trains[settings(config)["dataset"]] = statistics.mean(floors)
             rows.append((data_name(config), n, stock, before, kit))
-            breakdowns.append(breakdown(config, n, kit.wall, kit.epoch, kit.root, trains[settings(config)["dataset"]]))
+            breakdowns.append(breakdown(config, n, kit.wall, kit.epoch, kit.root, trains[settings(config)["dataset"]])
+                              + [f"  the floor, measured just before and just after this run: "
+                                 f"{floors[0]:.2f} s and {floors[1]:.2f} s (their mean is used)"])
         print(f"\nstock nbgrader versus python -m autograder autograde ({cores()} workers), cold, wall time from the "
               "notebooks handed in to gradebook.db, every feedback page and grades.csv (stock: "
               f"{', then '.join('nbgrader ' + step[0] for step in STOCK_STEPS)}); the kit ran before and after stock, "

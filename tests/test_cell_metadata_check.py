@@ -74,3 +74,35 @@ def test_the_compiled_check_refuses_what_nbgraders_refuses_in_its_words(change, 
         step = _outcome(lambda n: CheckCellMetadataCompiled().preprocess(n, {}), copy.deepcopy(nb))
         assert step == _outcome(lambda n: CheckCellMetadata().preprocess(n, {}), copy.deepcopy(nb))
     assert (step == "valid") == (change == "as released")
+
+
+def test_recording_checks_the_notebook_schema_once_per_pass_and_still_refuses_an_invalid_notebook(tmp_path,
+                                                                                                   monkeypatch):
+    from nbconvert.exporters import NotebookExporter
+    from nbconvert.preprocessors import Preprocessor
+    from traitlets.config import Config
+
+    from autograder.nbgrader_setup import configure
+
+    class Keeps(Preprocessor):
+        def preprocess(self, nb, resources):
+            return nb, resources
+
+    class Breaks(Preprocessor):
+        def preprocess(self, nb, resources):
+            nb.cells[0]["source"] = 42  # nbformat's schema wants text
+            return nb, resources
+
+    nb = nbformat.read(RELEASE, as_version=4)
+    checks = []
+    real = nbformat.validate
+    monkeypatch.setattr(nbformat, "validate", lambda *a, **k: (checks.append(1), real(*a, **k))[1])
+    c = Config()
+    configure(c, tmp_path)
+    steps = [Keeps(), Keeps(), Keeps()]
+    exporter = NotebookExporter(config=c, preprocessors=steps)
+    exporter.from_notebook_node(copy.deepcopy(nb))
+    assert len(checks) == 2, (f"{len(checks)} schema checks for one pass of {len(steps)} preprocessors: expected one "
+                              "after the last preprocessor and one as the notebook is written")
+    with pytest.raises(nbformat.ValidationError):
+        NotebookExporter(config=c, preprocessors=[*steps, Breaks()]).from_notebook_node(copy.deepcopy(nb))

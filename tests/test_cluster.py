@@ -19,7 +19,7 @@ import pytest
 from autograder import paths
 from autograder.cluster import data_fingerprint, make_task, ungradable
 from autograder.config import load_config
-from autograder.course import BatchTimes, autograde_course
+from autograder.course import BatchTimes, Outcome, Recorder, autograde_course
 from autograder.engine import BOOKKEEPING_SETTINGS, engine, in_process, let_go
 from autograder.grading import grade_notebook
 from autograder.isolation_policy import refusal
@@ -135,6 +135,35 @@ def test_a_batch_writes_each_feedback_page_as_it_records_the_grade_and_leaves_it
     assert times.workers == 1, "two submissions are graded in this process"
     assert set(times.record_cpu_seconds) == set(times.feedback_cpu_seconds) == {"ada", "bob"}
     assert all(secs > 0 for secs in times.record_cpu_seconds.values())
+
+
+def test_a_larger_batch_writes_its_pages_in_a_process_without_torch_and_here_what_that_process_cannot(tmp_path):
+    course = _course(tmp_path, {"ada": solution(P1), "bob": with_functions(P1, {"loss_fn": SUM_NOT_MEAN})})
+    reports = [o.report for o in autograde_course(P1, course, CONFIG, progress=False)]  # recorded, no pages yet
+    layout = CourseLayout(course)
+
+    def pages_written(recorder: Recorder) -> list[Outcome]:
+        for page in layout.root.glob("feedback/*/*/*.html"):
+            page.unlink()
+        for report in reports:
+            recorder.put(report)
+        outcomes = recorder.close()
+        assert sorted(o.student for o in outcomes) == ["ada", "bob"]
+        for o in outcomes:
+            page = layout.feedback(o.student, P1) / f"{P1}.html"
+            assert page.is_file() and f"{o.score:g}" in page.read_text() and o.feedback_cpu_seconds > 0, o.student
+        return outcomes
+
+    apart = Recorder(course, CONFIG, feedback=True, pages_apart=True)
+    pages_written(apart)
+    started = subprocess.run([sys.executable, "-c", "import sys; from autograder import pages; "
+                              f"pages._start({str(course)!r}, {str(CONFIG.path)!r}, 0); print('torch' in sys.modules)"],
+                             capture_output=True, text=True, check=True)
+    assert started.stdout.strip() == "False", "the page process imports torch (500 MB, 1.4 CPU-s)"
+
+    broken = Recorder(course, CONFIG, feedback=True, pages_apart=True)
+    broken._pages._pool.submit(os._exit, 1)  # the page process dies before its first page
+    pages_written(broken)
 
 
 def test_a_worker_grades_only_with_the_isolation_the_course_allows_and_no_child_reaching_a_plain_cluster():

@@ -406,12 +406,12 @@ def test_a_solution_cell_turned_markdown_is_graded_as_nbgrader_records_it():
 
 
 def _grade_in_sandbox(tmp_path, monkeypatch, record: GradeReport | None, nb):
-    from autograder import nbgrader_plugin
+    from autograder import grading, nbgrader_plugin
 
     def never(*args, **kwargs):
         raise AssertionError("the nbgrader step graded: with a record file it must only record")
 
-    monkeypatch.setattr(nbgrader_plugin, "grade_notebook", never)
+    monkeypatch.setattr(grading, "grade_notebook", never)  # the step imports it where it grades
     path = tmp_path / "logs" / "{assignment}" / "{student}.json"
     if record is not None:
         write_log(CourseLayout(tmp_path), record)
