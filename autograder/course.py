@@ -35,7 +35,7 @@ from .config import CourseConfig
 from .engine import IN_PROCESS_UP_TO, engine, let_go, workers_started
 from .grading import release_of, zero_report
 from .nbgrader_setup import nbgrader_api
-from .pages import PageWriter
+from .pages import PageWriter, write_page
 from .paths import CourseLayout
 from .pending import gradebook_url, select_submissions
 from .provisional import ProvisionalCsvExport, totals
@@ -172,8 +172,8 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
         return []
     bar = tqdm(total=len(pending), desc=f"autograde {assignment}", unit="submission", disable=not progress,
                file=sys.stderr)
-    # A batch the engine grades in this process writes its few pages in the recorder's thread: starting the page
-    # process (1.6 CPU-s) costs more than they do.
+    # A batch of at most IN_PROCESS_UP_TO (which the engine grades in this process) writes its few pages in the
+    # recorder's thread: starting the page process (1.6 CPU-s) costs more than they do.
     recorder = Recorder(course_root, config, on_recorded=lambda _: bar.update(1), feedback=feedback,
                         pages_apart=len(pending) > IN_PROCESS_UP_TO)
     try:
@@ -320,9 +320,9 @@ class Recorder:
 
     def _write_feedback(self, assignment: str, student: str) -> None:
         """nbgrader's generate_feedback for one recorded student (a warning where it fails: the grade stays)."""
-        result = self._api.generate_feedback(assignment, student)
-        if not result.get("success"):
-            _feedback_failed(assignment, student, result.get("error") or result.get("log") or "")
+        error = write_page(self._api, assignment, student)
+        if error:
+            _feedback_failed(assignment, student, error)
 
 
 def _feedback_failed(assignment: str, student: str, error: str) -> None:

@@ -51,8 +51,14 @@ def _start(course_root: str, config_path: str, niceness: int) -> None:
     _api = nbgrader_api(Path(course_root), load_config(config_path))
 
 
+def write_page(api, assignment: str, student: str) -> str:
+    """nbgrader's generate_feedback for one recorded student through `api`: "" once the page is written, else
+    nbgrader's error (the grade stays; the caller warns)."""
+    result = api.generate_feedback(assignment, student)
+    return "" if result.get("success") else (result.get("error") or result.get("log") or "failed")
+
+
 def _write_page(assignment: str, student: str) -> tuple[float, str]:
     started = time.process_time()
-    result = _api.generate_feedback(assignment, student)
-    error = "" if result.get("success") else (result.get("error") or result.get("log") or "failed")
+    error = write_page(_api, assignment, student)
     return time.process_time() - started, error
