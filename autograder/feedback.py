@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import functools
 import html
 import textwrap
 from pathlib import Path
@@ -149,11 +150,33 @@ class FeedbackExporter(HTMLExporter):
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name"))
         resources = self._init_resources(resources)
-        self.register_filter("highlight_code",
-                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        highlight = self.filters.get("highlight_code", RepeatedCodeHighlight(pygments_lexer=lexer, parent=self))
+        self.register_filter("highlight_code", highlight)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
                                                                        parent=self, resources=resources))
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
+class RepeatedCodeHighlight(Highlight2HTML):
+    """nbconvert's syntax highlighting of a code cell, done once per process for each source: most of a page's code
+    is the release's own cells, the same in every student's page, and highlighting them again was about a fifth of a
+    page's CPU. The HTML is nbconvert's, for the same source, language and formatter options."""
+
+    def __call__(self, source: str, language: str | None = None, metadata: dict | None = None) -> str:
+        key = (source, language or self.pygments_lexer, (metadata or {}).get("magics_language"),
+               tuple(sorted(self.extra_formatter_options.items())))
+        try:
+            hash(key)
+        except TypeError:  # a formatter option that is a list or a dict: highlighted each time
+            return super().__call__(source, language, metadata)
+        return _highlighted(*key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _highlighted(source: str, language: str, magics_language: str | None, options: tuple) -> str:
+    highlight = Highlight2HTML(pygments_lexer=language, extra_formatter_options=dict(options))
+    return Highlight2HTML.__call__(highlight, source, language,
+                                   {"magics_language": magics_language} if magics_language else None)
 
 
 def configure_feedback(c) -> None:

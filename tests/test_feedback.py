@@ -116,3 +116,30 @@ def test_the_score_output_is_a_bare_number_for_nbgrader_and_labelled_for_readers
     score = cell_outputs([CheckResult("a", "g", 2, 2, ""), CheckResult("b", "g", 0, 6, "why")], [])[-1]
     assert score["data"]["text/plain"] == "2"
     assert score["data"]["text/html"] == '<div class="tg-score">score: 2 / 8 points</div>'
+
+
+def test_a_code_cell_is_highlighted_once_per_process_as_nbconvert_highlights_it(monkeypatch):
+    import pygments
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from autograder.feedback import RepeatedCodeHighlight, _highlighted
+
+    sources = ["def f(x):\n    return x  # a comment\n", "%%bash\necho hi\n", ""]
+    expected = {(s, m): Highlight2HTML(pygments_lexer="ipython3")(s, metadata={"magics_language": m} if m else None)
+                for s in sources for m in (None, "bash")}
+    calls = []
+    real = pygments.highlight
+    monkeypatch.setattr(pygments, "highlight", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    _highlighted.cache_clear()
+    for page in range(3):  # three students' pages, each from its own exporter
+        highlight = RepeatedCodeHighlight(pygments_lexer="ipython3")
+        for (source, magics), html_ in expected.items():
+            assert highlight(source, metadata={"magics_language": magics} if magics else {}) == html_
+    assert len(calls) == len(expected), "a source already highlighted in this process was highlighted again"
+    plain = RepeatedCodeHighlight(pygments_lexer="ipython3", extra_formatter_options={"linenos": "inline"})
+    assert plain(sources[0]) == Highlight2HTML(pygments_lexer="ipython3",
+                                               extra_formatter_options={"linenos": "inline"})(sources[0])
+    assert plain(sources[0]) != expected[(sources[0], None)]
+    listed = RepeatedCodeHighlight(pygments_lexer="ipython3", extra_formatter_options={"hl_lines": [1]})
+    assert listed(sources[0]) == Highlight2HTML(pygments_lexer="ipython3",
+                                                extra_formatter_options={"hl_lines": [1]})(sources[0])
