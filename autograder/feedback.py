@@ -157,6 +157,12 @@ class FeedbackExporter(HTMLExporter):
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
+# The highlighted sources a page process keeps: a page's cells are short (the release's longest is under 2,000
+# characters), a hostile notebook's need not be, and highlighted HTML is several times its source.
+HIGHLIGHTS_KEPT = 256
+HIGHLIGHT_KEPT_UP_TO = 10_000  # characters of source
+
+
 class RepeatedCodeHighlight(Highlight2HTML):
     """nbconvert's syntax highlighting of a code cell, done once per process for each source: most of a page's code
     is the release's own cells, the same in every student's page, and highlighting them again was about a fifth of a
@@ -169,10 +175,10 @@ class RepeatedCodeHighlight(Highlight2HTML):
             hash(key)
         except TypeError:  # a formatter option that is a list or a dict: highlighted each time
             return super().__call__(source, language, metadata)
-        return _highlighted(*key)
+        return _highlighted(*key) if len(source) <= HIGHLIGHT_KEPT_UP_TO else _highlighted.__wrapped__(*key)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=HIGHLIGHTS_KEPT)
 def _highlighted(source: str, language: str, magics_language: str | None, options: tuple) -> str:
     highlight = Highlight2HTML(pygments_lexer=language, extra_formatter_options=dict(options))
     return Highlight2HTML.__call__(highlight, source, language,

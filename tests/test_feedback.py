@@ -122,7 +122,7 @@ def test_a_code_cell_is_highlighted_once_per_process_as_nbconvert_highlights_it(
     import pygments
     from nbconvert.filters.highlight import Highlight2HTML
 
-    from autograder.feedback import RepeatedCodeHighlight, _highlighted
+    from autograder.feedback import HIGHLIGHT_KEPT_UP_TO, RepeatedCodeHighlight, _highlighted
 
     sources = ["def f(x):\n    return x  # a comment\n", "%%bash\necho hi\n", ""]
     expected = {(s, m): Highlight2HTML(pygments_lexer="ipython3")(s, metadata={"magics_language": m} if m else None)
@@ -140,6 +140,10 @@ def test_a_code_cell_is_highlighted_once_per_process_as_nbconvert_highlights_it(
     assert plain(sources[0]) == Highlight2HTML(pygments_lexer="ipython3",
                                                extra_formatter_options={"linenos": "inline"})(sources[0])
     assert plain(sources[0]) != expected[(sources[0], None)]
+    long = "x = 1\n" * (HIGHLIGHT_KEPT_UP_TO // 6 + 1)  # a hostile notebook's cell: highlighted, never kept
+    kept = _highlighted.cache_info().currsize
+    assert plain(long) == Highlight2HTML(pygments_lexer="ipython3", extra_formatter_options={"linenos": "inline"})(long)
+    assert _highlighted.cache_info().currsize == kept
     listed = RepeatedCodeHighlight(pygments_lexer="ipython3", extra_formatter_options={"hl_lines": [1]})
     assert listed(sources[0]) == Highlight2HTML(pygments_lexer="ipython3",
                                                 extra_formatter_options={"hl_lines": [1]})(sources[0])
