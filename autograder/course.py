@@ -330,13 +330,19 @@ def _feedback_failed(assignment: str, student: str, error: str) -> None:
 
 
 def generate_feedback(assignment: str, course_root: Path, config: CourseConfig | None = None,
-                      students: list[str] | None = None) -> None:
-    """nbgrader generate_feedback for every autograded student of the assignment (or only those in `students`)."""
+                      students: list[str] | None = None) -> list[str]:
+    """nbgrader generate_feedback for every autograded student of the assignment (or only those in `students`);
+    the students whose page nbgrader could not write, each with a warning (their grades stand)."""
     api = nbgrader_api(course_root, config)
-    for student in CourseLayout(course_root).students(assignment):
-        if (students is None or student in students) and CourseLayout(course_root).autograded(student,
-                                                                                                assignment).is_dir():
-            api.generate_feedback(assignment, student)
+    layout = CourseLayout(course_root)
+    failed = []
+    for student in layout.students(assignment):
+        if (students is None or student in students) and layout.autograded(student, assignment).is_dir():
+            error = write_page(api, assignment, student)
+            if error:
+                _feedback_failed(assignment, student, error)
+                failed.append(student)
+    return failed
 
 
 def export_grades(course_root: Path, course_id: str, dest: Path) -> Path:

@@ -88,13 +88,13 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
     print(f"course directory: {root}")
     make_course(root, config)
     layout = CourseLayout(root)
-    rows = []
+    rows, pageless = [], []
     with engine(config) as client:
         print(f"grading on a local Dask cluster of {workers_started(client)} worker processes")
         for name in config.assignments:
             for outcome in autograde_course(name, root, config, client=client):
                 rows.append((name, outcome))
-            generate_feedback(name, root, config)
+            pageless += [(name, student) for student in generate_feedback(name, root, config)]
     csv = export_grades(root, config.course_id, layout.grades_csv())
     checks = export_checks(root, config)
     print(f"\n{'assignment':<18} {SUMMARY_HEAD}\n(the same totals as grades.csv's auto_score, auto_max_score, "
@@ -104,6 +104,9 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
     troubled = [(name, o) for name, o in rows if o.grader_problems]
     for name, o in troubled:
         print(f"grader-side problem: {name} {o.student}: {o.grader_problems[0].splitlines()[0]} (log: {o.log})")
+    for name, student in pageless:
+        print(f"grader-side problem: {name} {student}: nbgrader generate_feedback wrote no feedback page (its error "
+              "is in the warning above)")
     pages, zips = [], []
     for name in config.assignments:
         page, found = build_report(root, name, config)
@@ -115,4 +118,4 @@ def run_demo(config: CourseConfig, root: Path = PROJECT_ROOT / "build" / "demo-c
           f"HTML files under {root / 'feedback'}\nlogs:       {root / 'logs'}\nreports:    "
           + "\n            ".join(map(str, pages)) + "\ngradescope: " + "\n            ".join(map(str, zips))
           + f"\ntotal:      {time.monotonic() - started:.0f} s" + (f"\n\n{weak}" if weak else ""))
-    return GRADER_PROBLEMS if troubled else GRADED
+    return GRADER_PROBLEMS if troubled or pageless else GRADED

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html.parser
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -95,7 +96,7 @@ def demo_course(tmp_path_factory) -> Path:
         make_course(root, config)
         for assignment in config.assignments:
             autograde_course(assignment, root, config, progress=False)
-            generate_feedback(assignment, root)
+            assert generate_feedback(assignment, root) == [], "a feedback page was not written"
     return root
 
 
@@ -209,3 +210,27 @@ def test_html_a_student_writes_reaches_the_feedback_page_without_scripts_or_hand
     assert parser.handlers == []
     assert not [s for s in parser.scripts if "alert(" in s]
     assert text.count("<b>bold stays</b>") == 2
+
+
+def test_a_page_nbgrader_cannot_write_is_warned_and_named(tmp_path, monkeypatch, caplog):
+    """generate_feedback (make demo's pages, and a regeneration after TAs grade) says which pages it could not write,
+    instead of leaving a student without feedback unnoticed."""
+    from autograder import course
+
+    for student in ("ada", "bob", "cy"):
+        (tmp_path / "submitted" / student / "part1_regression").mkdir(parents=True)
+        if student != "cy":  # cy's submission was never autograded: no page is owed
+            (tmp_path / "autograded" / student / "part1_regression").mkdir(parents=True)
+    asked = []
+
+    class Api:
+        def generate_feedback(self, assignment: str, student: str) -> dict:
+            asked.append(student)
+            return {"success": student != "bob", "error": "TemplateNotFound: tensorgrade_feedback"}
+
+    monkeypatch.setattr(course, "nbgrader_api", lambda root, config=None: Api())
+    with caplog.at_level(logging.WARNING, logger=course.__name__):
+        assert course.generate_feedback("part1_regression", tmp_path) == ["bob"]
+    assert asked == ["ada", "bob"]
+    assert "bob/part1_regression" in caplog.text and "TemplateNotFound" in caplog.text
+    assert "ada" not in caplog.text

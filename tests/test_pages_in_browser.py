@@ -174,7 +174,7 @@ def course(tmp_path_factory) -> Path:
         for name, students in STUDENTS.items():
             graded = students + ([HOSTILE] if name == assignment else [])
             autograde_course(name, root, config, progress=False, students=graded, workers=1)
-            generate_feedback(name, root, config, students=graded)
+            assert generate_feedback(name, root, config, students=graded) == [], "a feedback page was not written"
             build_report(root, name, config)
         export_grades(root, config.course_id, root / "grades.csv")
     return root
