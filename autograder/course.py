@@ -251,9 +251,7 @@ class Recorder:
             except Exception as err:  # noqa: BLE001 - BrokenProcessPool and the like: the page is still owed
                 _log.warning("tensorgrade: the feedback page process failed (%s); writing %s's page here", err,
                              student)
-                cpu = time.thread_time()
-                self._write_feedback(assignment, student)
-                outcome.feedback_cpu_seconds = time.thread_time() - cpu
+                self._write_feedback_here(outcome)
             else:
                 if error:
                     _feedback_failed(assignment, student, error)
@@ -276,9 +274,7 @@ class Recorder:
                     if self._pages is not None:
                         self._pages_asked.append((outcome, self._pages.write(report.assignment, report.student)))
                     else:
-                        cpu = time.thread_time()
-                        self._write_feedback(report.assignment, report.student)
-                        outcome.feedback_cpu_seconds = time.thread_time() - cpu
+                        self._write_feedback_here(outcome)
                 self.outcomes.append(outcome)
                 self._on_recorded(outcome)
             except BaseException as err:  # noqa: BLE001 - handed to the batch's thread by close() and put()
@@ -318,11 +314,20 @@ class Recorder:
         return Outcome(report, layout.submission_log(student, assignment))
 
 
-    def _write_feedback(self, assignment: str, student: str) -> None:
-        """nbgrader's generate_feedback for one recorded student (a warning where it fails: the grade stays)."""
-        error = write_page(self._api, assignment, student)
-        if error:
-            _feedback_failed(assignment, student, error)
+    def _write_feedback_here(self, outcome: Outcome) -> None:
+        """The recorded student's page, written in this thread, its CPU time kept in `outcome`."""
+        cpu = time.thread_time()
+        _page_written(self._api, outcome.report.assignment, outcome.report.student)
+        outcome.feedback_cpu_seconds = time.thread_time() - cpu
+
+
+def _page_written(api, assignment: str, student: str) -> bool:
+    """nbgrader's generate_feedback for one recorded student through `api`; where it fails, a warning (the grade
+    stays) and False."""
+    error = write_page(api, assignment, student)
+    if error:
+        _feedback_failed(assignment, student, error)
+    return not error
 
 
 def _feedback_failed(assignment: str, student: str, error: str) -> None:
@@ -335,14 +340,9 @@ def generate_feedback(assignment: str, course_root: Path, config: CourseConfig |
     the students whose page nbgrader could not write, each with a warning (their grades stand)."""
     api = nbgrader_api(course_root, config)
     layout = CourseLayout(course_root)
-    failed = []
-    for student in layout.students(assignment):
-        if (students is None or student in students) and layout.autograded(student, assignment).is_dir():
-            error = write_page(api, assignment, student)
-            if error:
-                _feedback_failed(assignment, student, error)
-                failed.append(student)
-    return failed
+    owed = [s for s in layout.students(assignment)
+            if (students is None or s in students) and layout.autograded(s, assignment).is_dir()]
+    return [student for student in owed if not _page_written(api, assignment, student)]
 
 
 def export_grades(course_root: Path, course_id: str, dest: Path) -> Path:
