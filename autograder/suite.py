@@ -128,9 +128,10 @@ def run_suite(assignment: str, evidence: Evidence, inputs: dict, config: CourseC
     # process's file descriptors 1 and 2, which would swallow what other threads write meanwhile
     # (the batch's progress bar). Reference code's prints are silenced by the `quiet` fixture.
     # Nor the plugins that report leaked exceptions and log records: the first runs gc.collect twice per
-    # session (about half the judge's time) to find exceptions no check reads.
-    args = [str(checks_file(assignment)), "-p", "no:terminal", "--capture=no", "-p", "no:cacheprovider",
-            "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging",
+    # session (about half the judge's time) to find exceptions no check reads. Nor any plugin of the environment
+    # (pytest11 entry points): only the kit's checks decide a verdict, and looking them up cost each session 10 ms.
+    args = [str(checks_file(assignment)), "--disable-plugin-autoload", "-p", "no:terminal", "--capture=no",
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging",
             "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent), "--import-mode=importlib",
             "-W", "ignore::UserWarning"]
     pytest.main(args, plugins=[judge])

@@ -159,6 +159,36 @@ def test_judging_leaves_what_other_threads_print_alone(capfd):
     assert verdicts and not any(v.passed for v in verdicts.values())
 
 
+PASS_EVERYTHING = """
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    return True  # the test function is never called: every check would pass
+"""
+
+
+def test_a_pytest_plugin_installed_in_the_environment_never_judges(tmp_path, monkeypatch):
+    """pytest loads every installed plugin (pytest11 entry points) into each session; the hidden checks' must not
+    load one. This one, if loaded, would pass every check of a submission that wrote nothing."""
+    (tmp_path / "tg_pass_everything.py").write_text(PASS_EVERYTHING)
+    dist = tmp_path / "tg_pass_everything-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tg-pass-everything\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[pytest11]\ntg_pass_everything = tg_pass_everything\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    config = load_config()
+    inputs = assignments.module("part1_regression", "inputs").make_inputs(config, seed=7)
+
+    verdicts = run_suite("part1_regression", Evidence({}, {}, {}, {}), inputs, config)
+
+    assert set(verdicts) == set(config.assignment("part1_regression").check_points)
+    assert not any(v.passed for v in verdicts.values())
+    assert "tg_pass_everything" not in sys.modules
+
+
 @pytest.mark.parametrize("own, needed, expected", [
     (True, True, True),     # both pass: points
     (True, False, False),   # structure right, value wrong: no points for structure alone
