@@ -7,8 +7,11 @@ keeps it (CheckResult.measured).
 """
 from __future__ import annotations
 
+import os
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,6 +23,9 @@ from .evidence import Evidence
 from .expect import CheckFailed, CodeAbsent
 from .results import Status, not_credited
 
+# What pytest reads from the environment in every session: options (an instructor's PYTEST_ADDOPTS="-x" would leave
+# every check after the first failure without a verdict) and plugins to load.
+ENVIRONMENT_OPTIONS = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 INTERNAL_ERROR = "the grader could not finish this check (an error in the grader, reported to the instructor)"
 
 
@@ -134,5 +140,16 @@ def run_suite(assignment: str, evidence: Evidence, inputs: dict, config: CourseC
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging",
             "-c", str(PYTEST_INI), "--rootdir", str(PYTEST_INI.parent), "--import-mode=importlib",
             "-W", "ignore::UserWarning"]
-    pytest.main(args, plugins=[judge])
+    with _without_environment_options():
+        pytest.main(args, plugins=[judge])
     return gated(judge.verdicts, judge.requires)
+
+
+@contextmanager
+def _without_environment_options() -> Iterator[None]:
+    """This process's environment without ENVIRONMENT_OPTIONS while inside (one suite runs at a time in a process)."""
+    saved = {name: os.environ.pop(name) for name in ENVIRONMENT_OPTIONS if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -187,6 +188,25 @@ def test_a_pytest_plugin_installed_in_the_environment_never_judges(tmp_path, mon
     assert set(verdicts) == set(config.assignment("part1_regression").check_points)
     assert not any(v.passed for v in verdicts.values())
     assert "tg_pass_everything" not in sys.modules
+
+
+@pytest.mark.parametrize("variable, value", [("PYTEST_ADDOPTS", "-x"), ("PYTEST_ADDOPTS", "--collect-only"),
+                                             ("PYTEST_PLUGINS", "tg_pass_everything")])
+def test_pytest_options_of_the_instructors_environment_never_reach_the_hidden_checks(variable, value, tmp_path,
+                                                                                     monkeypatch):
+    """Options an instructor set for their own test runs: -x would stop the hidden checks at the first failure and
+    leave the others without a verdict (0 points, as grader errors); a plugin named there would pass every check."""
+    (tmp_path / "tg_pass_everything.py").write_text(PASS_EVERYTHING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    config = load_config()
+    inputs = assignments.module("part1_regression", "inputs").make_inputs(config, seed=7)
+
+    verdicts = run_suite("part1_regression", Evidence({}, {}, {}, {}), inputs, config)
+
+    assert set(verdicts) == set(config.assignment("part1_regression").check_points)
+    assert not any(v.passed or v.status is Status.GRADER_ERROR for v in verdicts.values())
+    assert os.environ[variable] == value
 
 
 @pytest.mark.parametrize("own, needed, expected", [
