@@ -16,6 +16,7 @@ EXPECTED: dict[str, set[str]] = {
     "norm_divide_first": {"divides_before_subtracting"},
     "norm_batch_only": {"batch_only_broadcast"},
     "norm_no_channel_axis": {"no_channel_axis"},
+    "normalize_ignores_mean_std": {"mean_std_ignored"},
     "tf_normalize_before_to_tensor": {"normalize_before_to_tensor"},
     "tf_arguments_swapped": {"mean_std_swapped"},
     "tf_no_normalize": {"normalize_missing"},

@@ -128,6 +128,10 @@ NORMALIZE = [
     Mistake("returns_zeros", NORM, "the function returns zeros whatever the image, like a placeholder",
             "compute (x - mean) / std.",
             lambda p, i, q: all_zero(p, (keys.NORMALIZE.image, keys.NORMALIZE.batch, keys.NORMALIZE.half))),
+    Mistake("mean_std_ignored", NORM, "the mean and std passed in are ignored: every image is normalized with "
+            "0.5 and 0.5, right only when those are the values given", "use the mean and std arguments: "
+            "(x - mean) / std, each reshaped to (-1, 1, 1).",
+            _normalized_like(lambda x, m, s: (x - 0.5) / 0.5, calls=(keys.NORMALIZE.image, keys.NORMALIZE.batch))),
 ]
 
 
