@@ -14,6 +14,7 @@ from . import grading
 from .config import ConfigError, CourseConfig
 from .results import GradeReport, Status
 from .suite import INTERNAL_ERROR
+from .ungraded import zero_report
 
 _log = logging.getLogger(__name__)
 Job = tuple[Path, str] | tuple[Path, str, str]  # (notebook, assignment[, student])
@@ -34,7 +35,7 @@ def grade_many(jobs: Iterable[Job], config: CourseConfig, workers: int | None = 
             raise  # the operator's mistake: no submission can be graded
         except Exception:  # noqa: BLE001 - one submission's failure must not stop the batch
             _log.exception("grading %s (%s) failed", notebook, assignment)
-            return grading.zero_report(assignment, config, INTERNAL_ERROR, Status.GRADER_ERROR)
+            return zero_report(assignment, config, INTERNAL_ERROR, Status.GRADER_ERROR)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, jobs))

@@ -33,14 +33,16 @@ from .calibration import (
 )
 from .config import CourseConfig
 from .hooks import of as hooks_of
-from .sandbox.arithmetic import use_grading_arithmetic
 
 SEEDS = 100  # training runs per calibration: the tail estimate of threshold_from needs many
 
 
 def accuracy_for_seed(seed: int, config: CourseConfig, assignment: str) -> float:
     """Test accuracy of `assignment`'s reference trained exactly as the grader trains a submission, seed `seed`
-    (one CPU thread, deterministic algorithms): its calibration_run hook."""
+    (one CPU thread, deterministic algorithms): its calibration_run hook. Runs where the calibration trains (a
+    worker): a batch's client, which checks the calibration, never imports torch."""
+    from .sandbox.arithmetic import use_grading_arithmetic
+
     use_grading_arithmetic()
     return hooks_of(assignment).bound("calibration_run", config)(seed)
 

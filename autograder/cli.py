@@ -110,9 +110,9 @@ def _autograde(args: argparse.Namespace) -> int:
     if _isolation_refused(config):
         return REFUSED
     pending = select_submissions(args.assignment, root, config, args.student, args.force)
-    # The engine starts first, before torch and the grader are imported here: its workers import them and start
-    # their zygotes while this process imports, reads the data and checks its calibration (which, where it must
-    # calibrate, runs on them too).
+    # The engine starts first: its workers import torch and the grader (this process imports neither, unless the
+    # batch is small enough to grade here) and start their zygotes while this process imports, reads the data and
+    # checks its calibration (which, where it must calibrate, runs on them too).
     with engine(config, args.workers, args.scheduler, len(pending)) if pending else nullcontext() as client:
         from .calibrate import ensure_calibrated
         from .course import autograde_course, export_grades

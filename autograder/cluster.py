@@ -1,6 +1,7 @@
 """A batch's tasks: one submission is one Dask task, on the engine's workers (autograder.engine).
 
-    client (trusted; the one writer of gradebook.db)           worker process (one thread, its own zygote)
+    client (trusted; the one writer of gradebook.db;           worker process (one thread, its own zygote)
+            never imports the grader or torch)
     read each notebook as nbgrader will record     --task-->   check the data's fingerprint, then
     it, build its program once, compute its seed               grade_program: sandbox, probes, hidden suite
     (the course secret never leaves the client)
@@ -32,12 +33,12 @@ from distributed import Client, KilledWorker, as_completed, get_worker
 
 from .config import CourseConfig
 from .engine import MAX_TRIES
-from .grading import grade_program, release_of, seed_of, unreadable_reason, unreadable_report, zero_report
 from .hooks import of as hooks_of
 from .isolation_policy import refusal
 from .results import GradeReport, Status
-from .sandbox.launcher import warm_up
-from .submission import Program, SubmissionError, as_recorded, build_program, read_notebook, recorded_key
+from .seeds import seed_of
+from .submission import Program, SubmissionError, as_recorded, build_program, read_notebook, recorded_key, release_of
+from .ungraded import unreadable_reason, unreadable_report, zero_report
 
 UNGRADABLE = ("Your notebook could not be graded: the grading process stopped every time it graded it "
               f"({MAX_TRIES} tries, on different workers), for example because it ran out of memory. "
@@ -84,6 +85,9 @@ def make_task(path: Path, assignment: str, student: str, config: CourseConfig) -
 
 def grade_task(task: dict, config: CourseConfig, fingerprint: str | None) -> dict:
     """On a worker: grade one submission (make_task's dict); its record as plain data."""
+    from .grading import grade_program  # the grader, and with it torch: imported by the workers, never the client
+    from .sandbox.launcher import warm_up
+
     assignment = task["assignment"]
     read_data = assignment not in _FINGERPRINTED  # this worker's first task of it: it reads the data, hashes it
     started = time.monotonic()

@@ -33,14 +33,15 @@ from .calibration import check_calibrated
 from .cluster import grade_stream
 from .config import CourseConfig
 from .engine import IN_PROCESS_UP_TO, engine, let_go, workers_started
-from .grading import release_of, zero_report
 from .nbgrader_setup import nbgrader_api
 from .pages import PageWriter, write_page
 from .paths import CourseLayout
 from .pending import gradebook_url, select_submissions
 from .provisional import ProvisionalCsvExport, totals
 from .results import GradeReport, Status
+from .submission import release_of
 from .submission_log import fingerprint, now, read_log, write_log
+from .ungraded import zero_report
 from .wording import shortened
 
 _log = logging.getLogger(__name__)

@@ -1,9 +1,10 @@
 """Where a batch runs: a Dask client of this machine's worker processes, of one thread in this process for a small
 batch, or of a Dask cluster of your own (engine).
 
-This module imports neither torch nor the grader: the command starts the engine first, so that its worker processes
-import them (and start their zygotes) while the command imports and checks the rest (autograder.cluster sends the
-tasks).
+This module imports neither torch nor the grader, and neither does the rest of the command (the client): it starts
+the engine first, so that its worker processes import them (and start their zygotes) while the command imports and
+checks the rest (autograder.cluster sends the tasks). A batch of at most IN_PROCESS_UP_TO grades in this process,
+which then imports them.
 """
 from __future__ import annotations
 

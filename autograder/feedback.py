@@ -234,9 +234,9 @@ class SubmissionExporter(NotebookExporter):
 
     def from_file(self, file_stream, resources=None, **kw):
         from .config import load_config
-        from .grading import unreadable_reason
         from .paths import release_notebook
         from .submission import SubmissionError, read_notebook
+        from .ungraded import unreadable_reason
 
         try:
             nb = read_notebook(Path(file_stream.name))

@@ -172,7 +172,7 @@ def submitter(root: Path) -> str:
 
 def _not_graded(assignment: str, config: CourseConfig, why: str) -> dict:
     """results.json for a submission that could not be graded: every check at 0, the reason once."""
-    from .grading import unreadable_report
+    from .ungraded import unreadable_report
 
     return unreadable_report(assignment, config, why).to_gradescope()
 

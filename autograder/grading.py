@@ -10,8 +10,6 @@ Nothing in this process runs student code or unpickles what it produced.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
 import logging
 import resource
 import shutil
@@ -21,12 +19,10 @@ import time
 import traceback
 from pathlib import Path
 
-import nbformat
 import torch
-from nbformat.notebooknode import NotebookNode
 from safetensors.torch import save_file
 
-from . import assignments, nbgrader_cells, paths
+from . import assignments, nbgrader_cells
 from .calibration import check_calibrated
 from .config import CourseConfig
 from .diagnosis import diagnose_verdicts
@@ -37,9 +33,10 @@ from .sandbox.arithmetic import grading_arithmetic
 from .sandbox.launcher import run_sandboxed, warm_up
 from .sandbox.limits import Limits, isolation
 from .sandbox.phases import Phase
-from .seeds import course_secret, derived_seed, submission_seed
-from .submission import Program, SubmissionError, build_program, read_notebook
+from .seeds import derived_seed, seed_of
+from .submission import Program, SubmissionError, build_program, read_notebook, release_of
 from .suite import INTERNAL_ERROR, Verdict, run_suite
+from .ungraded import unreadable_reason, unreadable_report
 
 # pytest keeps process-wide state: one suite runs at a time in a process. The batch engine
 # (autograder.cluster) runs one task per worker process, so judges there run in parallel and this
@@ -54,15 +51,6 @@ def grading_inputs(assignment: str, config: CourseConfig, seed: int) -> dict[str
             **hooks_of(assignment).data_inputs(config)}
 
 
-def seed_of(program: Program, assignment: str, config: CourseConfig, student: str = "") -> int:
-    """The submission's seed: the course secret, the term's GRADING_SEED, the assignment, the student and
-    everything of the program the child can observe: each cell's code and its number in the notebook
-    (not outputs or locked cells). A resubmission that moves a cell gets new inputs too."""
-    content = json.dumps([[cell["index"], cell["source"]] for cell in program.cells]).encode()
-    return submission_seed(course_secret(config.grading_secret_file), config.grading_seed, assignment, student,
-                           content)
-
-
 def data_folders(config: CourseConfig) -> list[str]:
     """Host folders of every configured assignment's data (its host_folders hook): the sandbox masks them all for
     every child, whichever assignment it grades (a part 1 child must not read part 2's secret test set either),
@@ -70,37 +58,7 @@ def data_folders(config: CourseConfig) -> list[str]:
     return list(dict.fromkeys(f for name in config.assignments for f in hooks_of(name).host_folders(config)))
 
 
-def zero_report(assignment: str, config: CourseConfig, output: str, status: Status, **fields) -> GradeReport:
-    """A record that gives every check of `assignment` 0 points with one message and status (GradeReport.all_zero)."""
-    spec = config.assignment(assignment)
-    points = {name: (spec.grade_id_of[name], pts) for name, pts in spec.check_points.items()}
-    return GradeReport.all_zero(assignment, points, spec.manual, output, status, **fields)
-
-
 SANDBOX_PHASE = "sandbox: "  # how a report's phases name each cell and probe the child ran: "sandbox: validate"
-NOT_RUN = "not run: the notebook could not be read (see the note at the top)"
-
-
-def unreadable_report(assignment: str, config: CourseConfig, reason: str, seconds: float = 0.0) -> GradeReport:
-    """The record of a file that is not a readable notebook: every check 0 and not run, `reason` said once."""
-    return zero_report(assignment, config, NOT_RUN, Status.FAILED, unreadable=reason, execution_time=seconds,
-                       phases={"read": seconds})
-
-
-def unreadable_reason(err: SubmissionError) -> str:
-    """What the student reads of a notebook that could not be read."""
-    reason = str(err) if str(err).endswith((".", "?", "!")) else f"{err}."
-    return f"Your notebook could not be graded: {reason}"
-
-
-def release_of(assignment: str, config: CourseConfig) -> NotebookNode:
-    """The trusted release notebook of `assignment` (read once per process; never modified)."""
-    return _release(assignment, config.assignment(assignment).notebook)
-
-
-@functools.lru_cache(maxsize=8)
-def _release(assignment: str, notebook: str) -> NotebookNode:
-    return nbformat.read(paths.release_notebook(assignment, notebook), as_version=4)
 
 
 def grade_notebook(notebook: Path, assignment: str, config: CourseConfig,

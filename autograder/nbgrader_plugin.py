@@ -14,8 +14,9 @@ Where the record comes from:
   graded (recorded_key). A record that does not match is recorded as a grader problem, never graded here.
 - `nbgrader autograde` itself names none: the step grades the notebook (in nbgrader's process).
 
-The grader (autograder.grading, and with it torch) is imported only where a grade record is made or graded: the
-process that writes feedback pages (autograder.pages) configures nbgrader with these steps and imports no torch.
+The grader (autograder.grading, and with it torch) is imported only where a notebook is graded: the process that
+writes feedback pages (autograder.pages) configures nbgrader with these steps and imports no torch, and a record of
+0 points (autograder.ungraded) needs none either.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         if self.record_file:
             report = self._recorded(nb, assignment, student)
         elif unreadable:
-            from .grading import unreadable_report
+            from .ungraded import unreadable_report
 
             report = unreadable_report(assignment, load_config(), unreadable)
         else:
@@ -82,7 +83,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         why = ("no record" if report is None else
                f"the record is of {report.student}/{report.assignment}, code key {report.program_key[:12]}; "
                f"nbgrader's notebook has code key {key[:12]}")
-        from .grading import zero_report
+        from .ungraded import zero_report
 
         zero = zero_report(assignment, load_config(), NOT_MATCHED, Status.GRADER_ERROR, student=student,
                            notebook=report.notebook if report else "", sha256=report.sha256 if report else "",

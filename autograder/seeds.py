@@ -1,6 +1,7 @@
 """Seeds no one can predict: each submission's inputs derive from a course secret and the submission.
 
     submission_seed(secret, grading seed, assignment, student, notebook bytes) -> seed
+    seed_of(program, assignment, config, student) -> that seed, of a submission's program
     derived_seed(seed, label) -> the seed of one phase ("cells", a probe's grade id)
 
 A resubmission (other bytes) or another student gets other inputs, so expected values in last
@@ -12,10 +13,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import CourseConfig
+    from .submission import Program
 
 SECRET_BYTES = 32
 SEED_BITS = 63
@@ -56,6 +63,15 @@ def submission_seed(secret: bytes, grading_seed: int, assignment: str, student: 
     content = hashlib.sha256(notebook).hexdigest()
     message = f"{grading_seed}\0{assignment}\0{student}\0{content}".encode()
     return _to_seed(hmac.new(secret, message, hashlib.sha256).digest())
+
+
+def seed_of(program: Program, assignment: str, config: CourseConfig, student: str = "") -> int:
+    """The submission's seed: the course secret, the term's GRADING_SEED, the assignment, the student and
+    everything of the program the child can observe: each cell's code and its number in the notebook
+    (not outputs or locked cells). A resubmission that moves a cell gets new inputs too."""
+    content = json.dumps([[cell["index"], cell["source"]] for cell in program.cells]).encode()
+    return submission_seed(course_secret(config.grading_secret_file), config.grading_seed, assignment, student,
+                           content)
 
 
 def derived_seed(seed: int, label: str) -> int:

@@ -7,6 +7,7 @@ code cells (solution cells and cells the student added) in notebook order. Locke
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import re
@@ -16,7 +17,8 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from . import nbgrader_cells
+from . import nbgrader_cells, paths
+from .config import CourseConfig
 
 MAX_NOTEBOOK_MB = 100
 # Every code cell is a phase of the sandbox (its clock, its evidence file): the course's notebooks have about
@@ -135,6 +137,16 @@ class Program:
     labels: dict[int, str] = field(default_factory=dict)  # each cell's name in messages, by its index
     cell_names: dict[int, list[str]] = field(default_factory=dict)  # what each student cell defines
     notes: list[str] = field(default_factory=list)
+
+
+def release_of(assignment: str, config: CourseConfig) -> NotebookNode:
+    """The trusted release notebook of `assignment` (read once per process; never modified)."""
+    return _release(assignment, config.assignment(assignment).notebook)
+
+
+@functools.lru_cache(maxsize=8)
+def _release(assignment: str, notebook: str) -> NotebookNode:
+    return nbformat.read(paths.release_notebook(assignment, notebook), as_version=4)
 
 
 def build_program(student: NotebookNode, release: NotebookNode) -> Program:

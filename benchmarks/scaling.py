@@ -43,10 +43,11 @@ from autograder.cluster import DATA_PHASE, data_fingerprint, grade_task, make_ta
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
 from autograder.course import RECORDER_NICENESS, BatchTimes
 from autograder.engine import cores, engine
-from autograder.grading import SANDBOX_PHASE, probe_label, release_of, resident_mb
+from autograder.grading import SANDBOX_PHASE, probe_label, resident_mb
 from autograder.paths import PROJECT_ROOT, CourseLayout
 from autograder.results import GradeReport
 from autograder.sandbox.arithmetic import grading_arithmetic
+from autograder.submission import release_of
 from autograder.submission_log import read_logs
 from solutions import part2_mnist as ref
 

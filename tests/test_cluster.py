@@ -31,6 +31,7 @@ from tests.helpers import solution, test_config, with_functions, write
 
 CONFIG = load_config()
 P1 = "part1_regression"
+P2 = "part2_mnist"
 SUM_NOT_MEAN = "def loss_fn(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).sum()\n"
 ARGMIN = "def predict_classes(scores):\n    return scores.argmin(dim=1)\n"
 HANG = "    while True:\n        pass\n"
@@ -185,24 +186,43 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _course(tmp_path: Path, submissions: dict[str, object]) -> Path:
+def _course(tmp_path: Path, submissions: dict[str, object], assignment: str = P1) -> Path:
     course = tmp_path / "course"
-    shutil.copytree(paths.SOURCE_DIR / P1, course / "source" / P1)
+    shutil.copytree(paths.SOURCE_DIR / assignment, course / "source" / assignment)
     shutil.copyfile(PROJECT_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", P1, "--force", "--log-level=ERROR"],
-                   cwd=course, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+                    "--log-level=ERROR"], cwd=course, env=env, check=True)
     for student, nb in submissions.items():
-        write(nb, course / "submitted" / student / P1 / f"{P1}.ipynb")
+        write(nb, course / "submitted" / student / assignment / f"{assignment}.ipynb")
     return course
 
 
-def _gradebook_total(course: Path, student: str) -> float:
+def _gradebook_total(course: Path, student: str, assignment: str = P1) -> float:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", CONFIG.course_id) as gb:
-        nb = gb.find_submission_notebook(P1, P1, student)
+        nb = gb.find_submission_notebook(assignment, assignment, student)
         return sum(g.score for g in nb.grades if g.cell_type == "code")
+
+
+@pytest.mark.slow
+def test_a_batch_command_grades_on_its_workers_without_ever_importing_torch_itself(tmp_path):
+    """The command (the client) reads, seeds, checks the data's fingerprint and calibration, records and writes
+    pages; only its workers grade. torch in the client cost 2 CPU-s while the workers start on the same cores,
+    and 500 MB for as long as the batch runs."""
+    from autograder.engine import IN_PROCESS_UP_TO
+
+    students = [f"s{i}" for i in range(IN_PROCESS_UP_TO + 1)]  # more than this process grades itself
+    course = _course(tmp_path, {student: solution(P2) for student in students}, P2)
+    script = ("import sys\nsys.modules['torch'] = None  # importing torch fails here, not in the workers\n"
+              "from autograder import cli\nsys.exit(cli.main(sys.argv[1:]))\n")
+    done = subprocess.run([sys.executable, "-c", script, "autograde", P2, "--course", str(course), "--workers", "2"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    full = sum(CONFIG.assignment(P2).check_points.values())
+    assert {s: _gradebook_total(course, s, P2) for s in students} == dict.fromkeys(students, full)
+    assert all((CourseLayout(course).feedback(s, P2) / f"{P2}.html").is_file() for s in students)
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:

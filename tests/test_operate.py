@@ -386,7 +386,7 @@ def test_a_misspelt_assignment_setting_stops_with_exit_2_naming_the_one_meant(tm
 # --- the batch's record reaches nbgrader; the client never grades --------------------------------------------------
 
 def _release():
-    from autograder.grading import release_of
+    from autograder.submission import release_of
 
     return release_of(P1, CONFIG)
 

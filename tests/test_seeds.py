@@ -9,9 +9,8 @@ import nbformat
 import pytest
 
 from autograder.config import load_config
-from autograder.grading import seed_of
 from autograder.paths import release_notebook
-from autograder.seeds import course_secret, derived_seed, submission_seed
+from autograder.seeds import course_secret, derived_seed, seed_of, submission_seed
 from autograder.submission import build_program
 from tests.helpers import solution
 

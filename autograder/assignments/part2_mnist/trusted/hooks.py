@@ -23,6 +23,7 @@ from ....config import CourseConfig, Setting, choice, fraction, number, optional
 from ....paths import data_cache
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 DATASETS = ("MNIST", "FashionMNIST")
@@ -64,26 +65,28 @@ def data_inputs(config: CourseConfig, settings: dict) -> dict[str, torch.Tensor]
 @functools.lru_cache(maxsize=2)
 def mnist_inputs(dataset: str, source: str, root: str) -> dict[str, torch.Tensor]:
     """The accuracy check's data as uint8 images and int64 labels (as torchvision's datasets hold them) and its
-    normalization (read once per process).
+    normalization (read once per process; the tensors share _data_arrays' memory).
 
     The test images and labels are secret (SECRET_INPUTS): the child trains, the trusted process evaluates.
     """
     import torch
 
+    data = {key: torch.from_numpy(array) for key, array in _data_arrays(dataset, source, root).items()}
+    mean, std = _pixel_mean_std(data["acc_train_images"])
+    return {**data, "acc_mean": mean.reshape(1).float(), "acc_std": std.reshape(1).float()}
+
+
+@functools.lru_cache(maxsize=2)
+def _data_arrays(dataset: str, source: str, root: str) -> dict[str, np.ndarray]:
+    """The accuracy check's images (uint8) and labels (int64) by input name, as arrays of their own, read once per
+    process without torch: a batch's client fingerprints them and checks their calibration, and never grades."""
+    import numpy as np
+
     from .data import load_arrays
 
     arrays = load_arrays(source, root, dataset, cache=data_cache())
-    images = {split: torch.tensor(arrays[(split, "images")]) for split in ("train", "test")}
-    labels = {split: torch.tensor(arrays[(split, "labels")], dtype=torch.int64) for split in ("train", "test")}
-    mean, std = _pixel_mean_std(images["train"])
-    return {
-        "acc_train_images": images["train"],
-        "acc_train_labels": labels["train"],
-        "secret_test_images": images["test"],
-        "secret_test_labels": labels["test"],
-        "acc_mean": mean.reshape(1).float(),
-        "acc_std": std.reshape(1).float(),
-    }
+    return {f"{prefix}_{kind}": np.array(arrays[(split, kind)], dtype=np.uint8 if kind == "images" else np.int64)
+            for split, prefix in (("train", "acc_train"), ("test", "secret_test")) for kind in ("images", "labels")}
 
 
 def _pixel_mean_std(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,12 +108,10 @@ def data_fingerprint(config: CourseConfig, settings: dict) -> str:
 
 @functools.lru_cache(maxsize=2)
 def _fingerprint(dataset: str, source: str, root: str) -> str:
-    data = mnist_inputs(dataset, source, root)
     digest = hashlib.sha256()
-    for key in ("acc_train_images", "acc_train_labels", "secret_test_images", "secret_test_labels"):
-        tensor = data[key].contiguous()
-        digest.update(f"{key} {tuple(tensor.shape)} {tensor.dtype}\n".encode())
-        digest.update(tensor.numpy())  # the buffer itself, no copy
+    for key, array in _data_arrays(dataset, source, root).items():
+        digest.update(f"{key} {array.shape} {array.dtype}\n".encode())
+        digest.update(array)  # the buffer itself (C-contiguous), no copy
     return digest.hexdigest()[:16]
 
 
@@ -162,7 +163,7 @@ def training_data(config: CourseConfig, settings: dict) -> TrainingData:
 
 @functools.lru_cache(maxsize=4)
 def _training_data(dataset: str, source: str, root: str, epochs: int, batch_size: int, lr: float) -> TrainingData:
-    data = mnist_inputs(dataset, source, root)
+    data = _data_arrays(dataset, source, root)
     train, test = data["acc_train_labels"], data["secret_test_labels"]
     used = source_used(source, Path(root), dataset)
     return words(TrainingData(dataset, used, len(train), len(test), epochs, batch_size, lr,
