@@ -37,6 +37,7 @@ from .nbgrader_setup import nbgrader_api
 from .pages import PageWriter, write_page
 from .paths import CourseLayout
 from .pending import gradebook_url, select_submissions
+from .process_memory import resident_mb
 from .provisional import ProvisionalCsvExport, totals
 from .results import GradeReport, Status
 from .submission import release_of
@@ -102,6 +103,7 @@ class BatchTimes:
     record_seconds: dict[str, float] = field(default_factory=dict)  # per student, the recorder's wall time
     record_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per student, its thread's CPU time
     feedback_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per student, writing the feedback page
+    command_peak_mb: float = 0.0  # this process's peak resident memory (VmHWM) once recorded: scheduler, recorder
 
     def write(self, path: Path) -> None:
         """Save as JSON."""
@@ -200,6 +202,7 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
     times.record_seconds = {o.student: round(o.record_seconds, 3) for o in outcomes}
     times.record_cpu_seconds = {o.student: round(o.record_cpu_seconds, 3) for o in outcomes}
     times.feedback_cpu_seconds = {o.student: round(o.feedback_cpu_seconds, 3) for o in outcomes}
+    times.command_peak_mb = round(resident_mb("VmHWM") or 0.0, 1)
     times.write(layout.batch_log(assignment))
     return outcomes
 

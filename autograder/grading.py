@@ -28,6 +28,7 @@ from .config import CourseConfig
 from .diagnosis import diagnose_verdicts
 from .evidence import load_evidence
 from .hooks import of as hooks_of
+from .process_memory import resident_mb
 from .results import CheckResult, GradeReport, Status
 from .sandbox.arithmetic import grading_arithmetic
 from .sandbox.launcher import run_sandboxed, warm_up
@@ -149,18 +150,6 @@ def grade_program(program: Program, assignment: str, config: CourseConfig, seed:
                        weak_isolation=bool(run.isolation) and not isolation().full,
                        cell_notes=cell_notes, peak_child_mb=run.peak_memory_mb, peak_worker_mb=_peak_rss_mb(),
                        grader_problems=problems, phases=phases, log_tail=run.log_tail)
-
-
-def resident_mb(field: str = "VmRSS") -> float | None:
-    """This process's memory in MiB from /proc/self/status: VmRSS (resident now) or VmHWM (its peak); None
-    where /proc lacks it."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def _peak_rss_mb() -> float:

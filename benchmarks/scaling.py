@@ -43,8 +43,9 @@ from autograder.cluster import DATA_PHASE, data_fingerprint, grade_task, make_ta
 from autograder.config import DEFAULT_CONFIG, CourseConfig, load_config
 from autograder.course import RECORDER_NICENESS, BatchTimes
 from autograder.engine import cores, engine
-from autograder.grading import SANDBOX_PHASE, probe_label, resident_mb
+from autograder.grading import SANDBOX_PHASE, probe_label
 from autograder.paths import PROJECT_ROOT, CourseLayout
+from autograder.process_memory import resident_mb
 from autograder.results import GradeReport
 from autograder.sandbox.arithmetic import grading_arithmetic
 from autograder.submission import release_of
@@ -192,6 +193,8 @@ def breakdown(config: CourseConfig, n: int, wall: float, epoch: float, root: Pat
     lines.append(f"  recording (nice {RECORDER_NICENESS}, beside the grading), CPU per submission: the recorder thread "
                  f"{cpu / n:.2f} s, the feedback page {pages / n:.2f} s ({cpu + pages:.1f} s in all, "
                  f"{(cpu + pages) / (k * wall):.0%} of the {k} cores over the command)")
+    lines.append(f"  the command's own peak memory (its scheduler, the recorder, the data as arrays; no torch): "
+                 f"{times.command_peak_mb:.0f} MB")
     return lines
 
 

@@ -223,6 +223,8 @@ def test_a_batch_command_grades_on_its_workers_without_ever_importing_torch_itse
     full = sum(CONFIG.assignment(P2).check_points.values())
     assert {s: _gradebook_total(course, s, P2) for s in students} == dict.fromkeys(students, full)
     assert all((CourseLayout(course).feedback(s, P2) / f"{P2}.html").is_file() for s in students)
+    peak = BatchTimes.read(CourseLayout(course).batch_log(P2)).command_peak_mb
+    assert 0 < peak < 400, f"the command peaked at {peak} MB (torch's import alone holds 507 MB)"
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:

@@ -20,6 +20,7 @@ from autograder import grading
 from autograder.batch import grade_many
 from autograder.expect import CheckFailed
 from autograder.paths import PROJECT_ROOT
+from autograder.process_memory import resident_mb
 from autograder.results import GradeReport
 from tests.helpers import solution, test_config, write
 from tests.hostile.corpus import ALL, CASES, ORPHAN_MARKER, SECRET_NAME, SECRET_VALUE, Case
@@ -70,7 +71,7 @@ class _ResidentMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(0.02):
-            self.samples.append((time.monotonic(), grading.resident_mb("VmRSS") or 0.0))
+            self.samples.append((time.monotonic(), resident_mb("VmRSS") or 0.0))
 
     def grade(self, real):
         def timed(notebook, *args, **kwargs):
