@@ -40,6 +40,7 @@ from .feedback import cell_outputs, note_output
 from .results import GradeReport, Status
 from .submission import recorded_key
 from .submission_log import read_record, write_record
+from .ungraded import unreadable_report, zero_report
 
 NOT_MATCHED = ("the grader could not record this grade (the notebook nbgrader recorded is not the one graded); "
                "your instructor has been told")
@@ -58,8 +59,6 @@ class GradeInSandbox(NbGraderPreprocessor):
         if self.record_file:
             report = self._recorded(nb, assignment, student)
         elif unreadable:
-            from .ungraded import unreadable_report
-
             report = unreadable_report(assignment, load_config(), unreadable)
         else:
             report = self._graded(nb, resources, assignment, student)
@@ -83,8 +82,6 @@ class GradeInSandbox(NbGraderPreprocessor):
         why = ("no record" if report is None else
                f"the record is of {report.student}/{report.assignment}, code key {report.program_key[:12]}; "
                f"nbgrader's notebook has code key {key[:12]}")
-        from .ungraded import zero_report
-
         zero = zero_report(assignment, load_config(), NOT_MATCHED, Status.GRADER_ERROR, student=student,
                            notebook=report.notebook if report else "", sha256=report.sha256 if report else "",
                            program_key=key, notes=[NOT_MATCHED],
