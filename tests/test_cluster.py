@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder import paths
+from autograder import feedback, paths
 from autograder.cluster import data_fingerprint, make_task, ungradable
 from autograder.config import load_config
 from autograder.course import BatchTimes, Outcome, Recorder, autograde_course
@@ -122,6 +122,8 @@ def test_a_batch_writes_each_feedback_page_as_it_records_the_grade_and_leaves_it
         return compile_template(self, source, name, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    # as in a fresh process: pages written earlier by this one (another test's) compiled the templates already
+    monkeypatch.setattr(feedback, "_COMPILED", feedback._CompiledTemplates())
     course = _course(tmp_path, {"ada": solution(P1), "bob": with_functions(P1, {"loss_fn": SUM_NOT_MEAN})})
     outcomes = autograde_course(P1, course, CONFIG, progress=False, feedback=True)
     assert "index.html.j2" in compiled and len(compiled) == len(set(compiled)), compiled
