@@ -170,22 +170,29 @@ def pytest_pyfunc_call(pyfuncitem):
 """
 
 
+def _verdicts_of_nothing_beside_a_plugin(tmp_path, monkeypatch) -> dict:
+    """part 1's hidden checks on empty evidence, with PASS_EVERYTHING importable (as tg_pass_everything): a verdict
+    for every check."""
+    (tmp_path / "tg_pass_everything.py").write_text(PASS_EVERYTHING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = load_config()
+    inputs = assignments.module("part1_regression", "inputs").make_inputs(config, seed=7)
+    verdicts = run_suite("part1_regression", Evidence({}, {}, {}, {}), inputs, config)
+    assert set(verdicts) == set(config.assignment("part1_regression").check_points)
+    return verdicts
+
+
 def test_a_pytest_plugin_installed_in_the_environment_never_judges(tmp_path, monkeypatch):
     """pytest loads every installed plugin (pytest11 entry points) into each session; the hidden checks' must not
     load one. This one, if loaded, would pass every check of a submission that wrote nothing."""
-    (tmp_path / "tg_pass_everything.py").write_text(PASS_EVERYTHING)
     dist = tmp_path / "tg_pass_everything-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tg-pass-everything\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[pytest11]\ntg_pass_everything = tg_pass_everything\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    config = load_config()
-    inputs = assignments.module("part1_regression", "inputs").make_inputs(config, seed=7)
 
-    verdicts = run_suite("part1_regression", Evidence({}, {}, {}, {}), inputs, config)
+    verdicts = _verdicts_of_nothing_beside_a_plugin(tmp_path, monkeypatch)
 
-    assert set(verdicts) == set(config.assignment("part1_regression").check_points)
     assert not any(v.passed for v in verdicts.values())
     assert "tg_pass_everything" not in sys.modules
 
@@ -196,15 +203,10 @@ def test_pytest_options_of_the_instructors_environment_never_reach_the_hidden_ch
                                                                                      monkeypatch):
     """Options an instructor set for their own test runs: -x would stop the hidden checks at the first failure and
     leave the others without a verdict (0 points, as grader errors); a plugin named there would pass every check."""
-    (tmp_path / "tg_pass_everything.py").write_text(PASS_EVERYTHING)
-    monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv(variable, value)
-    config = load_config()
-    inputs = assignments.module("part1_regression", "inputs").make_inputs(config, seed=7)
 
-    verdicts = run_suite("part1_regression", Evidence({}, {}, {}, {}), inputs, config)
+    verdicts = _verdicts_of_nothing_beside_a_plugin(tmp_path, monkeypatch)
 
-    assert set(verdicts) == set(config.assignment("part1_regression").check_points)
     assert not any(v.passed or v.status is Status.GRADER_ERROR for v in verdicts.values())
     assert os.environ[variable] == value
 
