@@ -32,7 +32,7 @@ from . import nbgrader_cells
 from .calibration import check_calibrated
 from .cluster import grade_stream
 from .config import CourseConfig
-from .engine import IN_PROCESS_UP_TO, engine, let_go, workers_started
+from .engine import IN_PROCESS_UP_TO, engine, in_process, let_go, workers_started
 from .nbgrader_setup import nbgrader_api
 from .pages import PageWriter, write_page
 from .paths import CourseLayout
@@ -103,7 +103,9 @@ class BatchTimes:
     record_seconds: dict[str, float] = field(default_factory=dict)  # per student, the recorder's wall time
     record_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per student, its thread's CPU time
     feedback_cpu_seconds: dict[str, float] = field(default_factory=dict)  # per student, writing the feedback page
-    command_peak_mb: float = 0.0  # this process's peak resident memory (VmHWM) once recorded: scheduler, recorder
+    # This process's peak resident memory (VmHWM) once all is recorded: scheduler, recorder, data as arrays; 0 where
+    # it graded the batch itself (engine.in_process), whose every task reset the peak (cluster._reset_peak_memory).
+    command_peak_mb: float = 0.0
 
     def write(self, path: Path) -> None:
         """Save as JSON."""
@@ -184,6 +186,7 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
             if client is None:
                 client = stack.enter_context(engine(config, workers, scheduler, len(pending)))
             times.workers = workers_started(client)
+            graded_here = in_process(client)
             times.engine_up = time.time()
             jobs = [(layout.submitted(s, assignment) / spec.notebook, assignment, s) for s in pending]
             for (path, _, student), report in grade_stream(client, jobs, config):
@@ -202,7 +205,7 @@ def autograde_course(assignment: str, course_root: Path, config: CourseConfig, p
     times.record_seconds = {o.student: round(o.record_seconds, 3) for o in outcomes}
     times.record_cpu_seconds = {o.student: round(o.record_cpu_seconds, 3) for o in outcomes}
     times.feedback_cpu_seconds = {o.student: round(o.feedback_cpu_seconds, 3) for o in outcomes}
-    times.command_peak_mb = round(resident_mb("VmHWM") or 0.0, 1)
+    times.command_peak_mb = 0.0 if graded_here else round(resident_mb("VmHWM") or 0.0, 1)
     times.write(layout.batch_log(assignment))
     return outcomes
 

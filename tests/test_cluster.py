@@ -136,6 +136,7 @@ def test_a_batch_writes_each_feedback_page_as_it_records_the_grade_and_leaves_it
         assert f"{o.score:g}" in page.read_text() and o.feedback_cpu_seconds > 0
     assert times.started <= times.engine_up <= times.first_result <= times.last_result <= times.recorded
     assert times.workers == 1, "two submissions are graded in this process"
+    assert times.command_peak_mb == 0, "a peak that each task here reset is not the command's"
     assert set(times.record_cpu_seconds) == set(times.feedback_cpu_seconds) == {"ada", "bob"}
     assert all(secs > 0 for secs in times.record_cpu_seconds.values())
 
